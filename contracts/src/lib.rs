@@ -1,0 +1,1 @@
+//! Compiled Solidity test contracts (artifacts produced by solc-js, committed).

@@ -1,0 +1,1 @@
+//! Key management and Tessera-compatible payload cryptography (in-process or as qenclave).

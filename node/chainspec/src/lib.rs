@@ -1,0 +1,1 @@
+//! GoQuorum genesis.json parsing, fork schedule and the genesis block.

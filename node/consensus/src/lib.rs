@@ -1,0 +1,1 @@
+//! The block-production seam (BlockProducer) and the dev-mode miner.

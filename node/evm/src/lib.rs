@@ -1,0 +1,1 @@
+//! Block and transaction execution on revm with Quorum's rules.

@@ -1,0 +1,1 @@
+//! geth v3 keystore files and the node's account manager.

@@ -1,0 +1,1 @@
+//! The qnode node: configuration, component wiring and the qnode binary.

@@ -1,0 +1,1 @@
+//! MDBX tables, the Merkle-Patricia state trie and the chain/state provider.

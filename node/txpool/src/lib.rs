@@ -1,0 +1,1 @@
+//! The transaction pool: per-sender nonce ordering, pending and queued, replacement.

@@ -1,0 +1,1 @@
+//! Ethereum and GoQuorum JSON-RPC namespaces over jsonrpsee (HTTP and WS).

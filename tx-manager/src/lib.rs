@@ -1,0 +1,1 @@
+//! qtm: a Tessera-compatible private transaction manager.
