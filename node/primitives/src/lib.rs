@@ -1,0 +1,1 @@
+//! Chain primitives shared by the node crates.

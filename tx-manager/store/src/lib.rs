@@ -1,0 +1,1 @@
+//! qtm payload store: SQLite and PostgreSQL through sqlx.
