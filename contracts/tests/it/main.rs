@@ -1,0 +1,6 @@
+//! Integration tests for `qrs-contracts`: the committed artifacts decode, have the opcode profile their
+//! EVM target implies, and agree with the `sol!` bindings.
+
+mod artifacts;
+mod bindings;
+mod opcodes;
