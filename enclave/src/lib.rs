@@ -1,1 +1,30 @@
-//! Key management and Tessera-compatible payload cryptography (in-process or as qenclave).
+//! Key management and Tessera-compatible payload cryptography (in-process or as `qenclave`).
+//!
+//! * [`types`]: public keys, message hashes, privacy modes and metadata.
+//! * [`payload`]: [`EncodedPayload`] / [`RawTransaction`] and the per-recipient reduction.
+//! * [`codec`]: Tessera's LEGACY binary codec for encoded payloads.
+//! * [`keys`]: private keys, Tessera key files (unlocked / `argon2sbox`), key configuration, keygen.
+//! * [`config`]: crypto suite selection and the Tessera config file parts the enclave reads.
+//! * [`enclave`]: the [`Enclave`] trait.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod codec;
+pub mod config;
+pub mod enclave;
+pub mod error;
+pub mod keys;
+pub mod payload;
+pub mod types;
+
+pub use codec::CodecError;
+pub use config::{CryptoSuite, EnclaveConfig, TesseraConfig};
+pub use enclave::{Enclave, EnclaveStatus};
+pub use error::EnclaveError;
+pub use keys::{
+    KeyConfiguration, KeyData, KeyError, KeyPair, PrivateKey, generate_key_files, load_key_pairs,
+};
+pub use payload::{EncodedPayload, RawTransaction};
+pub use secrecy::{ExposeSecret, SecretString};
+pub use types::{
+    AffectedTransaction, MessageHash, ParseError, PrivacyMetadata, PrivacyMode, PublicKey, TxHash,
+};

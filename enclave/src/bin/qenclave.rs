@@ -1,0 +1,2 @@
+//! `qenclave`: serves Tessera's enclave REST API.
+fn main() {}
