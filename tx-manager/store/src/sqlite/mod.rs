@@ -1,0 +1,243 @@
+//! SQLite backend: one group-commit writer connection ([`writer`]) plus a pool of read
+//! connections. The file runs in WAL mode, so reads never wait for the writer.
+
+mod write_ops;
+mod writer;
+
+use std::{path::Path, str::FromStr as _, sync::Arc};
+
+use sqlx::{
+    ConnectOptions as _, SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use crate::{
+    PayloadStore,
+    error::{Backend, Cause, StoreError, StoreOp},
+    migrate,
+    model::{StoredPayload, StoredPrivacyGroup, StoredRawPayload},
+    options::{StoreOptions, Synchronous},
+    rows::{
+        self, GROUP_TABLE, GroupRow, PAYLOAD_TABLE, PayloadRow, RAW_TABLE, RECIPIENT_TABLE, RawRow,
+        after_bound,
+    },
+};
+use write_ops::{WriteOp, WriteOutcome};
+use writer::Writer;
+
+const BACKEND: Backend = Backend::Sqlite;
+
+/// The SQLite payload store. Cloning shares the same writer and read pool.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: Writer,
+    readers: SqlitePool,
+}
+
+fn sql_err(op: StoreOp, table: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |e| StoreError::from_sqlx(BACKEND, op, table, e)
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file at `path` and migrates it.
+    pub async fn open_file(path: &Path, options: &StoreOptions) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Unavailable {
+                backend: BACKEND,
+                op: StoreOp::Open,
+                cause: Cause::Io { path: dir.to_owned(), source: Arc::new(source) },
+            })?;
+        }
+        let synchronous = match options.sqlite_synchronous {
+            Synchronous::Normal => SqliteSynchronous::Normal,
+            Synchronous::Full => SqliteSynchronous::Full,
+        };
+        let base = SqliteConnectOptions::new()
+            .filename(path)
+            .busy_timeout(options.acquire_timeout)
+            .synchronous(synchronous)
+            .foreign_keys(true);
+        let writer_options =
+            base.clone().create_if_missing(true).journal_mode(SqliteJournalMode::Wal);
+        Self::open_with(writer_options, base.pragma("query_only", "ON"), options).await
+    }
+
+    /// Opens a private in-memory database (tests). It lives as long as the store.
+    pub async fn open_memory(options: &StoreOptions) -> Result<Self, StoreError> {
+        // A fresh shared-cache name per call, so readers and the writer see the same database.
+        let base = SqliteConnectOptions::from_str("sqlite::memory:")
+            .map_err(sql_err(StoreOp::Open, "database"))?
+            .busy_timeout(options.acquire_timeout)
+            .foreign_keys(true);
+        Self::open_with(base.clone(), base, options).await
+    }
+
+    async fn open_with(
+        writer_options: SqliteConnectOptions,
+        reader_options: SqliteConnectOptions,
+        options: &StoreOptions,
+    ) -> Result<Self, StoreError> {
+        let mut conn =
+            writer_options.connect().await.map_err(sql_err(StoreOp::Open, "database"))?;
+        migrate::run_sqlite(&mut conn).await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(options.sqlite_read_connections.max(1))
+            .min_connections(1)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(reader_options)
+            .await
+            .map_err(sql_err(StoreOp::Open, "database"))?;
+        Ok(SqliteStore { writer: Writer::spawn(conn, options.sqlite_max_batch), readers })
+    }
+
+    async fn write(&self, op: WriteOp) -> Result<WriteOutcome, StoreError> {
+        self.writer.submit(op).await
+    }
+}
+
+#[async_trait::async_trait]
+impl PayloadStore for SqliteStore {
+    async fn save(&self, p: StoredPayload) -> Result<(), StoreError> {
+        self.write(WriteOp::Save(p)).await.map(|_| ())
+    }
+
+    async fn save_batch(&self, ps: Vec<StoredPayload>) -> Result<(), StoreError> {
+        if ps.is_empty() {
+            return Ok(());
+        }
+        self.write(WriteOp::SaveBatch(ps)).await.map(|_| ())
+    }
+
+    async fn save_if_unchanged(
+        &self,
+        p: StoredPayload,
+        expected_previous: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        self.write(WriteOp::SaveIfUnchanged(p, expected_previous.map(<[u8]>::to_vec)))
+            .await
+            .map(|_| ())
+    }
+
+    async fn find(&self, hash: &[u8; 64]) -> Result<Option<StoredPayload>, StoreError> {
+        let row: Option<PayloadRow> = sqlx::query_as(PAYLOAD_BY_HASH)
+            .bind(&hash[..])
+            .fetch_optional(&self.readers)
+            .await
+            .map_err(sql_err(StoreOp::Find, PAYLOAD_TABLE))?;
+        row.map(|row| rows::payload_from_row(BACKEND, row)).transpose()
+    }
+
+    async fn delete(&self, hash: &[u8; 64]) -> Result<bool, StoreError> {
+        match self.write(WriteOp::Delete(*hash)).await? {
+            WriteOutcome::Deleted(deleted) => Ok(deleted),
+            WriteOutcome::Done => Ok(true),
+        }
+    }
+
+    async fn find_by_recipient(
+        &self,
+        key: &[u8; 32],
+        after: Option<[u8; 64]>,
+        limit: u32,
+    ) -> Result<Vec<StoredPayload>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let found: Vec<PayloadRow> = sqlx::query_as(
+            "SELECT p.hash, p.encoded_payload, p.payload_codec, p.recipients, p.sender, p.timestamp
+             FROM qtm_payload_recipient r JOIN qtm_payload p ON p.hash = r.hash
+             WHERE r.recipient = ?1 AND r.hash > ?2 ORDER BY r.hash LIMIT ?3",
+        )
+        .bind(&key[..])
+        .bind(after_bound(after))
+        .bind(i64::from(limit))
+        .fetch_all(&self.readers)
+        .await
+        .map_err(sql_err(StoreOp::FindByRecipient, RECIPIENT_TABLE))?;
+        found.into_iter().map(|row| rows::payload_from_row(BACKEND, row)).collect()
+    }
+
+    async fn save_raw(&self, p: StoredRawPayload) -> Result<(), StoreError> {
+        self.write(WriteOp::SaveRaw(p)).await.map(|_| ())
+    }
+
+    async fn find_raw(&self, hash: &[u8; 64]) -> Result<Option<StoredRawPayload>, StoreError> {
+        let row: Option<RawRow> = sqlx::query_as(
+            "SELECT hash, encrypted_payload, encrypted_key, nonce, sender, timestamp
+             FROM qtm_raw_payload WHERE hash = ?1",
+        )
+        .bind(&hash[..])
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(sql_err(StoreOp::FindRaw, RAW_TABLE))?;
+        row.map(|row| rows::raw_from_row(BACKEND, row)).transpose()
+    }
+
+    async fn delete_raw(&self, hash: &[u8; 64]) -> Result<bool, StoreError> {
+        match self.write(WriteOp::DeleteRaw(*hash)).await? {
+            WriteOutcome::Deleted(deleted) => Ok(deleted),
+            WriteOutcome::Done => Ok(true),
+        }
+    }
+
+    async fn count(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM qtm_payload")
+            .fetch_one(&self.readers)
+            .await
+            .map_err(sql_err(StoreOp::Count, PAYLOAD_TABLE))?;
+        rows::count_from_db(BACKEND, n)
+    }
+
+    async fn upcheck(&self) -> Result<(), StoreError> {
+        if !self.writer.is_alive() {
+            return Err(StoreError::Unavailable {
+                backend: BACKEND,
+                op: StoreOp::Upcheck,
+                cause: Cause::WriterStopped,
+            });
+        }
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM qtm_schema_migrations")
+            .fetch_one(&self.readers)
+            .await
+            .map(|_| ())
+            .map_err(sql_err(StoreOp::Upcheck, "qtm_schema_migrations"))
+    }
+
+    async fn save_privacy_group(&self, g: StoredPrivacyGroup) -> Result<(), StoreError> {
+        self.write(WriteOp::SavePrivacyGroup(g)).await.map(|_| ())
+    }
+
+    async fn find_privacy_group(
+        &self,
+        id: &[u8],
+    ) -> Result<Option<StoredPrivacyGroup>, StoreError> {
+        let row: Option<GroupRow> = sqlx::query_as(
+            "SELECT id, lookup_id, data, timestamp FROM qtm_privacy_group WHERE id = ?1",
+        )
+        .bind(id)
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(sql_err(StoreOp::FindPrivacyGroup, GROUP_TABLE))?;
+        Ok(row.map(rows::group_from_row))
+    }
+
+    async fn find_privacy_groups_by_lookup(
+        &self,
+        lookup_id: &[u8],
+    ) -> Result<Vec<StoredPrivacyGroup>, StoreError> {
+        let found: Vec<GroupRow> = sqlx::query_as(
+            "SELECT id, lookup_id, data, timestamp FROM qtm_privacy_group WHERE lookup_id = ?1 ORDER BY id",
+        )
+        .bind(lookup_id)
+        .fetch_all(&self.readers)
+        .await
+        .map_err(sql_err(StoreOp::FindPrivacyGroup, GROUP_TABLE))?;
+        Ok(found.into_iter().map(rows::group_from_row).collect())
+    }
+
+    fn backend(&self) -> Backend {
+        BACKEND
+    }
+}
+
+const PAYLOAD_BY_HASH: &str = "SELECT hash, encoded_payload, payload_codec, recipients, sender, timestamp FROM qtm_payload WHERE hash = ?1";

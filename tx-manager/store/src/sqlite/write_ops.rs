@@ -1,0 +1,214 @@
+//! The SQL behind every SQLite write, run by the writer task inside its open transaction.
+
+use std::{future::Future, pin::Pin};
+
+use sqlx::SqliteConnection;
+
+use crate::{
+    error::{Backend, StoreError, StoreOp},
+    model::{StoredPayload, StoredPrivacyGroup, StoredRawPayload},
+    rows::{GROUP_TABLE, PAYLOAD_TABLE, RAW_TABLE, concat_keys, unique_recipients},
+};
+
+/// A write request for the group-commit writer.
+#[derive(Debug)]
+pub(crate) enum WriteOp {
+    Save(StoredPayload),
+    SaveBatch(Vec<StoredPayload>),
+    SaveIfUnchanged(StoredPayload, Option<Vec<u8>>),
+    Delete([u8; 64]),
+    SaveRaw(StoredRawPayload),
+    DeleteRaw([u8; 64]),
+    SavePrivacyGroup(StoredPrivacyGroup),
+}
+
+impl WriteOp {
+    pub(crate) fn store_op(&self) -> StoreOp {
+        match self {
+            WriteOp::Save(_) => StoreOp::Save,
+            WriteOp::SaveBatch(_) => StoreOp::SaveBatch,
+            WriteOp::SaveIfUnchanged(..) => StoreOp::SaveIfUnchanged,
+            WriteOp::Delete(_) => StoreOp::Delete,
+            WriteOp::SaveRaw(_) => StoreOp::SaveRaw,
+            WriteOp::DeleteRaw(_) => StoreOp::DeleteRaw,
+            WriteOp::SavePrivacyGroup(_) => StoreOp::SavePrivacyGroup,
+        }
+    }
+
+    /// Rough size, to bound how much one group commit carries.
+    pub(crate) fn weight(&self) -> usize {
+        match self {
+            WriteOp::Save(p) | WriteOp::SaveIfUnchanged(p, _) => p.encoded_payload.len(),
+            WriteOp::SaveBatch(ps) => ps.iter().map(|p| p.encoded_payload.len()).sum(),
+            WriteOp::SaveRaw(p) => p.encrypted_payload.len(),
+            WriteOp::SavePrivacyGroup(g) => g.data.len(),
+            WriteOp::Delete(_) | WriteOp::DeleteRaw(_) => 0,
+        }
+    }
+}
+
+/// What a successful write reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteOutcome {
+    Done,
+    Deleted(bool),
+}
+
+/// How applying one op inside a transaction failed.
+#[derive(Debug)]
+pub(crate) enum ApplyError {
+    /// A conditional write found a different row; nothing was written, the transaction is
+    /// still good for the other ops.
+    Conflict(StoreError),
+    /// A statement failed; the transaction must be rolled back.
+    Statement(StoreError),
+}
+
+fn stmt(op: StoreOp, table: &'static str) -> impl Fn(sqlx::Error) -> ApplyError {
+    move |e| ApplyError::Statement(StoreError::from_sqlx(Backend::Sqlite, op, table, e))
+}
+
+/// Applies `op` on `conn` (inside the caller's transaction).
+///
+/// Boxed with an explicit `Send` bound: this pins the connection borrow to one lifetime, which
+/// the compiler cannot infer through sqlx's executor traits inside a spawned task.
+pub(crate) fn apply<'a>(
+    conn: &'a mut SqliteConnection,
+    op: &'a WriteOp,
+) -> Pin<Box<dyn Future<Output = Result<WriteOutcome, ApplyError>> + Send + 'a>> {
+    Box::pin(apply_inner(conn, op))
+}
+
+async fn apply_inner(
+    conn: &mut SqliteConnection,
+    op: &WriteOp,
+) -> Result<WriteOutcome, ApplyError> {
+    let store_op = op.store_op();
+    match op {
+        WriteOp::Save(p) => upsert_payload(conn, p, store_op).await,
+        WriteOp::SaveBatch(ps) => {
+            for p in ps {
+                upsert_payload(conn, p, store_op).await?;
+            }
+            Ok(WriteOutcome::Done)
+        }
+        WriteOp::SaveIfUnchanged(p, expected) => {
+            let current: Option<Vec<u8>> =
+                sqlx::query_scalar("SELECT encoded_payload FROM qtm_payload WHERE hash = ?1")
+                    .bind(&p.hash[..])
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(stmt(store_op, PAYLOAD_TABLE))?;
+            if current != *expected {
+                return Err(ApplyError::Conflict(StoreError::Conflict {
+                    op: store_op,
+                    hash: p.hash,
+                }));
+            }
+            upsert_payload(conn, p, store_op).await
+        }
+        WriteOp::Delete(hash) => {
+            let done = sqlx::query("DELETE FROM qtm_payload WHERE hash = ?1")
+                .bind(&hash[..])
+                .execute(&mut *conn)
+                .await
+                .map_err(stmt(store_op, PAYLOAD_TABLE))?;
+            Ok(WriteOutcome::Deleted(done.rows_affected() > 0))
+        }
+        WriteOp::SaveRaw(r) => {
+            sqlx::query(
+                "INSERT INTO qtm_raw_payload (hash, encrypted_payload, encrypted_key, nonce, sender, timestamp)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (hash) DO UPDATE SET encrypted_payload = excluded.encrypted_payload,
+                   encrypted_key = excluded.encrypted_key, nonce = excluded.nonce,
+                   sender = excluded.sender, timestamp = excluded.timestamp",
+            )
+            .bind(&r.hash[..])
+            .bind(&r.encrypted_payload)
+            .bind(&r.encrypted_key)
+            .bind(&r.nonce)
+            .bind(&r.sender[..])
+            .bind(r.timestamp)
+            .execute(&mut *conn)
+            .await
+            .map_err(stmt(store_op, RAW_TABLE))?;
+            Ok(WriteOutcome::Done)
+        }
+        WriteOp::DeleteRaw(hash) => {
+            let done = sqlx::query("DELETE FROM qtm_raw_payload WHERE hash = ?1")
+                .bind(&hash[..])
+                .execute(&mut *conn)
+                .await
+                .map_err(stmt(store_op, RAW_TABLE))?;
+            Ok(WriteOutcome::Deleted(done.rows_affected() > 0))
+        }
+        WriteOp::SavePrivacyGroup(g) => {
+            sqlx::query(
+                "INSERT INTO qtm_privacy_group (id, lookup_id, data, timestamp) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET lookup_id = excluded.lookup_id, data = excluded.data,
+                   timestamp = excluded.timestamp",
+            )
+            .bind(&g.id)
+            .bind(&g.lookup_id)
+            .bind(&g.data)
+            .bind(g.timestamp)
+            .execute(&mut *conn)
+            .await
+            .map_err(stmt(store_op, GROUP_TABLE))?;
+            Ok(WriteOutcome::Done)
+        }
+    }
+}
+
+/// Insert, or replace the row and its recipient index entries.
+async fn upsert_payload(
+    conn: &mut SqliteConnection,
+    p: &StoredPayload,
+    op: StoreOp,
+) -> Result<WriteOutcome, ApplyError> {
+    let recipients = unique_recipients(&p.recipients);
+    let inserted = sqlx::query(
+        "INSERT INTO qtm_payload (hash, encoded_payload, payload_codec, recipients, sender, timestamp)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (hash) DO NOTHING",
+    )
+    .bind(&p.hash[..])
+    .bind(&p.encoded_payload)
+    .bind(p.codec.as_str())
+    .bind(concat_keys(&recipients))
+    .bind(&p.sender[..])
+    .bind(p.timestamp)
+    .execute(&mut *conn)
+    .await
+    .map_err(stmt(op, PAYLOAD_TABLE))?
+    .rows_affected()
+        == 1;
+    if !inserted {
+        sqlx::query(
+            "UPDATE qtm_payload SET encoded_payload = ?2, payload_codec = ?3, recipients = ?4, sender = ?5,
+               timestamp = ?6 WHERE hash = ?1",
+        )
+        .bind(&p.hash[..])
+        .bind(&p.encoded_payload)
+        .bind(p.codec.as_str())
+        .bind(concat_keys(&recipients))
+        .bind(&p.sender[..])
+        .bind(p.timestamp)
+        .execute(&mut *conn)
+        .await
+        .map_err(stmt(op, PAYLOAD_TABLE))?;
+        sqlx::query("DELETE FROM qtm_payload_recipient WHERE hash = ?1")
+            .bind(&p.hash[..])
+            .execute(&mut *conn)
+            .await
+            .map_err(stmt(op, PAYLOAD_TABLE))?;
+    }
+    for key in &recipients {
+        sqlx::query("INSERT INTO qtm_payload_recipient (recipient, hash) VALUES (?1, ?2)")
+            .bind(&key[..])
+            .bind(&p.hash[..])
+            .execute(&mut *conn)
+            .await
+            .map_err(stmt(op, PAYLOAD_TABLE))?;
+    }
+    Ok(WriteOutcome::Done)
+}
