@@ -1,0 +1,142 @@
+use super::*;
+use alloy_primitives::{U256, keccak256};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+fn reference_root(entries: &BTreeMap<Vec<u8>, Vec<u8>>) -> B256 {
+    let mut hb = alloy_trie::HashBuilder::default();
+    for (k, v) in entries {
+        hb.add_leaf(alloy_trie::Nibbles::unpack(k), v);
+    }
+    hb.root()
+}
+
+/// A deliberately naive, recursive MPT root used as an independent reference; unlike
+/// `HashBuilder` it accepts keys that are prefixes of each other (branch values).
+fn naive_root(entries: &BTreeMap<Vec<u8>, Vec<u8>>) -> B256 {
+    fn rlp_list(items: &[Vec<u8>]) -> Vec<u8> {
+        let payload: Vec<u8> = items.concat();
+        let mut out = Vec::new();
+        alloy_rlp::Header { list: true, payload_length: payload.len() }.encode(&mut out);
+        out.extend(payload);
+        out
+    }
+    fn rlp_str(b: &[u8]) -> Vec<u8> {
+        alloy_rlp::encode(b)
+    }
+    fn reference(node: Vec<u8>) -> Vec<u8> {
+        if node.len() < 32 { node } else { rlp_str(keccak256(&node).as_slice()) }
+    }
+    fn build(entries: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
+        match entries {
+            [] => vec![0x80],
+            [(path, value)] => rlp_list(&[rlp_str(&node::hex_prefix(path, true)), rlp_str(value)]),
+            _ => {
+                let first = &entries[0].0;
+                let lcp = entries.iter().map(|(p, _)| first.iter().zip(p).take_while(|(a, b)| a == b).count()).min().unwrap_or(0);
+                if lcp > 0 {
+                    let rest: Vec<_> = entries.iter().map(|(p, v)| (p[lcp..].to_vec(), v.clone())).collect();
+                    return rlp_list(&[rlp_str(&node::hex_prefix(&first[..lcp], false)), reference(build(&rest))]);
+                }
+                let mut items = Vec::new();
+                for nib in 0u8..16 {
+                    let sub: Vec<_> = entries.iter().filter(|(p, _)| p.first() == Some(&nib)).map(|(p, v)| (p[1..].to_vec(), v.clone())).collect();
+                    items.push(if sub.is_empty() { vec![0x80] } else { reference(build(&sub)) });
+                }
+                let value = entries.iter().find(|(p, _)| p.is_empty()).map(|(_, v)| rlp_str(v)).unwrap_or(vec![0x80]);
+                items.push(value);
+                rlp_list(&items)
+            }
+        }
+    }
+    if entries.is_empty() {
+        return EMPTY_ROOT_HASH;
+    }
+    let list: Vec<_> = entries.iter().map(|(k, v)| (node::nibbles(k), v.clone())).collect();
+    keccak256(build(&list))
+}
+
+#[test]
+fn empty_trie_has_empty_root() {
+    let store = MemoryNodeStore::default();
+    let mut trie = Trie::new(&store, EMPTY_ROOT_HASH);
+    assert_eq!(trie.commit().0, EMPTY_ROOT_HASH);
+}
+
+#[test]
+fn matches_hash_builder_for_storage_like_values() {
+    let mut entries = BTreeMap::new();
+    let mut store = MemoryNodeStore::default();
+    let mut trie = Trie::new(&store, EMPTY_ROOT_HASH);
+    for i in 0u64..200 {
+        let key = keccak256(i.to_be_bytes()).to_vec();
+        let value = alloy_rlp::encode(U256::from(i + 1));
+        trie.insert(&key, value.clone()).unwrap();
+        entries.insert(key, value);
+    }
+    let (root, nodes) = trie.commit();
+    assert_eq!(root, reference_root(&entries));
+    store.extend(nodes);
+    // reopen from the store and read everything back
+    let trie = Trie::new(&store, root);
+    for (k, v) in &entries {
+        assert_eq!(trie.get(k).unwrap().as_ref(), Some(v));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Random inserts and removes, committed in several rounds against a persistent store,
+    /// always give the same root as building the final key set from scratch.
+    #[test]
+    fn incremental_updates_match_rebuild(
+        rounds in prop::collection::vec(
+            prop::collection::vec((0u16..400, prop::option::of(prop::collection::vec(any::<u8>(), 1..40))), 1..60),
+            1..5)
+    ) {
+        let mut store = MemoryNodeStore::default();
+        let mut root = EMPTY_ROOT_HASH;
+        let mut model = BTreeMap::new();
+        for round in rounds {
+            let mut trie = Trie::new(&store, root);
+            for (k, v) in round {
+                let key = keccak256(k.to_be_bytes()).to_vec();
+                match v {
+                    Some(v) => { trie.insert(&key, v.clone()).unwrap(); model.insert(key, v); }
+                    None => { trie.remove(&key).unwrap(); model.remove(&key); }
+                }
+            }
+            let (new_root, nodes) = trie.commit();
+            store.extend(nodes);
+            root = new_root;
+            prop_assert_eq!(root, reference_root(&model));
+            prop_assert_eq!(root, naive_root(&model));
+        }
+        let trie = Trie::new(&store, root);
+        for (k, v) in &model {
+            let got = trie.get(k).unwrap();
+            prop_assert_eq!(got.as_ref(), Some(v));
+        }
+    }
+
+    /// Short keys (non-uniform lengths and prefixes of each other) exercise branch values.
+    #[test]
+    fn variable_length_keys_match_reference(entries in prop::collection::btree_map(
+        prop::collection::vec(0u8..4, 0..6), prop::collection::vec(any::<u8>(), 1..8), 0..40)) {
+        let store = MemoryNodeStore::default();
+        let mut trie = Trie::new(&store, EMPTY_ROOT_HASH);
+        for (k, v) in &entries { trie.insert(k, v.clone()).unwrap(); }
+        let (root, nodes) = trie.commit();
+        prop_assert_eq!(root, naive_root(&entries));
+        // remove every other key from the persisted trie
+        let mut store = store;
+        store.extend(nodes);
+        let mut trie = Trie::new(&store, root);
+        let mut remaining = entries.clone();
+        for k in entries.keys().step_by(2) {
+            trie.remove(k).unwrap();
+            remaining.remove(k);
+        }
+        prop_assert_eq!(trie.commit().0, naive_root(&remaining));
+    }
+}
