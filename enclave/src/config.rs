@@ -13,7 +13,7 @@ use crate::types::PublicKey;
 /// Both seal a random 32-byte master key per recipient under one 24-byte recipient nonce and
 /// the payload under the master key with a 24-byte nonce, so payloads have the same shape and
 /// the LEGACY codec carries either.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
 pub enum CryptoSuite {
     /// Tessera's NaCl suite: `crypto_box` (X25519 + HSalsa20 + XSalsa20-Poly1305) and
     /// `crypto_secretbox`. Wire compatible with Tessera.

@@ -13,6 +13,9 @@ pub enum EnclaveError {
     /// The recipient is not among the payload's recipients.
     #[error("{0} is not a recipient of this payload")]
     NotARecipient(PublicKey),
+    /// A low-order public key: the shared secret would be public.
+    #[error("refusing weak (low-order) public key {0}")]
+    WeakKey(PublicKey),
     /// A box or cipher text did not open (wrong key, tampered data).
     #[error("decryption failed")]
     DecryptionFailed,
