@@ -39,7 +39,11 @@ cleanup() {
     tail -n 20 "$OUT" >&2 2>/dev/null || true
     tail -n 60 "$LOG" >&2 2>/dev/null || true
   fi
-  rm -rf "$WORK/datadir"
+  if [ "$status" -eq 0 ]; then
+    rm -rf "$WORK"
+  else
+    echo "run-against-dev-node.sh: node files kept in $WORK" >&2
+  fi
   exit "$status"
 }
 trap cleanup EXIT
@@ -77,5 +81,6 @@ else
   files=(artifacts.test.mjs ethers.test.mjs web3v4.test.mjs web3v1.test.cjs)
 fi
 # One file at a time: every file sends from the same dev account, and some tests assert exact balances.
+# --test-force-exit: a client that leaks a socket or timer must not hang the run after the tests are done.
 cd "$JS_DIR"
-node --test --test-concurrency=1 "${files[@]}"
+node --test --test-concurrency=1 --test-force-exit "${files[@]}"
