@@ -7,6 +7,7 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const Web3 = require('web3-v1');
+const Web3Quorum = require('web3js-quorum');
 const { DEV_ADDRESS, CHAIN_ID, nodeEnv, artifact, sleep, Collector } = require('./helpers.cjs');
 
 const env = nodeEnv();
@@ -174,6 +175,22 @@ describe('web3.js 1.x over HTTP', { timeout: 180_000 }, () => {
       });
       assert.equal(await reverter.methods.counter().call(), '0');
     });
+  });
+});
+
+describe('web3js-quorum 22.4.0 (GoQuorum mode) wrapping web3.js 1.x', { timeout: 60_000 }, () => {
+  test('the wrapped instance keeps the public node-signed flow working', T, async () => {
+    const web3 = Web3Quorum(new Web3(env.httpUrl), {}, true);
+    assert.equal(typeof web3.priv.generateAndSendRawTransaction, 'function', 'web3js-quorum extended the instance');
+    assert.equal(typeof web3.eth.sendRawPrivateTransaction, 'function');
+    const contract = await new web3.eth.Contract(SimpleStorage.abi)
+      .deploy({ data: SimpleStorage.bytecode, arguments: [47] })
+      .send({ from: DEV_ADDRESS });
+    assert.equal(await contract.methods.get().call(), '47');
+    const receipt = await contract.methods.set(123).send({ from: DEV_ADDRESS });
+    assert.equal(receipt.status, true);
+    assert.equal(receipt.events.stored.returnValues._amount, '123');
+    assert.equal(await contract.methods.get().call(), '123');
   });
 });
 
