@@ -1,0 +1,232 @@
+//! [`Pool`]: the thread-safe transaction pool the node shares via `Arc`.
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use alloy_consensus::{TxEnvelope, transaction::Recovered};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, B256, U256};
+use parking_lot::RwLock;
+use tokio::sync::{Notify, broadcast};
+use tracing::trace;
+
+use crate::{
+    PoolConfig, PoolError, PooledTx, TxRules, best::by_price_and_nonce, store::Store, validate,
+};
+
+/// Per-sender transactions keyed by nonce, as returned by [`Pool::pending_and_queued`].
+pub type TxsBySender = BTreeMap<Address, BTreeMap<u64, Arc<PooledTx>>>;
+
+/// Read access to the head state, implemented by the node.
+///
+/// The pool never calls it while holding its lock. It must reflect the latest committed head
+/// (not a snapshot taken earlier), so that a retried admission sees a fresh nonce.
+pub trait AccountState {
+    /// The account nonce.
+    fn nonce(&self, address: Address) -> u64;
+    /// The account balance.
+    fn balance(&self, address: Address) -> U256;
+}
+
+/// How often [`Pool::add`] re-reads the account when a new head lands during admission.
+const MAX_ADMISSION_RETRIES: usize = 4;
+
+/// The transaction pool. Cheap to share (`Arc<Pool>`); all methods take `&self`.
+#[derive(Debug)]
+pub struct Pool {
+    cfg: PoolConfig,
+    store: RwLock<Store>,
+    /// Bumped at the start of every [`Pool::on_new_block`]; admissions that read the account
+    /// state before a bump re-read it.
+    head_generation: AtomicU64,
+    new_pending: broadcast::Sender<B256>,
+    ready: Arc<Notify>,
+}
+
+impl Pool {
+    /// An empty pool.
+    pub fn new(cfg: PoolConfig) -> Self {
+        let (new_pending, _) = broadcast::channel(cfg.broadcast_capacity.max(1));
+        Self {
+            cfg,
+            store: RwLock::new(Store::default()),
+            head_generation: AtomicU64::new(0),
+            new_pending,
+            ready: Arc::new(Notify::new()),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &PoolConfig {
+        &self.cfg
+    }
+
+    /// Validates `tx` against `rules` and the sender's account, then inserts it (pending when
+    /// its nonce is next in line, queued otherwise) or replaces the sender's transaction with the
+    /// same nonce. Returns the transaction hash.
+    pub fn add(
+        &self,
+        tx: Recovered<TxEnvelope>,
+        rules: &TxRules,
+        state: &dyn AccountState,
+    ) -> Result<B256, PoolError> {
+        let hash = *tx.inner().tx_hash();
+        if self.contains(&hash) {
+            return Err(PoolError::AlreadyKnown { hash });
+        }
+        let size = tx.inner().encode_2718_len();
+        let admitted = validate::check_stateless(tx.inner(), size, rules, &self.cfg)?;
+        let sender = tx.signer();
+        let mut promoted = Vec::new();
+        let mut attempt = 0;
+        let result = loop {
+            attempt += 1;
+            let generation = self.head_generation.load(Ordering::SeqCst);
+            let nonce = state.nonce(sender);
+            let balance = state.balance(sender);
+            validate::check_account(tx.inner(), &admitted, nonce, balance)?;
+            let mut store = self.store.write();
+            if generation != self.head_generation.load(Ordering::SeqCst)
+                && attempt < MAX_ADMISSION_RETRIES
+            {
+                continue;
+            }
+            break store.insert(tx, hash, admitted, nonce, &self.cfg, &mut promoted);
+        };
+        self.announce(&promoted);
+        result
+    }
+
+    /// Pending transactions in block order: each sender's in nonce order, senders interleaved by
+    /// priority (effective tip; all 0 on a free-gas chain) then arrival.
+    pub fn best_transactions(&self) -> Vec<Arc<PooledTx>> {
+        let per_sender: Vec<Vec<Arc<PooledTx>>> = {
+            let store = self.store.read();
+            store
+                .senders
+                .values()
+                .filter(|s| s.pending_len > 0)
+                .map(|s| s.pending().map(|(_, tx)| tx.clone()).collect())
+                .collect()
+        };
+        by_price_and_nonce(per_sender)
+    }
+
+    /// A new head was committed: removes `mined` transactions and everything the new account
+    /// state makes stale (nonce below the account nonce) or unaffordable, demotes what lost its
+    /// predecessor, and promotes what became executable. Call it after `state` shows the new head.
+    pub fn on_new_block(&self, mined: &[B256], state: &dyn AccountState) {
+        self.head_generation.fetch_add(1, Ordering::SeqCst);
+        let senders: Vec<Address> = self.store.read().senders.keys().copied().collect();
+        let accounts: Vec<(Address, u64, U256)> =
+            senders.into_iter().map(|a| (a, state.nonce(a), state.balance(a))).collect();
+        let mut promoted = Vec::new();
+        {
+            let mut store = self.store.write();
+            for hash in mined {
+                if let Some((sender, nonce)) =
+                    store.all.get(hash).map(|tx| (tx.sender(), tx.nonce()))
+                {
+                    store.remove_tx(sender, nonce);
+                }
+            }
+            for (address, nonce, balance) in accounts {
+                store.reconcile(address, nonce, balance, &self.cfg);
+            }
+            let mut promotable: Vec<(usize, Address)> = store
+                .senders
+                .iter()
+                .filter(|(_, s)| s.promotable())
+                .map(|(a, s)| (s.pending_len, *a))
+                .collect();
+            promotable.sort_unstable();
+            for (_, address) in promotable {
+                store.promote(address, &self.cfg, &mut promoted);
+            }
+            trace!(target: "txpool", pending = store.pending_count, queued = store.queued_count(), "new head applied");
+        }
+        self.announce(&promoted);
+    }
+
+    /// The transaction with this hash, pending or queued.
+    pub fn get(&self, hash: &B256) -> Option<Arc<PooledTx>> {
+        self.store.read().all.get(hash).cloned()
+    }
+
+    /// Whether the pool holds this hash.
+    pub fn contains(&self, hash: &B256) -> bool {
+        self.store.read().all.contains_key(hash)
+    }
+
+    /// The nonce for `eth_getTransactionCount(address, "pending")`: the first nonce from
+    /// `state_nonce` on that the pool holds no transaction for, counting pending and queued
+    /// transactions that continue the run without a gap.
+    pub fn pending_nonce(&self, address: Address, state_nonce: u64) -> u64 {
+        let store = self.store.read();
+        match store.senders.get(&address) {
+            Some(sender) => sender.next_free_nonce(state_nonce.max(sender.nonce)),
+            None => state_nonce,
+        }
+    }
+
+    /// Copies of the pending and queued sets (for `txpool_content`, `txpool_inspect`).
+    pub fn pending_and_queued(&self) -> (TxsBySender, TxsBySender) {
+        let store = self.store.read();
+        let mut pending = TxsBySender::new();
+        let mut queued = TxsBySender::new();
+        for (address, sender) in &store.senders {
+            let p: BTreeMap<u64, Arc<PooledTx>> =
+                sender.pending().map(|(n, tx)| (*n, tx.clone())).collect();
+            let q: BTreeMap<u64, Arc<PooledTx>> =
+                sender.queued().map(|(n, tx)| (*n, tx.clone())).collect();
+            if !p.is_empty() {
+                pending.insert(*address, p);
+            }
+            if !q.is_empty() {
+                queued.insert(*address, q);
+            }
+        }
+        (pending, queued)
+    }
+
+    /// `(pending, queued)` counts (`txpool_status`).
+    pub fn status(&self) -> (usize, usize) {
+        let store = self.store.read();
+        (store.pending_count, store.queued_count())
+    }
+
+    /// Hashes of transactions as they become pending (`newPendingTransactions`). A slow receiver
+    /// gets `RecvError::Lagged`, it never slows the pool.
+    pub fn subscribe(&self) -> broadcast::Receiver<B256> {
+        self.new_pending.subscribe()
+    }
+
+    /// Notified (`notify_one`, so a permit is stored when nobody waits) whenever a transaction
+    /// becomes pending.
+    pub fn ready_notify(&self) -> Arc<Notify> {
+        self.ready.clone()
+    }
+
+    /// Removes a transaction; the sender's later pending transactions become queued.
+    pub fn remove(&self, hash: &B256) -> Option<Arc<PooledTx>> {
+        let mut store = self.store.write();
+        let (sender, nonce) = store.all.get(hash).map(|tx| (tx.sender(), tx.nonce()))?;
+        store.remove_tx(sender, nonce)
+    }
+
+    fn announce(&self, promoted: &[B256]) {
+        if promoted.is_empty() {
+            return;
+        }
+        for hash in promoted {
+            // An error only means nobody is subscribed.
+            let _ = self.new_pending.send(*hash);
+        }
+        self.ready.notify_one();
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests of `qrs-txpool` with real signed transactions.
+
+mod common;
+mod events;
+mod intrinsic;
+mod limits;
+mod new_block;
+mod ordering;
+mod private;
+mod props;
+mod replacement;
+mod validation;

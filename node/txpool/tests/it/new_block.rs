@@ -1,0 +1,90 @@
+//! `on_new_block`: mined and stale removal, balance demotion, promotion.
+
+use alloy_primitives::U256;
+use qrs_txpool::Pool;
+
+use crate::common::*;
+
+#[test]
+fn mined_and_stale_are_dropped() {
+    let pool = Pool::new(cfg());
+    let state = TestState::default();
+    let (a, b) = (key(1), key(2));
+    let a_hashes: Vec<_> =
+        (0..5).map(|n| pool.add(legacy(&a, n), &rules(), &state).unwrap()).collect();
+    pool.add(legacy(&b, 0), &rules(), &state).unwrap();
+    pool.add(legacy(&b, 1), &rules(), &state).unwrap();
+    // The block mined a0..a2; b's nonce 0 was consumed by a tx we never saw.
+    state.set_nonce(a.address(), 3);
+    state.set_nonce(b.address(), 1);
+    pool.on_new_block(&a_hashes[..3], &state);
+    assert_eq!(pool.status(), (3, 0));
+    let best: Vec<_> = pool.best_transactions().iter().map(|t| (t.sender(), t.nonce())).collect();
+    assert_eq!(best.len(), 3);
+    assert!(best.contains(&(a.address(), 3)) && best.contains(&(b.address(), 1)));
+    for h in &a_hashes[..3] {
+        assert!(!pool.contains(h));
+    }
+    // Everything mined: the sender disappears.
+    state.set_nonce(a.address(), 5);
+    state.set_nonce(b.address(), 2);
+    pool.on_new_block(&[], &state);
+    assert_eq!(pool.status(), (0, 0));
+    assert_eq!(pool.pending_nonce(a.address(), 5), 5);
+}
+
+#[test]
+fn unaffordable_dropped_and_followers_demoted() {
+    let pool = Pool::new(cfg());
+    let state = TestState::default();
+    let a = key(1);
+    state.set_balance(a.address(), U256::from(10));
+    let value_tx = |n: u64, v: u64| {
+        let mut tx = eip1559_tx(n, 0, 0);
+        tx.value = U256::from(v);
+        sign(&a, tx)
+    };
+    pool.add(value_tx(0, 3), &rules(), &state).unwrap();
+    let h1 = pool.add(value_tx(1, 8), &rules(), &state).unwrap();
+    let h2 = pool.add(value_tx(2, 1), &rules(), &state).unwrap();
+    assert_eq!(pool.status(), (3, 0));
+    state.set_balance(a.address(), U256::from(5));
+    pool.on_new_block(&[], &state);
+    assert!(!pool.contains(&h1));
+    assert_eq!(pool.status(), (1, 1));
+    let (_, queued) = pool.pending_and_queued();
+    assert_eq!(queued[&a.address()][&2].hash, h2);
+}
+
+#[test]
+fn queued_promoted_when_state_nonce_catches_up() {
+    let pool = Pool::new(cfg());
+    let state = TestState::default();
+    let a = key(1);
+    let h5 = pool.add(legacy(&a, 5), &rules(), &state).unwrap();
+    let h6 = pool.add(legacy(&a, 6), &rules(), &state).unwrap();
+    let mut rx = pool.subscribe();
+    assert_eq!(pool.status(), (0, 2));
+    state.set_nonce(a.address(), 5);
+    pool.on_new_block(&[], &state);
+    assert_eq!(pool.status(), (2, 0));
+    assert_eq!(rx.try_recv().unwrap(), h5);
+    assert_eq!(rx.try_recv().unwrap(), h6);
+}
+
+#[test]
+fn add_after_head_moved_uses_fresh_nonce() {
+    let pool = Pool::new(cfg());
+    let state = TestState::default();
+    let a = key(1);
+    pool.add(legacy(&a, 0), &rules(), &state).unwrap();
+    // The head moved but on_new_block has not run yet: the add still sees the new nonce,
+    // drops the stale tx and refuses a stale nonce.
+    state.set_nonce(a.address(), 1);
+    let other = sign(&a, alloy_consensus::TxLegacy { value: U256::from(1), ..legacy_tx(0) });
+    let err = pool.add(other, &rules(), &state).unwrap_err();
+    assert_eq!(err, qrs_txpool::PoolError::NonceTooLow { tx_nonce: 0, state_nonce: 1 });
+    pool.add(legacy(&a, 1), &rules(), &state).unwrap();
+    assert_eq!(pool.status(), (1, 0));
+    assert_eq!(pool.best_transactions()[0].nonce(), 1);
+}
