@@ -9,6 +9,7 @@ const { DEV_ADDRESS, CHAIN_ID, nodeEnv, artifact, sleep, Collector } = helpers;
 const env = nodeEnv();
 
 const SimpleStorage = artifact('SimpleStorage');
+const SimpleStorageLondon = artifact('SimpleStorageLondon');
 const QrsToken = artifact('QrsToken');
 const Reverter = artifact('Reverter');
 const Modern = artifact('Modern');
@@ -169,6 +170,16 @@ for (const mode of MODES) {
           await contract.off('stored', listener);
         }
       });
+    });
+
+    test('SimpleStorage built for London (GoQuorum-parity bytecode) deploys and works', T, async () => {
+      const factory = new ethers.ContractFactory(SimpleStorageLondon.abi, SimpleStorageLondon.bytecode, wallet);
+      const contract = await factory.deploy(9);
+      await contract.waitForDeployment();
+      assert.equal(await provider.getCode(await contract.getAddress()), SimpleStorageLondon.deployedBytecode);
+      assert.equal(await contract.get(), 9n);
+      await (await contract.set(10)).wait();
+      assert.equal(await contract.get(), 10n);
     });
 
     describe('value transfers with free gas', () => {
