@@ -1,0 +1,10 @@
+//! Integration tests for qrs-chainspec.
+
+mod common;
+mod ethereum;
+mod forks;
+mod parsing;
+mod quickstart;
+mod quorum_settings;
+mod trie_prop;
+mod validation;
