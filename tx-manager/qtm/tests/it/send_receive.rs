@@ -1,0 +1,185 @@
+//! Multi-node send/receive, raw send, discovery and restart, on SQLite.
+
+use eyre::Result;
+use serde_json::{Value, json};
+
+use crate::harness::{
+    Node, NodeOptions, b64, http, path_escape, receive, send, wait_for_discovery,
+};
+
+async fn three_nodes(options: NodeOptions) -> Result<(Node, Node, Node)> {
+    let a = Node::start(NodeOptions { ..options.clone() }).await?;
+    let b = Node::start(NodeOptions { peers: vec![a.p2p.clone()], ..options.clone() }).await?;
+    let c = Node::start(NodeOptions { peers: vec![a.p2p.clone()], ..options }).await?;
+    wait_for_discovery(&[&a, &b, &c]).await?;
+    Ok((a, b, c))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn send_receive_raw_and_restart_on_sqlite() -> Result<()> {
+    let (mut a, mut b, mut c) = three_nodes(NodeOptions::default()).await?;
+
+    // Plain send from A to B: A and B can read it, C gets 404.
+    let hash = send(&a, b"hello B", &[b.key()]).await?;
+    assert_eq!(receive(&a, &hash).await?.as_deref(), Some(&b"hello B"[..]));
+    assert_eq!(receive(&b, &hash).await?.as_deref(), Some(&b"hello B"[..]));
+    assert_eq!(receive(&c, &hash).await?, None);
+
+    // Enhanced media type answers with senderKey and managedParties.
+    let resp = http()
+        .get(format!("{}/transaction/{}", b.q2t, path_escape(&hash)))
+        .header("Accept", "application/vnd.tessera-2.1+json")
+        .send()
+        .await?;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/vnd.tessera-2.1+json");
+    let v: Value = resp.json().await?;
+    assert_eq!(v["senderKey"], json!(a.key()));
+    assert_eq!(v["managedParties"], json!([b.key()]));
+    assert_eq!(v["privacyFlag"], json!(0));
+
+    // isSender / participants.
+    let is_sender = |n: &Node| format!("{}/transaction/{}/isSender", n.q2t, path_escape(&hash));
+    assert_eq!(http().get(is_sender(&a)).send().await?.text().await?, "true");
+    assert_eq!(http().get(is_sender(&b)).send().await?.text().await?, "false");
+    let participants = http()
+        .get(format!("{}/transaction/{}/participants", a.q2t, path_escape(&hash)))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert_eq!(participants, format!("{},{}", b.key(), a.key()));
+
+    // Raw path: /storeraw on A, then /sendsignedtx (JSON and octet-stream) to C.
+    let stored: Value = http()
+        .post(format!("{}/storeraw", a.q2t))
+        .json(&json!({"payload": b64(b"raw for C"), "from": a.key()}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let raw_hash = stored["key"].as_str().unwrap_or_default().to_owned();
+    let raw = http()
+        .get(format!("{}/transaction/{}?isRaw=true", a.q2t, path_escape(&raw_hash)))
+        .send()
+        .await?;
+    assert_eq!(raw.status().as_u16(), 200);
+    let resp = http()
+        .post(format!("{}/sendsignedtx", a.q2t))
+        .header("Content-Type", "application/vnd.tessera-4.0+json")
+        .body(json!({"hash": raw_hash, "to": [c.key()], "privacyFlag": 0}).to_string())
+        .send()
+        .await?;
+    assert_eq!(resp.status().as_u16(), 201);
+    let v: Value = resp.json().await?;
+    assert_eq!(v["key"].as_str(), Some(raw_hash.as_str()));
+    assert_eq!(v["senderKey"], json!(a.key()));
+    assert_eq!(receive(&c, &raw_hash).await?.as_deref(), Some(&b"raw for C"[..]));
+    assert_eq!(receive(&a, &raw_hash).await?.as_deref(), Some(&b"raw for C"[..]));
+    assert_eq!(receive(&b, &raw_hash).await?, None);
+
+    // Octet-stream /sendsignedtx (pre-2.0 GoQuorum) answers 200 text.
+    let stored: Value = http()
+        .post(format!("{}/storeraw", b.third_party))
+        .json(&json!({"payload": b64(b"octet raw")}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let raw2 = stored["key"].as_str().unwrap_or_default().to_owned();
+    let resp = http()
+        .post(format!("{}/sendsignedtx", b.q2t))
+        .header("Content-Type", "application/octet-stream")
+        .header("c11n-to", c.key().to_string())
+        .body(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &raw2)?)
+        .send()
+        .await?;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.text().await?, raw2);
+    assert_eq!(receive(&c, &raw2).await?.as_deref(), Some(&b"octet raw"[..]));
+
+    // Every node knows every key.
+    for node in [&a, &b, &c] {
+        let keys = node.party_keys().await?;
+        for k in [a.key(), b.key(), c.key()] {
+            assert!(keys.contains(&k), "{} misses {k}", node.p2p);
+        }
+    }
+
+    // Restart every node (SIGKILL): nothing is lost, and sending still works.
+    for node in [&mut a, &mut b, &mut c] {
+        node.restart().await?;
+    }
+    assert_eq!(receive(&a, &hash).await?.as_deref(), Some(&b"hello B"[..]));
+    assert_eq!(receive(&b, &hash).await?.as_deref(), Some(&b"hello B"[..]));
+    assert_eq!(receive(&c, &hash).await?, None);
+    assert_eq!(receive(&c, &raw_hash).await?.as_deref(), Some(&b"raw for C"[..]));
+    wait_for_discovery(&[&a, &b, &c]).await?;
+    let again = send(&c, b"after restart", &[a.key(), b.key()]).await?;
+    for node in [&a, &b, &c] {
+        assert_eq!(receive(node, &again).await?.as_deref(), Some(&b"after restart"[..]));
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn four_nodes_fan_out_and_unreachable_recipient() -> Result<()> {
+    let (a, b, c) = three_nodes(NodeOptions::default()).await?;
+    let mut d =
+        Node::start(NodeOptions { peers: vec![c.p2p.clone()], keys: 2, ..NodeOptions::default() })
+            .await?;
+    wait_for_discovery(&[&a, &b, &c, &d]).await?;
+
+    // One send to B, C and D's second key.
+    let hash = send(&a, b"to many", &[b.key(), c.key(), d.keys[1]]).await?;
+    for node in [&a, &b, &c, &d] {
+        assert_eq!(receive(node, &hash).await?.as_deref(), Some(&b"to many"[..]));
+    }
+
+    // D goes away: a send naming D fails with a reason naming D's node, and stores nothing.
+    let d_url = d.p2p.clone();
+    let d_key = d.key();
+    d.kill();
+    let body = json!({"payload": b64(b"never"), "to": [b.key(), d_key]});
+    let resp = http().post(format!("{}/send", a.q2t)).json(&body).send().await?;
+    let status = resp.status().as_u16();
+    let text = resp.text().await?;
+    assert!(status == 410 || status == 404, "unexpected {status}: {text}");
+    assert!(text.contains(&d_key.to_string()) || text.contains(&d_url), "{text}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unix_socket_q2t_and_validation_off() -> Result<()> {
+    let opts = NodeOptions { unix_q2t: true, validate_keys: Some(false), ..NodeOptions::default() };
+    let a = Node::start(opts.clone()).await?;
+    let b = Node::start(NodeOptions { peers: vec![a.p2p.clone()], ..opts }).await?;
+    wait_for_discovery(&[&a, &b]).await?;
+    let socket = a.q2t.strip_prefix("unix:").unwrap_or_default().to_owned();
+    let (status, body) = crate::harness::unix_request(&socket, "GET", "/upcheck", &[], b"").await?;
+    assert_eq!((status, body.as_slice()), (200, &b"I'm up!"[..]));
+    let req = json!({"payload": b64(b"over ipc"), "to": [b.key()]}).to_string();
+    let (status, body) = crate::harness::unix_request(
+        &socket,
+        "POST",
+        "/send",
+        &[("Content-Type", "application/json")],
+        req.as_bytes(),
+    )
+    .await?;
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let v: Value = serde_json::from_slice(&body)?;
+    let hash = v["key"].as_str().unwrap_or_default().to_owned();
+    let (status, body) = crate::harness::unix_request(
+        &socket,
+        "GET",
+        &format!("/transaction/{}", path_escape(&hash)),
+        &[],
+        b"",
+    )
+    .await?;
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_slice(&body)?;
+    assert_eq!(v["payload"].as_str(), Some(b64(b"over ipc").as_str()));
+    Ok(())
+}
