@@ -3,4 +3,5 @@
 
 mod artifacts;
 mod bindings;
+mod execution;
 mod opcodes;
