@@ -32,7 +32,7 @@ pub use model::{
 };
 pub use options::{StoreOptions, Synchronous};
 pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{GroupCommitStats, SqliteStore};
 pub use store_url::{StoreUrl, StoreUrlError};
 
 /// Storage for qtm's payloads. Every method is safe to call concurrently from many tasks and,

@@ -88,14 +88,59 @@ fn script_err(backend: Backend, m: &'static Migration) -> impl Fn(sqlx::Error) -
     }
 }
 
+/// The statements of a migration script: `--` comment lines dropped, split on `;`. Our scripts
+/// keep `;` out of comments and literals. (Statements run one by one through `sqlx::query`:
+/// `sqlx::raw_sql` futures are not provably `Send` inside spawned tasks.)
+fn statements(sql: &'static str) -> impl Iterator<Item = String> {
+    let code: String = sql
+        .lines()
+        .map(|line| line.split_once("--").map_or(line, |(code, _)| code))
+        .collect::<Vec<_>>()
+        .join("\n");
+    code.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+async fn run_script_sqlite(
+    conn: &mut SqliteConnection,
+    m: &'static Migration,
+) -> Result<(), StoreError> {
+    for statement in statements(m.sql) {
+        sqlx::query(&statement)
+            .persistent(false)
+            .execute(&mut *conn)
+            .await
+            .map_err(script_err(Backend::Sqlite, m))?;
+    }
+    Ok(())
+}
+
+async fn run_script_postgres(
+    conn: &mut PgConnection,
+    m: &'static Migration,
+) -> Result<(), StoreError> {
+    for statement in statements(m.sql) {
+        sqlx::query(&statement)
+            .persistent(false)
+            .execute(&mut *conn)
+            .await
+            .map_err(script_err(Backend::Postgres, m))?;
+    }
+    Ok(())
+}
+
 /// Brings a SQLite database up to date.
 pub(crate) async fn run_sqlite(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     let backend = Backend::Sqlite;
-    sqlx::raw_sql(VERSION_TABLE_SQLITE).execute(&mut *conn).await.map_err(version_err(backend))?;
-    sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(version_err(backend))?;
+    sqlx::query(VERSION_TABLE_SQLITE).execute(&mut *conn).await.map_err(version_err(backend))?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(version_err(backend))?;
     let result = apply_sqlite(conn).await;
     let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-    let ended = sqlx::raw_sql(end).execute(&mut *conn).await.map_err(version_err(backend));
+    let ended = sqlx::query(end).execute(&mut *conn).await.map_err(version_err(backend));
     result.and(ended.map(|_| ()))
 }
 
@@ -108,7 +153,7 @@ async fn apply_sqlite(conn: &mut SqliteConnection) -> Result<(), StoreError> {
             .map_err(version_err(backend))?;
     for m in pending(backend, SQLITE, &applied)? {
         tracing::info!(target: "qtm::store", version = m.version, name = m.name, "applying SQLite migration");
-        sqlx::raw_sql(m.sql).execute(&mut *conn).await.map_err(script_err(backend, m))?;
+        run_script_sqlite(conn, m).await?;
         sqlx::query(
             "INSERT INTO qtm_schema_migrations (version, name, checksum, applied_at)
              VALUES (?1, ?2, ?3, CAST(unixepoch('subsec') * 1000 AS INTEGER))",
@@ -137,9 +182,13 @@ pub(crate) async fn run_postgres(
         .map_err(version_err(backend))?;
     if let Some(schema) = schema {
         let create = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema));
-        sqlx::raw_sql(&create).execute(&mut *tx).await.map_err(version_err(backend))?;
+        sqlx::query(&create)
+            .persistent(false)
+            .execute(&mut *tx)
+            .await
+            .map_err(version_err(backend))?;
     }
-    sqlx::raw_sql(VERSION_TABLE_PG).execute(&mut *tx).await.map_err(version_err(backend))?;
+    sqlx::query(VERSION_TABLE_PG).execute(&mut *tx).await.map_err(version_err(backend))?;
     let applied: Vec<(i64, i64)> =
         sqlx::query_as("SELECT version, checksum FROM qtm_schema_migrations")
             .fetch_all(&mut *tx)
@@ -147,7 +196,7 @@ pub(crate) async fn run_postgres(
             .map_err(version_err(backend))?;
     for m in pending(backend, POSTGRES, &applied)? {
         tracing::info!(target: "qtm::store", version = m.version, name = m.name, "applying PostgreSQL migration");
-        sqlx::raw_sql(m.sql).execute(&mut *tx).await.map_err(script_err(backend, m))?;
+        run_script_postgres(&mut tx, m).await?;
         sqlx::query(
             "INSERT INTO qtm_schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
         )
@@ -175,6 +224,15 @@ mod tests {
         for scripts in [SQLITE, POSTGRES] {
             assert!(scripts.windows(2).all(|w| w[0].version < w[1].version));
             assert_eq!(scripts.first().map(|m| m.version), Some(1));
+        }
+    }
+
+    #[test]
+    fn scripts_split_into_statements() {
+        for scripts in [SQLITE, POSTGRES] {
+            let statements: Vec<_> = statements(scripts[0].sql).collect();
+            assert_eq!(statements.len(), 7, "{statements:#?}");
+            assert!(statements.iter().all(|s| s.starts_with("CREATE ")), "{statements:#?}");
         }
     }
 

@@ -23,6 +23,7 @@ use crate::{
     },
 };
 use write_ops::{WriteOp, WriteOutcome};
+pub use writer::GroupCommitStats;
 use writer::Writer;
 
 const BACKEND: Backend = Backend::Sqlite;
@@ -88,6 +89,11 @@ impl SqliteStore {
             .await
             .map_err(sql_err(StoreOp::Open, "database"))?;
         Ok(SqliteStore { writer: Writer::spawn(conn, options.sqlite_max_batch), readers })
+    }
+
+    /// Group-commit counters of this store's writer task.
+    pub fn group_commit_stats(&self) -> GroupCommitStats {
+        self.writer.stats()
     }
 
     async fn write(&self, op: WriteOp) -> Result<WriteOutcome, StoreError> {

@@ -13,7 +13,14 @@
 //! A conditional write that finds a different row ([`StoreError::Conflict`]) writes nothing and
 //! does not disturb the batch.
 
-use std::{future::Future, pin::Pin};
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+};
 
 use sqlx::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
@@ -40,6 +47,33 @@ struct Request {
 #[derive(Debug, Clone)]
 pub(crate) struct Writer {
     queue: mpsc::Sender<Request>,
+    stats: Arc<Counters>,
+}
+
+/// Counters of the writer task, for tests, benches and metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupCommitStats {
+    /// Transactions committed (or attempted) by the writer.
+    pub transactions: u64,
+    /// Write requests answered.
+    pub requests: u64,
+    /// Most requests carried by one transaction.
+    pub largest_batch: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    transactions: AtomicU64,
+    requests: AtomicU64,
+    largest_batch: AtomicU64,
+}
+
+impl Counters {
+    fn record(&self, transactions: u64, requests: u64) {
+        self.transactions.fetch_add(transactions, Ordering::Relaxed);
+        self.requests.fetch_add(requests, Ordering::Relaxed);
+        self.largest_batch.fetch_max(requests, Ordering::Relaxed);
+    }
 }
 
 fn stopped(op: StoreOp) -> StoreError {
@@ -50,8 +84,9 @@ impl Writer {
     /// Starts the writer task on `conn` (which must not be used by anyone else).
     pub(crate) fn spawn(conn: SqliteConnection, max_batch: usize) -> Self {
         let (queue, requests) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(run(conn, requests, max_batch.max(1)));
-        Writer { queue }
+        let stats = Arc::new(Counters::default());
+        tokio::spawn(run(conn, requests, max_batch.max(1), Arc::clone(&stats)));
+        Writer { queue, stats }
     }
 
     /// Queues `op` and waits until it is committed (or failed).
@@ -66,9 +101,23 @@ impl Writer {
     pub(crate) fn is_alive(&self) -> bool {
         !self.queue.is_closed()
     }
+
+    /// Counters so far.
+    pub(crate) fn stats(&self) -> GroupCommitStats {
+        GroupCommitStats {
+            transactions: self.stats.transactions.load(Ordering::Relaxed),
+            requests: self.stats.requests.load(Ordering::Relaxed),
+            largest_batch: self.stats.largest_batch.load(Ordering::Relaxed),
+        }
+    }
 }
 
-async fn run(mut conn: SqliteConnection, mut requests: mpsc::Receiver<Request>, max_batch: usize) {
+async fn run(
+    mut conn: SqliteConnection,
+    mut requests: mpsc::Receiver<Request>,
+    max_batch: usize,
+    stats: Arc<Counters>,
+) {
     let mut batch: Vec<Request> = Vec::with_capacity(max_batch);
     let mut carry: Option<Request> = None;
     loop {
@@ -94,7 +143,9 @@ async fn run(mut conn: SqliteConnection, mut requests: mpsc::Receiver<Request>, 
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, &mut batch).await;
+        let size = batch.len() as u64;
+        let transactions = commit_batch(&mut conn, &mut batch).await;
+        stats.record(transactions, size);
     }
     tracing::debug!(target: "qtm::store::sqlite", "writer task stopping");
     if let Err(e) = sqlx::Connection::close(conn).await {
@@ -124,7 +175,8 @@ async fn rollback(conn: &mut SqliteConnection) {
 }
 
 /// Commits `batch` as one transaction and answers every request; leaves `batch` empty.
-async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) {
+/// Returns how many transactions it took.
+async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) -> u64 {
     if batch.len() == 1 {
         return replay_one_by_one(conn, batch).await;
     }
@@ -132,7 +184,7 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) {
         for request in batch.drain(..) {
             let _ = request.reply.send(Err(e.clone()));
         }
-        return;
+        return 1;
     }
     let mut outcomes = Vec::with_capacity(batch.len());
     for request in batch.iter() {
@@ -143,7 +195,7 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) {
                 tracing::debug!(target: "qtm::store::sqlite", %e, size = batch.len(),
                     "a request failed inside a group commit; replaying the batch one by one");
                 rollback(conn).await;
-                return replay_one_by_one(conn, batch).await;
+                return 1 + replay_one_by_one(conn, batch).await;
             }
         }
     }
@@ -161,14 +213,17 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) {
             }
         }
     }
+    1
 }
 
-/// One transaction per request.
-async fn replay_one_by_one(conn: &mut SqliteConnection, batch: &mut Vec<Request>) {
+/// One transaction per request; returns how many.
+async fn replay_one_by_one(conn: &mut SqliteConnection, batch: &mut Vec<Request>) -> u64 {
+    let count = batch.len() as u64;
     for request in batch.drain(..) {
         let outcome = commit_one(conn, &request.op).await;
         let _ = request.reply.send(outcome);
     }
+    count
 }
 
 async fn commit_one(conn: &mut SqliteConnection, op: &WriteOp) -> Result<WriteOutcome, StoreError> {
