@@ -1,15 +1,12 @@
 //! Bad input gets a 4xx with a reason, and the store stays unchanged.
 
 use eyre::Result;
-use qrs_tm_store::{StoreUrl, open_store};
 use serde_json::{Value, json};
 
-use crate::harness::{Node, NodeOptions, b64, http, path_escape, wait_for_discovery};
-
-async fn store_count(node: &Node) -> Result<u64> {
-    let store = open_store(&StoreUrl::Sqlite { path: node.dir.join("db.sqlite") }).await?;
-    Ok(store.count().await?)
-}
+use crate::harness::{
+    Db, Node, NodeOptions, b64, fresh_postgres_schema, http, path_escape, store_count,
+    wait_for_discovery,
+};
 
 async fn expect_4xx(resp: reqwest::Response, expected: u16, reason_part: &str) -> Result<()> {
     let status = resp.status().as_u16();
@@ -23,10 +20,29 @@ async fn expect_4xx(resp: reqwest::Response, expected: u16, reason_part: &str) -
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn bad_input_is_rejected_with_reasons_and_nothing_is_stored() -> Result<()> {
-    let a = Node::start(NodeOptions::default()).await?;
+async fn bad_input_on_sqlite() -> Result<()> {
+    bad_input_is_rejected_with_reasons_and_nothing_is_stored(Db::Sqlite, Db::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_on_postgres() -> Result<()> {
+    fresh_postgres_schema("qtm_it_bad_a").await?;
+    fresh_postgres_schema("qtm_it_bad_b").await?;
+    bad_input_is_rejected_with_reasons_and_nothing_is_stored(
+        Db::Postgres("qtm_it_bad_a".into()),
+        Db::Postgres("qtm_it_bad_b".into()),
+    )
+    .await
+}
+
+async fn bad_input_is_rejected_with_reasons_and_nothing_is_stored(
+    db_a: Db,
+    db_b: Db,
+) -> Result<()> {
+    let a = Node::start(NodeOptions { db: db_a, ..NodeOptions::default() }).await?;
     let b =
-        Node::start(NodeOptions { peers: vec![a.p2p.clone()], ..NodeOptions::default() }).await?;
+        Node::start(NodeOptions { db: db_b, peers: vec![a.p2p.clone()], ..NodeOptions::default() })
+            .await?;
     wait_for_discovery(&[&a, &b]).await?;
     let before = (store_count(&a).await?, store_count(&b).await?);
     let send = |body: String, ct: Option<&'static str>| {

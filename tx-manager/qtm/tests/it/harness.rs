@@ -11,7 +11,6 @@ use std::{
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use eyre::{Result, WrapErr, bail, eyre};
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use qrs_enclave::PublicKey;
 use serde_json::{Value, json};
 
@@ -49,6 +48,8 @@ pub struct NodeOptions {
     pub dir: Option<PathBuf>,
     /// P2P scheme.
     pub https: bool,
+    /// PartyInfo broadcast interval.
+    pub party_info_interval_ms: u64,
 }
 
 impl Default for NodeOptions {
@@ -65,6 +66,7 @@ impl Default for NodeOptions {
             p2p_port: 0,
             dir: None,
             https: false,
+            party_info_interval_ms: 300,
         }
     }
 }
@@ -108,7 +110,7 @@ pub async fn fresh_postgres_schema(schema: &str) -> Result<()> {
             "-q",
             "-c",
         ])
-        .arg(format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};"))
+        .arg(format!("SET client_min_messages TO WARNING; DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};"))
         .status()
         .wrap_err("running psql (PostgreSQL must be running on 127.0.0.1:5432)")?;
     if !status.success() {
@@ -134,7 +136,7 @@ fn config_json(options: &NodeOptions, dir: &Path, key_prefixes: &[PathBuf]) -> V
         "app": "P2P", "enabled": true,
         "serverAddress": format!("{scheme}://127.0.0.1:{}", options.p2p_port),
         "communicationType": "REST",
-        "properties": {"partyInfoInterval": "300"}
+        "properties": {"partyInfoInterval": options.party_info_interval_ms.to_string()}
     });
     if let (Some(Value::Object(extra)), Some(obj)) = (&options.p2p_extra, p2p.as_object_mut()) {
         obj.extend(extra.clone());
@@ -356,9 +358,82 @@ pub fn path_escape(hash: &str) -> String {
     hash.replace('/', "%2F")
 }
 
-/// Java `URLEncoder`-style escape of everything.
-pub fn escape_all(s: &str) -> String {
-    utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
+/// Number of payloads in the node's store (read through the store crate, next to the
+/// running process).
+pub async fn store_count(node: &Node) -> Result<u64> {
+    use qrs_tm_store::{StoreUrl, open_store};
+    let url = match &node.options.db {
+        Db::Sqlite => StoreUrl::Sqlite { path: node.dir.join("db.sqlite") },
+        Db::Postgres(schema) => StoreUrl::parse(&postgres_url(schema))?,
+    };
+    Ok(open_store(&url).await?.count().await?)
+}
+
+/// Starts a `qenclave` process serving `key_prefixes`; returns its URL and the child.
+pub async fn start_qenclave(dir: &Path, key_prefixes: &[PathBuf]) -> Result<(String, ChildGuard)> {
+    let bin = qenclave_binary()?;
+    let config = json!({
+        "serverConfigs": [{"app": "ENCLAVE", "enabled": true, "serverAddress": "http://127.0.0.1:0", "communicationType": "REST"}],
+        "keys": {"keyData": key_prefixes.iter().map(|p| json!({
+            "privateKeyPath": format!("{}.key", p.display()),
+            "publicKeyPath": format!("{}.pub", p.display()),
+        })).collect::<Vec<_>>()},
+        "alwaysSendTo": []
+    });
+    let path = dir.join("enclave-config.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&config)?)?;
+    let log = std::fs::File::create(dir.join("qenclave.log"))?;
+    let mut child = Command::new(&bin)
+        .arg("-configfile")
+        .arg(&path)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .wrap_err_with(|| format!("spawning {}", bin.display()))?;
+    let stdout = child.stdout.take().ok_or_else(|| eyre!("no stdout"))?;
+    let guard = ChildGuard(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("listening on ") {
+                let _ = tx.send(url.to_owned());
+            }
+        }
+    });
+    let url =
+        rx.recv_timeout(Duration::from_secs(60)).map_err(|_| eyre!("qenclave did not start"))?;
+    Ok((url, guard))
+}
+
+/// Kills a child process on drop.
+#[derive(Debug)]
+pub struct ChildGuard(pub Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The `qenclave` binary next to `qtm`, built with cargo if it is not there yet.
+fn qenclave_binary() -> Result<PathBuf> {
+    let qtm = PathBuf::from(env!("CARGO_BIN_EXE_qtm"));
+    let dir = qtm.parent().ok_or_else(|| eyre!("no bin dir"))?;
+    let bin = dir.join("qenclave");
+    if bin.exists() {
+        return Ok(bin);
+    }
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "-p", "qrs-enclave", "--bin", "qenclave"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .wrap_err("building qenclave")?;
+    if !status.success() || !bin.exists() {
+        bail!("qenclave could not be built at {}", bin.display());
+    }
+    Ok(bin)
 }
 
 /// Waits until every node lists every key in `/partyinfo/keys`.

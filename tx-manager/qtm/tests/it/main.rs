@@ -2,4 +2,7 @@
 
 mod bad_input;
 mod harness;
+mod remote_enclave;
+mod resend;
 mod send_receive;
+mod tls;

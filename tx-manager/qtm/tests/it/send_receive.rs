@@ -4,20 +4,39 @@ use eyre::Result;
 use serde_json::{Value, json};
 
 use crate::harness::{
-    Node, NodeOptions, b64, http, path_escape, receive, send, wait_for_discovery,
+    Db, Node, NodeOptions, b64, fresh_postgres_schema, http, path_escape, receive, send,
+    wait_for_discovery,
 };
 
 async fn three_nodes(options: NodeOptions) -> Result<(Node, Node, Node)> {
-    let a = Node::start(NodeOptions { ..options.clone() }).await?;
-    let b = Node::start(NodeOptions { peers: vec![a.p2p.clone()], ..options.clone() }).await?;
-    let c = Node::start(NodeOptions { peers: vec![a.p2p.clone()], ..options }).await?;
+    three_nodes_on(options, [Db::Sqlite, Db::Sqlite, Db::Sqlite]).await
+}
+
+async fn three_nodes_on(options: NodeOptions, dbs: [Db; 3]) -> Result<(Node, Node, Node)> {
+    let [da, db, dc] = dbs;
+    let a = Node::start(NodeOptions { db: da, ..options.clone() }).await?;
+    let b = Node::start(NodeOptions { db, peers: vec![a.p2p.clone()], ..options.clone() }).await?;
+    let c = Node::start(NodeOptions { db: dc, peers: vec![a.p2p.clone()], ..options }).await?;
     wait_for_discovery(&[&a, &b, &c]).await?;
     Ok((a, b, c))
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn send_receive_raw_and_restart_on_sqlite() -> Result<()> {
-    let (mut a, mut b, mut c) = three_nodes(NodeOptions::default()).await?;
+    send_receive_raw_and_restart([Db::Sqlite, Db::Sqlite, Db::Sqlite]).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn send_receive_raw_and_restart_on_postgres() -> Result<()> {
+    let schemas = ["qtm_it_sr_a", "qtm_it_sr_b", "qtm_it_sr_c"];
+    for s in schemas {
+        fresh_postgres_schema(s).await?;
+    }
+    send_receive_raw_and_restart(schemas.map(|s| Db::Postgres(s.into()))).await
+}
+
+async fn send_receive_raw_and_restart(dbs: [Db; 3]) -> Result<()> {
+    let (mut a, mut b, mut c) = three_nodes_on(NodeOptions::default(), dbs).await?;
 
     // Plain send from A to B: A and B can read it, C gets 404.
     let hash = send(&a, b"hello B", &[b.key()]).await?;
@@ -181,5 +200,54 @@ async fn unix_socket_q2t_and_validation_off() -> Result<()> {
     assert_eq!(status, 200);
     let v: Value = serde_json::from_slice(&body)?;
     assert_eq!(v["payload"].as_str(), Some(b64(b"over ipc").as_str()));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_on_one_postgres_serve_each_others_payloads() -> Result<()> {
+    fresh_postgres_schema("qtm_it_shared").await?;
+    fresh_postgres_schema("qtm_it_shared_b").await?;
+    let shared = Db::Postgres("qtm_it_shared".into());
+    let a1 = Node::start(NodeOptions { db: shared.clone(), ..NodeOptions::default() }).await?;
+    let keys = a1.options.key_prefixes.clone();
+    let a2 = Node::start(NodeOptions {
+        db: shared,
+        key_prefixes: keys,
+        peers: vec![a1.p2p.clone()],
+        ..NodeOptions::default()
+    })
+    .await?;
+    let b = Node::start(NodeOptions {
+        db: Db::Postgres("qtm_it_shared_b".into()),
+        peers: vec![a1.p2p.clone()],
+        ..NodeOptions::default()
+    })
+    .await?;
+    wait_for_discovery(&[&a1, &b]).await?;
+    wait_for_discovery(&[&a2, &b]).await?;
+    // Sent through one process, readable through the other.
+    let hash = send(&a1, b"shared db", &[b.key()]).await?;
+    assert_eq!(receive(&a2, &hash).await?.as_deref(), Some(&b"shared db"[..]));
+    assert_eq!(receive(&b, &hash).await?.as_deref(), Some(&b"shared db"[..]));
+    // Pushed to whichever process B routes to; both read it.
+    let hash = send(&b, b"to A", &[a1.key()]).await?;
+    assert_eq!(receive(&a1, &hash).await?.as_deref(), Some(&b"to A"[..]));
+    assert_eq!(receive(&a2, &hash).await?.as_deref(), Some(&b"to A"[..]));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_recipient_triggers_immediate_party_info_refresh() -> Result<()> {
+    // Broadcasts every 10 minutes: only the first (at start) happens during the test.
+    let slow = NodeOptions { party_info_interval_ms: 600_000, ..NodeOptions::default() };
+    let b = Node::start(slow.clone()).await?;
+    // A knows B's URL; A's start-up broadcast teaches B A's key, but B has no reason to tell
+    // A its own key before its next broadcast in 10 minutes.
+    let a = Node::start(NodeOptions { peers: vec![b.p2p.clone()], ..slow }).await?;
+    let known = a.party_keys().await?;
+    assert!(!known.contains(&b.key()), "A should not know B's key yet");
+    let hash = send(&a, b"refresh first", &[b.key()]).await?;
+    assert_eq!(receive(&b, &hash).await?.as_deref(), Some(&b"refresh first"[..]));
+    assert!(a.party_keys().await?.contains(&b.key()));
     Ok(())
 }
