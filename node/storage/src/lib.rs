@@ -2,6 +2,36 @@
 //!
 //! - [`trie`]: a hash-keyed persistent MPT (state and storage tries, proofs, history).
 //! - [`db`]: the MDBX environment and table names (the only module that names libmdbx types).
-//! - [`provider`]: typed reads and the one-transaction block commit.
+//! - [`provider`]: typed reads, and the block commit that writes a block, its receipts and its
+//!   state change in ONE MDBX transaction (so a crash at any moment leaves a consistent head).
+//! - [`state`]: turning execution output into trie updates (only changed paths are rehashed).
 
+pub mod db;
+mod model;
+mod provider;
+mod state;
 pub mod trie;
+
+pub use db::{Env, ReadTx, WriteTx};
+pub use model::{
+    AccountChange, AccountInfo, AccountRecord, StateChanges, StateUpdate, StoredBlock, StoredReceipt,
+};
+pub use provider::TxLocation;
+pub use state::compute_state_update;
+
+/// Storage failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// MDBX reported an error.
+    #[error("database: {0}")]
+    Mdbx(#[from] libmdbx::Error),
+    /// A stored value does not decode: the database is damaged or from another version.
+    #[error("corrupt {0}: {1}")]
+    Corrupt(&'static str, String),
+    /// A trie node is missing or malformed.
+    #[error(transparent)]
+    Trie(#[from] trie::TrieError),
+    /// Filesystem error.
+    #[error("io error on {0}: {1}")]
+    Io(String, String),
+}

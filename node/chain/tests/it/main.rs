@@ -1,0 +1,5 @@
+//! Chain integration tests: build, commit, restart and cross-node import.
+
+mod support;
+
+mod produce;

@@ -1,0 +1,106 @@
+//! revm's `DatabaseRef` over one MDBX snapshot.
+
+use std::{cell::RefCell, collections::HashMap};
+
+use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256};
+use qrs_storage::{ReadTx, StorageError};
+use revm::{
+    bytecode::Bytecode,
+    database_interface::{DBErrorMarker, DatabaseRef},
+    state::AccountInfo,
+};
+
+/// A storage error seen by revm.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct EvmDbError(#[from] pub StorageError);
+
+impl DBErrorMarker for EvmDbError {}
+
+/// Which state a [`StateDb`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateView {
+    /// The latest state (flat tables: one lookup per read).
+    Latest,
+    /// The state with this root, read through the trie (any historical block).
+    Root(B256),
+}
+
+/// A consistent snapshot of the state for revm.
+#[derive(Debug)]
+pub struct StateDb {
+    tx: ReadTx,
+    view: StateView,
+    storage_roots: RefCell<HashMap<Address, B256>>,
+}
+
+impl StateDb {
+    /// Reads `view` through the snapshot `tx`.
+    pub fn new(tx: ReadTx, view: StateView) -> Self {
+        Self { tx, view, storage_roots: RefCell::default() }
+    }
+
+    /// The underlying snapshot.
+    pub fn reader(&self) -> &ReadTx {
+        &self.tx
+    }
+
+    fn record(&self, address: &Address) -> Result<Option<qrs_storage::AccountRecord>, StorageError> {
+        match self.view {
+            StateView::Latest => self.tx.account(address),
+            StateView::Root(root) => {
+                let record = self.tx.account_at(root, address)?;
+                if let Some(r) = &record {
+                    self.storage_roots.borrow_mut().insert(*address, r.storage_root);
+                }
+                Ok(record)
+            }
+        }
+    }
+}
+
+impl DatabaseRef for StateDb {
+    type Error = EvmDbError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
+        Ok(self.record(&address)?.map(|r| AccountInfo {
+            balance: r.balance,
+            nonce: r.nonce,
+            code_hash: r.code_hash,
+            code: None,
+            ..Default::default()
+        }))
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {
+        if code_hash == KECCAK256_EMPTY {
+            return Ok(Bytecode::default());
+        }
+        let code = self.tx.code(&code_hash)?.ok_or_else(|| {
+            StorageError::Corrupt("code", format!("missing code for hash {code_hash}"))
+        })?;
+        Ok(Bytecode::new_raw(code))
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, Self::Error> {
+        let slot = B256::from(index.to_be_bytes::<32>());
+        match self.view {
+            StateView::Latest => Ok(self.tx.storage(&address, &slot)?),
+            StateView::Root(_) => {
+                let cached = self.storage_roots.borrow().get(&address).copied();
+                let storage_root = match cached {
+                    Some(r) => r,
+                    None => match self.record(&address)? {
+                        Some(r) => r.storage_root,
+                        None => return Ok(U256::ZERO),
+                    },
+                };
+                Ok(self.tx.storage_at(storage_root, &slot)?)
+            }
+        }
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
+        Ok(self.tx.canonical_hash(number)?.unwrap_or_default())
+    }
+}

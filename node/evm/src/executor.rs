@@ -1,0 +1,214 @@
+//! Running the transactions of one block and collecting receipts and state changes.
+
+use alloy_consensus::{Transaction as _, TxEnvelope, Typed2718};
+use alloy_primitives::{Address, B256, Bloom, Bytes, KECCAK256_EMPTY, Log};
+use qrs_storage::{AccountChange, AccountInfo, StateChanges, StorageError, StoredReceipt};
+use revm::{
+    Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
+    context::result::{EVMError, ExecutionResult, InvalidTransaction},
+    database::CacheDB,
+    handler::{MainnetContext, MainnetEvm},
+    primitives::hardfork::SpecId,
+    state::EvmState,
+};
+
+use crate::{
+    config::{BlockContext, EvmConfig},
+    db::{EvmDbError, StateDb},
+    tx::tx_env,
+};
+
+type Evm = MainnetEvm<MainnetContext<CacheDB<StateDb>>>;
+
+/// Why a transaction could not be included.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// The transaction is invalid in this state (message as geth words it).
+    #[error("{0}")]
+    Invalid(String),
+    /// The block has no gas left for this transaction.
+    #[error("gas limit reached")]
+    BlockGasExhausted,
+    /// Reading state failed: the block cannot be built or imported right now.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// The result of one included transaction.
+#[derive(Debug, Clone)]
+pub struct TxOutcome {
+    /// Gas used.
+    pub gas_used: u64,
+    /// Succeeded (status 1).
+    pub success: bool,
+}
+
+/// The result of a whole block.
+#[derive(Debug, Clone, Default)]
+pub struct BlockOutcome {
+    /// One receipt per transaction.
+    pub receipts: Vec<StoredReceipt>,
+    /// Total gas used.
+    pub gas_used: u64,
+    /// Bloom of every log.
+    pub logs_bloom: Bloom,
+    /// The receipts trie root.
+    pub receipts_root: B256,
+    /// Every state change of the block.
+    pub changes: StateChanges,
+}
+
+/// Executes transactions on top of one state snapshot, in order.
+#[allow(missing_debug_implementations)]
+pub struct BlockExecutor {
+    evm: Evm,
+    spec: SpecId,
+    gas_limit: u64,
+    outcome: BlockOutcome,
+    tx_types: Vec<u8>,
+}
+
+impl BlockExecutor {
+    /// A new executor for a block with context `ctx` under rules `cfg`, reading `db`.
+    pub fn new(db: StateDb, cfg: &EvmConfig, ctx: &BlockContext) -> Self {
+        let evm = Context::mainnet()
+            .with_db(CacheDB::new(db))
+            .with_cfg(cfg.cfg_env())
+            .with_block(cfg.block_env(ctx))
+            .build_mainnet();
+        Self { evm, spec: cfg.spec, gas_limit: ctx.gas_limit, outcome: BlockOutcome::default(), tx_types: Vec::new() }
+    }
+
+    /// Gas still available in the block.
+    pub fn gas_left(&self) -> u64 {
+        self.gas_limit.saturating_sub(self.outcome.gas_used)
+    }
+
+    /// Executes one transaction and commits its effects to the block's state.
+    /// On `Err` nothing changed and the transaction must not be included.
+    pub fn execute(&mut self, tx: &TxEnvelope, sender: Address) -> Result<TxOutcome, ExecError> {
+        if tx.gas_limit() > self.gas_left() {
+            return Err(ExecError::BlockGasExhausted);
+        }
+        let env = tx_env(tx, sender).map_err(|e| ExecError::Invalid(e.to_string()))?;
+        let result = match self.evm.transact(env) {
+            Ok(r) => r,
+            Err(EVMError::Transaction(invalid)) => return Err(ExecError::Invalid(geth_message(&invalid))),
+            Err(EVMError::Database(EvmDbError(e))) => return Err(ExecError::Storage(e)),
+            Err(other) => return Err(ExecError::Invalid(other.to_string())),
+        };
+        accumulate(&mut self.outcome.changes, &result.state, self.spec);
+        self.evm.commit(result.state);
+        let exec = result.result;
+        let gas_used = exec.tx_gas_used();
+        self.outcome.gas_used = self.outcome.gas_used.saturating_add(gas_used);
+        let success = exec.is_success();
+        let contract_address = exec.created_address().map(|a| Bytes::copy_from_slice(a.as_slice())).unwrap_or_default();
+        let (logs, revert_data) = match exec {
+            ExecutionResult::Success { logs, .. } => (logs, Bytes::new()),
+            ExecutionResult::Revert { logs, output, .. } => (logs, output),
+            ExecutionResult::Halt { logs, .. } => (logs, Bytes::new()),
+        };
+        let logs: Vec<Log> = if success { logs } else { Vec::new() };
+        for log in &logs {
+            self.outcome.logs_bloom.accrue_log(log);
+        }
+        self.outcome.receipts.push(StoredReceipt {
+            tx_type: tx.ty(),
+            success,
+            cumulative_gas_used: self.outcome.gas_used,
+            gas_used,
+            logs,
+            contract_address,
+            revert_data,
+        });
+        self.tx_types.push(tx.ty());
+        Ok(TxOutcome { gas_used, success })
+    }
+
+    /// Finishes the block: the receipts root and the collected state changes.
+    pub fn finish(mut self) -> BlockOutcome {
+        self.outcome.receipts_root = receipts_root(&self.outcome.receipts);
+        self.outcome
+    }
+}
+
+/// The receipts trie root of stored receipts (EIP-2718 receipt encodings).
+pub fn receipts_root(receipts: &[StoredReceipt]) -> B256 {
+    use alloy_consensus::{Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom};
+    let envelopes: Vec<ReceiptEnvelope> = receipts
+        .iter()
+        .map(|r| {
+            let receipt = Receipt {
+                status: Eip658Value::Eip658(r.success),
+                cumulative_gas_used: r.cumulative_gas_used,
+                logs: r.logs.clone(),
+            };
+            let with_bloom = ReceiptWithBloom { logs_bloom: receipt.bloom_slow(), receipt };
+            match r.tx_type {
+                1 => ReceiptEnvelope::Eip2930(with_bloom),
+                2 => ReceiptEnvelope::Eip1559(with_bloom),
+                3 => ReceiptEnvelope::Eip4844(with_bloom),
+                4 => ReceiptEnvelope::Eip7702(with_bloom),
+                _ => ReceiptEnvelope::Legacy(with_bloom),
+            }
+        })
+        .collect();
+    alloy_consensus::proofs::calculate_receipt_root(&envelopes)
+}
+
+/// Folds one transaction's state diff into the block's changes (EIP-161 empty-account rule
+/// from Spurious Dragon on).
+fn accumulate(changes: &mut StateChanges, state: &EvmState, spec: SpecId) {
+    for (address, account) in state {
+        if !account.is_touched() {
+            continue;
+        }
+        let entry: &mut AccountChange = changes.accounts.entry(*address).or_default();
+        if account.is_selfdestructed() {
+            entry.info = None;
+            entry.storage.clear();
+            entry.storage_wiped = true;
+            continue;
+        }
+        if account.is_created() {
+            entry.storage.clear();
+            entry.storage_wiped = true;
+        }
+        if spec >= SpecId::SPURIOUS_DRAGON && account.is_empty() {
+            entry.info = None;
+            entry.storage.clear();
+            continue;
+        }
+        let info = &account.info;
+        entry.info = Some(AccountInfo { nonce: info.nonce, balance: info.balance, code_hash: info.code_hash });
+        if info.code_hash != KECCAK256_EMPTY
+            && let Some(code) = &info.code
+            && account.is_created()
+        {
+            changes.codes.insert(info.code_hash, code.original_bytes());
+        }
+        for (slot, value) in account.changed_storage_slots() {
+            entry.storage.insert(B256::from(slot.to_be_bytes::<32>()), value.present_value());
+        }
+    }
+}
+
+/// geth's wording for invalid transactions (clients match these with regexes).
+pub(crate) fn geth_message(e: &InvalidTransaction) -> String {
+    match e {
+        InvalidTransaction::NonceTooLow { .. } => "nonce too low".into(),
+        InvalidTransaction::NonceTooHigh { .. } => "nonce too high".into(),
+        InvalidTransaction::LackOfFundForMaxFee { .. } => "insufficient funds for gas * price + value".into(),
+        InvalidTransaction::CallGasCostMoreThanGasLimit { .. } | InvalidTransaction::GasFloorMoreThanGasLimit { .. } => {
+            "intrinsic gas too low".into()
+        }
+        InvalidTransaction::InvalidChainId => "invalid chain id for signer".into(),
+        InvalidTransaction::GasPriceLessThanBasefee => "max fee per gas less than block base fee".into(),
+        InvalidTransaction::PriorityFeeGreaterThanMaxFee => "max priority fee per gas higher than max fee per gas".into(),
+        InvalidTransaction::CallerGasLimitMoreThanBlock => "exceeds block gas limit".into(),
+        InvalidTransaction::RejectCallerWithCode => "sender not an eoa".into(),
+        InvalidTransaction::CreateInitCodeSizeLimit => "max initcode size exceeded".into(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,239 @@
+//! Typed reads over a [`ReadTx`] and the one-transaction block commit over a [`WriteTx`].
+
+use alloy_consensus::{Header, TxEnvelope};
+use alloy_eips::eip2718::{Decodable2718, Encodable2718};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_rlp::{Decodable, Encodable};
+use alloy_trie::EMPTY_ROOT_HASH;
+
+use crate::{
+    StorageError,
+    db::{ReadTx, WriteTx, tables},
+    model::{AccountRecord, StateUpdate, StoredBlock, StoredReceipt},
+    state::{encode_slot_value, storage_key},
+    trie::{NodeStore, Trie, TrieError},
+};
+
+const HEAD_KEY: &[u8] = b"head";
+const GENESIS_KEY: &[u8] = b"genesis";
+
+fn num_key(n: u64) -> [u8; 8] {
+    n.to_be_bytes()
+}
+
+fn decode<T: Decodable>(what: &'static str, bytes: &[u8]) -> Result<T, StorageError> {
+    T::decode(&mut &bytes[..]).map_err(|e| StorageError::Corrupt(what, e.to_string()))
+}
+
+fn be_u64(what: &'static str, bytes: &[u8]) -> Result<u64, StorageError> {
+    let arr: [u8; 8] = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(StorageError::Corrupt(what, format!("expected 8 bytes, got {}", bytes.len())))?;
+    Ok(u64::from_be_bytes(arr))
+}
+
+/// Where a transaction sits in the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxLocation {
+    /// Block number.
+    pub block_number: u64,
+    /// Index in the block.
+    pub index: u32,
+}
+
+impl NodeStore for ReadTx {
+    fn node(&self, hash: &B256) -> Result<Option<Vec<u8>>, TrieError> {
+        self.get(tables::TRIE_NODES, hash.as_slice()).map_err(|e| TrieError::Store(e.to_string()))
+    }
+}
+
+// === impl ReadTx (chain) ===
+
+impl ReadTx {
+    /// The number of the head block, `None` before genesis is written.
+    pub fn head_number(&self) -> Result<Option<u64>, StorageError> {
+        self.get(tables::META, HEAD_KEY)?.map(|b| be_u64("head", &b)).transpose()
+    }
+
+    /// The genesis hash recorded at init.
+    pub fn genesis_hash(&self) -> Result<Option<B256>, StorageError> {
+        Ok(self.get(tables::META, GENESIS_KEY)?.map(|b| B256::from_slice(&b)))
+    }
+
+    /// The canonical hash at a height.
+    pub fn canonical_hash(&self, number: u64) -> Result<Option<B256>, StorageError> {
+        Ok(self.get(tables::CANONICAL_HASHES, &num_key(number))?.map(|b| B256::from_slice(&b)))
+    }
+
+    /// The number of a canonical block by hash.
+    pub fn block_number(&self, hash: &B256) -> Result<Option<u64>, StorageError> {
+        self.get(tables::HEADER_NUMBERS, hash.as_slice())?.map(|b| be_u64("header number", &b)).transpose()
+    }
+
+    /// A header by number.
+    pub fn header(&self, number: u64) -> Result<Option<Header>, StorageError> {
+        self.get(tables::HEADERS, &num_key(number))?.map(|b| decode("header", &b)).transpose()
+    }
+
+    /// Total difficulty up to and including a block.
+    pub fn total_difficulty(&self, number: u64) -> Result<Option<U256>, StorageError> {
+        Ok(self.get(tables::TOTAL_DIFFICULTY, &num_key(number))?.map(|b| U256::from_be_slice(&b)))
+    }
+
+    /// The transactions of a block.
+    pub fn transactions(&self, number: u64) -> Result<Option<Vec<TxEnvelope>>, StorageError> {
+        let Some(raw) = self.get(tables::BODIES, &num_key(number))? else { return Ok(None) };
+        let encoded: Vec<Bytes> = decode("body", &raw)?;
+        encoded
+            .iter()
+            .map(|b| TxEnvelope::decode_2718(&mut &b[..]).map_err(|e| StorageError::Corrupt("transaction", e.to_string())))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    /// The senders of a block's transactions.
+    pub fn senders(&self, number: u64) -> Result<Option<Vec<Address>>, StorageError> {
+        Ok(self.get(tables::SENDERS, &num_key(number))?.map(|b| b.chunks_exact(20).map(Address::from_slice).collect()))
+    }
+
+    /// A whole block.
+    pub fn block(&self, number: u64) -> Result<Option<StoredBlock>, StorageError> {
+        let (Some(header), Some(hash)) = (self.header(number)?, self.canonical_hash(number)?) else { return Ok(None) };
+        let transactions = self.transactions(number)?.unwrap_or_default();
+        let senders = self.senders(number)?.unwrap_or_default();
+        Ok(Some(StoredBlock { header, hash, transactions, senders }))
+    }
+
+    /// The receipts of a block.
+    pub fn receipts(&self, number: u64) -> Result<Option<Vec<StoredReceipt>>, StorageError> {
+        self.get(tables::RECEIPTS, &num_key(number))?.map(|b| decode("receipts", &b)).transpose()
+    }
+
+    /// Where a transaction was included.
+    pub fn tx_location(&self, hash: &B256) -> Result<Option<TxLocation>, StorageError> {
+        let Some(raw) = self.get(tables::TX_LOOKUP, hash.as_slice())? else { return Ok(None) };
+        let block_number = be_u64("tx lookup", &raw)?;
+        let index = raw
+            .get(8..12)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes)
+            .ok_or(StorageError::Corrupt("tx lookup", "short index".into()))?;
+        Ok(Some(TxLocation { block_number, index }))
+    }
+}
+
+// === impl ReadTx (latest state) ===
+
+impl ReadTx {
+    /// The latest record of an account.
+    pub fn account(&self, address: &Address) -> Result<Option<AccountRecord>, StorageError> {
+        self.get(tables::ACCOUNTS, address.as_slice())?.map(|b| decode("account", &b)).transpose()
+    }
+
+    /// The latest value of a storage slot.
+    pub fn storage(&self, address: &Address, slot: &B256) -> Result<U256, StorageError> {
+        Ok(self.get(tables::STORAGE, &storage_key(address, slot))?.map(|b| U256::from_be_slice(&b)).unwrap_or_default())
+    }
+
+    /// Contract code by hash.
+    pub fn code(&self, hash: &B256) -> Result<Option<Bytes>, StorageError> {
+        Ok(self.get(tables::CODE, hash.as_slice())?.map(Bytes::from))
+    }
+}
+
+// === impl ReadTx (state at any root) ===
+
+impl ReadTx {
+    /// An account in the state with this root (any historical root).
+    pub fn account_at(&self, state_root: B256, address: &Address) -> Result<Option<AccountRecord>, StorageError> {
+        let trie = Trie::new(self, state_root);
+        trie.get(alloy_primitives::keccak256(address).as_slice())?.map(|b| decode("account leaf", &b)).transpose()
+    }
+
+    /// A storage slot in the storage trie with this root.
+    pub fn storage_at(&self, storage_root: B256, slot: &B256) -> Result<U256, StorageError> {
+        if storage_root == EMPTY_ROOT_HASH {
+            return Ok(U256::ZERO);
+        }
+        let trie = Trie::new(self, storage_root);
+        trie.get(alloy_primitives::keccak256(slot).as_slice())?
+            .map(|b| decode::<U256>("storage leaf", &b))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    /// EIP-1186 proof nodes for a key of the trie with this root.
+    pub fn proof(&self, root: B256, hashed_key: &B256) -> Result<Vec<Bytes>, StorageError> {
+        let trie = Trie::new(self, root);
+        Ok(trie.proof(hashed_key.as_slice())?.into_iter().map(Bytes::from).collect())
+    }
+}
+
+// === impl WriteTx ===
+
+impl WriteTx {
+    /// Writes a block, its receipts and its state update, and makes it the head.
+    /// Call [`WriteTx::commit`] afterwards; all of it becomes visible atomically.
+    pub fn write_block(
+        &self,
+        block: &StoredBlock,
+        receipts: &[StoredReceipt],
+        state: &StateUpdate,
+        total_difficulty: U256,
+    ) -> Result<(), StorageError> {
+        let number = block.header.number;
+        let key = num_key(number);
+        let mut header_rlp = Vec::with_capacity(600);
+        block.header.encode(&mut header_rlp);
+        self.put(tables::HEADERS, &key, &header_rlp)?;
+        self.put(tables::CANONICAL_HASHES, &key, block.hash.as_slice())?;
+        self.put(tables::HEADER_NUMBERS, block.hash.as_slice(), &key)?;
+        self.put(tables::TOTAL_DIFFICULTY, &key, &total_difficulty.to_be_bytes::<32>())?;
+        let body: Vec<Bytes> = block.transactions.iter().map(|tx| Bytes::from(tx.encoded_2718())).collect();
+        self.put(tables::BODIES, &key, &alloy_rlp::encode(&body))?;
+        let senders: Vec<u8> = block.senders.iter().flat_map(|a| a.0 .0).collect();
+        self.put(tables::SENDERS, &key, &senders)?;
+        let mut receipts_rlp = Vec::new();
+        alloy_rlp::encode_list(receipts, &mut receipts_rlp);
+        self.put(tables::RECEIPTS, &key, &receipts_rlp)?;
+        for (index, tx) in block.transactions.iter().enumerate() {
+            let mut loc = [0u8; 12];
+            loc[..8].copy_from_slice(&key);
+            loc[8..].copy_from_slice(&u32::try_from(index).unwrap_or(u32::MAX).to_be_bytes());
+            self.put(tables::TX_LOOKUP, tx.tx_hash().as_slice(), &loc)?;
+        }
+        self.apply_state(state)?;
+        self.put(tables::META, HEAD_KEY, &key)?;
+        if number == 0 {
+            self.put(tables::META, GENESIS_KEY, block.hash.as_slice())?;
+        }
+        Ok(())
+    }
+
+    /// Writes trie nodes, latest-state records and code.
+    pub fn apply_state(&self, state: &StateUpdate) -> Result<(), StorageError> {
+        self.put_many(tables::TRIE_NODES, state.nodes.iter().map(|(h, n)| (h.as_slice(), n.as_slice())))?;
+        for (hash, code) in &state.codes {
+            self.put(tables::CODE, hash.as_slice(), code)?;
+        }
+        for address in &state.wiped {
+            self.delete_prefix(tables::STORAGE, address.as_slice())?;
+        }
+        for (address, record) in &state.accounts {
+            match record {
+                Some(r) => self.put(tables::ACCOUNTS, address.as_slice(), &alloy_rlp::encode(r))?,
+                None => self.delete(tables::ACCOUNTS, address.as_slice())?,
+            }
+        }
+        for (address, slot, value) in &state.storage {
+            let key = storage_key(address, slot);
+            if value.is_zero() {
+                self.delete(tables::STORAGE, &key)?;
+            } else {
+                self.put(tables::STORAGE, &key, &encode_slot_value(value))?;
+            }
+        }
+        Ok(())
+    }
+}

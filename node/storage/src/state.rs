@@ -1,0 +1,77 @@
+//! Turning a block's [`StateChanges`] into trie updates and latest-state writes.
+
+use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_trie::EMPTY_ROOT_HASH;
+
+use crate::{
+    StorageError,
+    db::ReadTx,
+    model::{AccountRecord, StateChanges, StateUpdate},
+    trie::{NodeSink, Trie},
+};
+
+/// Applies `changes` on top of the state with root `parent_root`, which must be the latest state
+/// in `reader` (the plain account table is read for the old storage roots).
+///
+/// Only the trie paths of the changed accounts and slots are loaded and rehashed.
+pub fn compute_state_update(
+    reader: &ReadTx,
+    parent_root: B256,
+    changes: &StateChanges,
+) -> Result<StateUpdate, StorageError> {
+    let mut update = StateUpdate::default();
+    let mut nodes: Vec<(B256, Vec<u8>)> = Vec::new();
+    let mut account_trie = Trie::new(reader, parent_root);
+    for (address, change) in &changes.accounts {
+        let hashed = keccak256(address);
+        let Some(info) = change.info else {
+            account_trie.remove(hashed.as_slice())?;
+            update.accounts.push((*address, None));
+            update.wiped.push(*address);
+            continue;
+        };
+        let old = reader.account(address)?;
+        let old_storage_root = match old {
+            Some(acc) if !change.storage_wiped => acc.storage_root,
+            _ => EMPTY_ROOT_HASH,
+        };
+        if change.storage_wiped && old.is_some() {
+            update.wiped.push(*address);
+        }
+        let storage_root = if change.storage.is_empty() {
+            old_storage_root
+        } else {
+            let mut storage_trie = Trie::new(reader, old_storage_root);
+            for (slot, value) in &change.storage {
+                let key = keccak256(slot);
+                if value.is_zero() {
+                    storage_trie.remove(key.as_slice())?;
+                } else {
+                    storage_trie.insert(key.as_slice(), alloy_rlp::encode(value))?;
+                }
+                update.storage.push((*address, *slot, *value));
+            }
+            storage_trie.commit_into(&mut nodes as &mut dyn NodeSink)
+        };
+        let record = AccountRecord::new(info.nonce, info.balance, storage_root, info.code_hash);
+        account_trie.insert(hashed.as_slice(), alloy_rlp::encode(record))?;
+        update.accounts.push((*address, Some(record)));
+    }
+    update.state_root = account_trie.commit_into(&mut nodes as &mut dyn NodeSink);
+    update.nodes = nodes;
+    update.codes = changes.codes.iter().map(|(h, c)| (*h, c.clone())).collect();
+    Ok(update)
+}
+
+/// Key of a storage slot in the latest-state table.
+pub(crate) fn storage_key(address: &Address, slot: &B256) -> [u8; 52] {
+    let mut key = [0u8; 52];
+    key[..20].copy_from_slice(address.as_slice());
+    key[20..].copy_from_slice(slot.as_slice());
+    key
+}
+
+/// Trims a storage value to its 32-byte big-endian form.
+pub(crate) fn encode_slot_value(value: &U256) -> [u8; 32] {
+    value.to_be_bytes::<32>()
+}
