@@ -1,0 +1,6 @@
+//! Integration tests for qrs-keystore.
+
+mod fixtures;
+mod keyfile;
+mod manager;
+mod signing;
