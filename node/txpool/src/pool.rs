@@ -128,11 +128,12 @@ impl Pool {
         let mut promoted = Vec::new();
         {
             let mut store = self.store.write();
+            // A mined transaction moved its sender's nonce past it: advance, never demote.
             for hash in mined {
                 if let Some((sender, nonce)) =
                     store.all.get(hash).map(|tx| (tx.sender(), tx.nonce()))
                 {
-                    store.remove_tx(sender, nonce);
+                    store.advance(sender, nonce.saturating_add(1));
                 }
             }
             for (address, nonce, balance) in accounts {
@@ -212,11 +213,14 @@ impl Pool {
         self.ready.clone()
     }
 
-    /// Removes a transaction; the sender's later pending transactions become queued.
+    /// Removes a transaction; the sender's later pending transactions become queued (the
+    /// furthest are dropped if that exceeds `account_queue`).
     pub fn remove(&self, hash: &B256) -> Option<Arc<PooledTx>> {
         let mut store = self.store.write();
         let (sender, nonce) = store.all.get(hash).map(|tx| (tx.sender(), tx.nonce()))?;
-        store.remove_tx(sender, nonce)
+        let removed = store.remove_tx(sender, nonce);
+        store.trim_queue(sender, &self.cfg);
+        removed
     }
 
     fn announce(&self, promoted: &[B256]) {

@@ -87,7 +87,7 @@ impl Store {
                 _ => return Err(PoolError::PoolFull),
             }
         }
-        self.make_room(pend, pooled.priority, count.saturating_add(1), cfg)?;
+        self.make_room((sender, nonce), pend, pooled.priority, count.saturating_add(1), cfg)?;
 
         let entry = self.senders.entry(sender).or_insert_with(|| SenderTxs::new(known_nonce));
         entry.txs.insert(nonce, pooled.clone());
@@ -129,9 +129,11 @@ impl Store {
 
     /// Evicts lower-ranked tail transactions until a new transaction fits, or fails with
     /// `txpool is full`. Only tails are evicted, so no sender gets a nonce gap; a pending tail is
-    /// only taken from a sender above its guaranteed `account_slots`.
+    /// only taken from a sender above its guaranteed `account_slots`, and never one of the new
+    /// transaction's own sender below its nonce (that would open a gap in front of it).
     fn make_room(
         &mut self,
+        (sender, new_nonce): (Address, u64),
         pend: bool,
         priority: u128,
         sender_count: usize,
@@ -149,6 +151,9 @@ impl Store {
                 .iter()
                 .filter_map(|(addr, s)| {
                     let (&nonce, tail) = s.tail()?;
+                    if *addr == sender && nonce < new_nonce {
+                        return None;
+                    }
                     let queued = s.queued_len() > 0;
                     if !queued && (queue_full || s.pending_len <= cfg.account_slots) {
                         return None;
@@ -231,12 +236,20 @@ impl Store {
                 debug!(target: "txpool", hash = %tx.hash, %sender, nonce = n, "dropped unaffordable tx");
             }
         }
+        self.trim_queue(sender, cfg);
+    }
+
+    /// Drops the sender's furthest queued transactions above `account_queue` (after a removal
+    /// demoted pending ones).
+    pub fn trim_queue(&mut self, sender: Address, cfg: &PoolConfig) {
         while let Some(entry) = self.senders.get(&sender) {
             if entry.queued_len() <= cfg.account_queue {
                 break;
             }
             let Some((&tail, _)) = entry.tail() else { break };
-            self.remove_tx(sender, tail);
+            if let Some(tx) = self.remove_tx(sender, tail) {
+                debug!(target: "txpool", hash = %tx.hash, %sender, nonce = tail, "dropped queued tx over account queue limit");
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Integration tests of `qrs-txpool` with real signed transactions.
 
 mod common;
+mod concurrency;
 mod events;
 mod intrinsic;
 mod limits;

@@ -88,3 +88,21 @@ fn add_after_head_moved_uses_fresh_nonce() {
     assert_eq!(pool.status(), (1, 0));
     assert_eq!(pool.best_transactions()[0].nonce(), 1);
 }
+
+#[test]
+fn mining_the_first_of_many_demotes_nothing() {
+    // Regression: removing a mined tx must not demote (and then trim) the sender's followers.
+    let pool = Pool::new(qrs_txpool::PoolConfig { account_queue: 4, ..cfg() });
+    let state = TestState::default();
+    let a = key(1);
+    let hashes: Vec<_> =
+        (0..20).map(|n| pool.add(legacy(&a, n), &rules(), &state).unwrap()).collect();
+    state.set_nonce(a.address(), 1);
+    pool.on_new_block(&hashes[..1], &state);
+    assert_eq!(pool.status(), (19, 0));
+    // Even when the node reports the mined hash before its state shows the new nonce.
+    state.set_nonce(a.address(), 1);
+    pool.on_new_block(&hashes[1..2], &state);
+    assert_eq!(pool.status(), (18, 0));
+    assert_eq!(pool.best_transactions()[0].nonce(), 2);
+}

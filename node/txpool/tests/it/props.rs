@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use alloy_consensus::{TxEnvelope, transaction::Recovered};
 use alloy_primitives::Address;
 use proptest::prelude::*;
-use qrs_txpool::{AccountState, Pool, PoolConfig, PoolError};
+use qrs_txpool::{AccountState, Pool, PoolConfig, PoolError, TxRules};
 
 use crate::common::*;
 
@@ -44,8 +44,17 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn small_cfg() -> PoolConfig {
-    PoolConfig { global_slots: 6, global_queue: 4, account_slots: 2, account_queue: 3, ..cfg() }
+/// Small limits, so that eviction, the pending guarantee and queue caps are all hit.
+fn small_cfg() -> impl Strategy<Value = PoolConfig> {
+    (1..8usize, 0..5usize, 0..4usize, 0..5usize).prop_map(
+        |(global_slots, global_queue, account_slots, account_queue)| PoolConfig {
+            global_slots,
+            global_queue,
+            account_slots,
+            account_queue,
+            ..cfg()
+        },
+    )
 }
 
 fn check_invariants(
@@ -96,18 +105,24 @@ fn check_invariants(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_sequences_keep_invariants(ops in proptest::collection::vec(op(), 1..80)) {
+    fn random_sequences_keep_invariants(
+        pool_cfg in small_cfg(),
+        ops in proptest::collection::vec(op(), 1..80),
+    ) {
         let txs = signed();
         let senders: Vec<Address> = (1..=SENDERS as u64).map(|s| key(s).address()).collect();
-        let pool = Pool::new(small_cfg());
+        let pool = Pool::new(pool_cfg);
         let state = TestState::default();
+        // Paid gas, so priorities differ and eviction by priority is exercised.
+        let paid = TxRules { gas_price_enabled: true, ..rules() };
         for op in ops {
             match op {
                 Op::Add { sender, nonce, variant } => {
-                    match pool.add(txs[sender][nonce as usize][variant].clone(), &rules(), &state) {
+                    let tx = txs[sender][nonce as usize][variant].clone();
+                    match pool.add(tx, &paid, &state) {
                         Ok(_) => {}
                         Err(PoolError::AlreadyKnown { .. } | PoolError::NonceTooLow { .. }
                             | PoolError::ReplacementUnderpriced { .. } | PoolError::PoolFull) => {}
