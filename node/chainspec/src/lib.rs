@@ -25,6 +25,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod bft;
 pub mod config;
 pub mod consensus;
 mod dev;
@@ -37,6 +38,7 @@ mod spec;
 pub mod trie;
 mod validate;
 
+pub use bft::{BftAlgorithm, BftSettings, ValidatorSelection};
 pub use config::{ChainConfig, MaxCodeSizeEntry, Transition};
 pub use consensus::{BftConfig, CliqueConfig, ConsensusConfig, IstanbulConfig};
 pub use dev::DEV_GAS_LIMIT;

@@ -1,5 +1,6 @@
 //! Integration tests for qrs-chainspec.
 
+mod bft;
 mod common;
 mod ethereum;
 mod forks;
