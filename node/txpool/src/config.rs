@@ -1,5 +1,7 @@
 //! Pool limits ([`PoolConfig`]) and the chain rules a transaction is checked against ([`TxRules`]).
 
+use std::time::Duration;
+
 /// GoQuorum's default transaction size limit (`txnSizeLimit`, 64 KiB), in bytes.
 pub const DEFAULT_MAX_TX_SIZE: usize = 64 * 1024;
 
@@ -20,6 +22,9 @@ pub struct PoolConfig {
     pub allow_unprotected: bool,
     /// Capacity of the new-pending-transaction broadcast channel (slow subscribers lag, never block).
     pub broadcast_capacity: usize,
+    /// How long a queued transaction may wait before [`Pool::expire_queued`](crate::Pool::expire_queued)
+    /// drops it (geth `--txpool.lifetime`, 3 h).
+    pub queued_lifetime: Duration,
 }
 
 impl Default for PoolConfig {
@@ -32,6 +37,7 @@ impl Default for PoolConfig {
             global_queue: 1024,
             allow_unprotected: false,
             broadcast_capacity: 4096,
+            queued_lifetime: Duration::from_secs(3 * 60 * 60),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::{
         Arc,
         atomic::{AtomicU64, Ordering},
     },
+    time::Instant,
 };
 
 use alloy_consensus::{TxEnvelope, transaction::Recovered};
@@ -16,7 +17,8 @@ use tokio::sync::{Notify, broadcast};
 use tracing::trace;
 
 use crate::{
-    PoolConfig, PoolError, PooledTx, TxRules, best::by_price_and_nonce, store::Store, validate,
+    PoolConfig, PoolError, PoolMetrics, PooledTx, TxRules, best::by_price_and_nonce,
+    metrics::AdmissionCounters, store::Store, validate,
 };
 
 /// Per-sender transactions keyed by nonce, as returned by [`Pool::pending_and_queued`].
@@ -46,6 +48,16 @@ pub struct Pool {
     head_generation: AtomicU64,
     new_pending: broadcast::Sender<B256>,
     ready: Arc<Notify>,
+    counters: AdmissionCounters,
+}
+
+/// Where a transaction came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxOrigin {
+    /// `eth_sendRawTransaction` / `eth_sendTransaction` and friends.
+    Rpc,
+    /// Gossiped by a peer.
+    Network,
 }
 
 impl Pool {
@@ -58,6 +70,7 @@ impl Pool {
             head_generation: AtomicU64::new(0),
             new_pending,
             ready: Arc::new(Notify::new()),
+            counters: AdmissionCounters::default(),
         }
     }
 
@@ -66,12 +79,46 @@ impl Pool {
         &self.cfg
     }
 
-    /// Validates `tx` against `rules` and the sender's account, then inserts it (pending when
-    /// its nonce is next in line, queued otherwise) or replaces the sender's transaction with the
-    /// same nonce. Returns the transaction hash.
+    /// Validates `tx` (received over RPC) against `rules` and the sender's account, then inserts
+    /// it (pending when its nonce is next in line, queued otherwise) or replaces the sender's
+    /// transaction with the same nonce. Returns the transaction hash.
     pub fn add(
         &self,
         tx: Recovered<TxEnvelope>,
+        rules: &TxRules,
+        state: &dyn AccountState,
+    ) -> Result<B256, PoolError> {
+        self.add_with_origin(tx, TxOrigin::Rpc, rules, state)
+    }
+
+    /// [`Pool::add`] for a transaction of the given origin: a transaction gossiped by a peer
+    /// ([`TxOrigin::Network`]) skips the RPC-only EIP-155 check, as in geth.
+    pub fn add_with_origin(
+        &self,
+        tx: Recovered<TxEnvelope>,
+        origin: TxOrigin,
+        rules: &TxRules,
+        state: &dyn AccountState,
+    ) -> Result<B256, PoolError> {
+        let result = self.admit(tx, origin, rules, state);
+        let counter = match &result {
+            Ok(_) => &self.counters.valid,
+            Err(PoolError::AlreadyKnown { .. }) => &self.counters.known,
+            Err(PoolError::ReplacementUnderpriced { .. }) => &self.counters.replace_underpriced,
+            Err(PoolError::PoolFull) => &self.counters.overflowed,
+            Err(_) => &self.counters.invalid,
+        };
+        AdmissionCounters::bump(counter);
+        if let Err(err) = &result {
+            trace!(target: "txpool", %err, "refused tx");
+        }
+        result
+    }
+
+    fn admit(
+        &self,
+        tx: Recovered<TxEnvelope>,
+        origin: TxOrigin,
         rules: &TxRules,
         state: &dyn AccountState,
     ) -> Result<B256, PoolError> {
@@ -80,7 +127,8 @@ impl Pool {
             return Err(PoolError::AlreadyKnown { hash });
         }
         let size = tx.inner().encode_2718_len();
-        let admitted = validate::check_stateless(tx.inner(), size, rules, &self.cfg)?;
+        let admitted =
+            validate::check_stateless(tx.inner(), size, rules, &self.cfg, origin == TxOrigin::Rpc)?;
         let sender = tx.signer();
         let mut promoted = Vec::new();
         let mut attempt = 0;
@@ -221,6 +269,31 @@ impl Pool {
         let removed = store.remove_tx(sender, nonce);
         store.trim_queue(sender, &self.cfg);
         removed
+    }
+
+    /// Drops queued transactions older than [`PoolConfig::queued_lifetime`]; call it
+    /// periodically (geth: every minute). Returns how many were dropped.
+    pub fn expire_queued(&self) -> usize {
+        self.store.write().expire_queued(Instant::now(), self.cfg.queued_lifetime)
+    }
+
+    /// Gauges and counters for the metrics endpoint.
+    pub fn metrics(&self) -> PoolMetrics {
+        let c = &self.counters;
+        let store = self.store.read();
+        PoolMetrics {
+            pending: store.pending_count,
+            queued: store.queued_count(),
+            valid: AdmissionCounters::load(&c.valid),
+            invalid: AdmissionCounters::load(&c.invalid),
+            known: AdmissionCounters::load(&c.known),
+            replace_underpriced: AdmissionCounters::load(&c.replace_underpriced),
+            overflowed: AdmissionCounters::load(&c.overflowed),
+            replaced: store.counters.replaced,
+            evicted: store.counters.evicted,
+            nofunds: store.counters.nofunds,
+            expired: store.counters.expired,
+        }
     }
 
     fn announce(&self, promoted: &[B256]) {

@@ -1,7 +1,11 @@
 //! [`Store`]: the pool's data (all transactions by hash, per-sender nonce maps, counters) and the
 //! mutations that keep it consistent. Callers hold the pool's write lock.
 
-use std::{cmp::Reverse, sync::Arc};
+use std::{
+    cmp::Reverse,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use alloy_consensus::{Transaction, TxEnvelope, transaction::Recovered};
 use alloy_primitives::{
@@ -12,6 +16,7 @@ use tracing::debug;
 
 use crate::{
     PoolConfig, PoolError, PooledTx,
+    metrics::StoreCounters,
     sender::SenderTxs,
     validate::{Admitted, bumps_price},
 };
@@ -26,6 +31,7 @@ pub(crate) struct Store {
     pub all: B256Map<Arc<PooledTx>>,
     pub senders: AddressMap<SenderTxs>,
     pub pending_count: usize,
+    pub counters: StoreCounters,
     next_seq: u64,
 }
 
@@ -82,6 +88,7 @@ impl Store {
             match self.senders.get(&sender).and_then(SenderTxs::tail) {
                 Some((&tail, _)) if tail > nonce && queued_len > 0 => {
                     self.remove_tx(sender, tail);
+                    self.counters.evicted = self.counters.evicted.saturating_add(1);
                     debug!(target: "txpool", %sender, nonce = tail, "dropped queued tx over account queue limit");
                 }
                 _ => return Err(PoolError::PoolFull),
@@ -123,6 +130,7 @@ impl Store {
         }
         self.all.remove(&old.hash);
         self.all.insert(hash, new);
+        self.counters.replaced = self.counters.replaced.saturating_add(1);
         debug!(target: "txpool", %hash, old = %old.hash, %sender, nonce, "replaced tx");
         Ok(hash)
     }
@@ -165,6 +173,7 @@ impl Store {
             match victim {
                 Some(((rank, _), addr, nonce)) if rank < new_rank => {
                     if let Some(tx) = self.remove_tx(addr, nonce) {
+                        self.counters.evicted = self.counters.evicted.saturating_add(1);
                         debug!(target: "txpool", hash = %tx.hash, sender = %addr, nonce, "evicted tx for room");
                     }
                 }
@@ -233,6 +242,7 @@ impl Store {
             entry.txs.iter().filter(|(_, tx)| tx.cost > balance).map(|(n, _)| *n).collect();
         for n in unaffordable {
             if let Some(tx) = self.remove_tx(sender, n) {
+                self.counters.nofunds = self.counters.nofunds.saturating_add(1);
                 debug!(target: "txpool", hash = %tx.hash, %sender, nonce = n, "dropped unaffordable tx");
             }
         }
@@ -248,8 +258,33 @@ impl Store {
             }
             let Some((&tail, _)) = entry.tail() else { break };
             if let Some(tx) = self.remove_tx(sender, tail) {
+                self.counters.evicted = self.counters.evicted.saturating_add(1);
                 debug!(target: "txpool", hash = %tx.hash, %sender, nonce = tail, "dropped queued tx over account queue limit");
             }
         }
+    }
+
+    /// Drops queued transactions that have waited longer than `lifetime` (geth's `Lifetime`
+    /// eviction); the furthest first, so no new gap appears in front of a kept one.
+    pub fn expire_queued(&mut self, now: Instant, lifetime: Duration) -> usize {
+        let expired: Vec<(Address, u64)> = self
+            .senders
+            .iter()
+            .flat_map(|(addr, s)| {
+                s.queued()
+                    .filter(|(_, tx)| now.saturating_duration_since(tx.added_at) > lifetime)
+                    .map(|(n, _)| (*addr, *n))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut dropped = 0;
+        for (sender, nonce) in expired.into_iter().rev() {
+            if let Some(tx) = self.remove_tx(sender, nonce) {
+                dropped += 1;
+                debug!(target: "txpool", hash = %tx.hash, %sender, nonce, "expired queued tx");
+            }
+        }
+        self.counters.expired = self.counters.expired.saturating_add(dropped as u64);
+        dropped
     }
 }

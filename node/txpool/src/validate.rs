@@ -25,11 +25,12 @@ pub(crate) fn check_stateless(
     size: usize,
     rules: &TxRules,
     cfg: &PoolConfig,
+    from_rpc: bool,
 ) -> Result<Admitted, PoolError> {
     let private = rules.chain_id != crate::private::PRIVATE_TX_ALLOY_CHAIN_ID && is_private(tx);
 
     // internal/ethapi SubmitTransaction: unprotected legacy transactions.
-    if !cfg.allow_unprotected && !tx.is_replay_protected() {
+    if from_rpc && !cfg.allow_unprotected && !tx.is_replay_protected() {
         return Err(PoolError::UnprotectedTx);
     }
     check_type(tx, rules)?;

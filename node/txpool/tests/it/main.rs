@@ -5,6 +5,7 @@ mod concurrency;
 mod events;
 mod intrinsic;
 mod limits;
+mod maintenance;
 mod new_block;
 mod ordering;
 mod private;

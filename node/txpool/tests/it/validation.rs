@@ -166,6 +166,14 @@ fn unprotected_legacy_refused_unless_allowed() {
         err_of(&pool, tx.clone(), &rules()),
         "only replay-protected (EIP-155) transactions allowed over RPC"
     );
+    // A peer's gossip is not RPC input: geth checks replay protection only over RPC.
+    pool.add_with_origin(
+        tx.clone(),
+        qrs_txpool::TxOrigin::Network,
+        &rules(),
+        &TestState::default(),
+    )
+    .unwrap();
     let lenient = Pool::new(PoolConfig { allow_unprotected: true, ..cfg() });
     lenient.add(tx, &rules(), &TestState::default()).unwrap();
 }
