@@ -30,6 +30,38 @@
 //! - `negative value` cannot happen: values are unsigned (`U256`).
 //!
 //! The pool never calls [`AccountState`] while holding its lock.
+//!
+//! # Use from the node
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use alloy_primitives::{Address, U256};
+//! use qrs_txpool::{AccountState, DEFAULT_MAX_TX_SIZE, Pool, PoolConfig, TxRules};
+//!
+//! /// Reads the latest committed head (not a snapshot taken earlier).
+//! struct Head;
+//! impl AccountState for Head {
+//!     fn nonce(&self, _: Address) -> u64 { 0 }
+//!     fn balance(&self, _: Address) -> U256 { U256::ZERO }
+//! }
+//!
+//! let pool = Arc::new(Pool::new(PoolConfig::default()));
+//! let rules = TxRules {
+//!     chain_id: 1337, gas_price_enabled: false, istanbul: true, berlin: true, london: true,
+//!     shanghai: true, prague: false, base_fee: 0, block_gas_limit: 30_000_000,
+//!     max_tx_size: DEFAULT_MAX_TX_SIZE,
+//! };
+//! // eth_sendRawTransaction: decode, recover (private: `recover_private_sender`), then
+//! //   pool.add(recovered, &rules, &Head) -> hash, or a JSON-RPC error -32000 with
+//! //   `err.to_string()` as the message (geth's code and text).
+//! // Dev miner: pool.ready_notify().notified().await; build from pool.best_transactions(),
+//! //   skipping a sender's remaining txs after one of them fails.
+//! // After the block is committed: pool.on_new_block(&mined_hashes, &Head).
+//! // eth_getTransactionCount(a, "pending"): pool.pending_nonce(a, Head.nonce(a)).
+//! assert_eq!(pool.status(), (0, 0));
+//! assert_eq!(pool.pending_nonce(Address::ZERO, Head.nonce(Address::ZERO)), 0);
+//! ```
 
 #![cfg_attr(
     not(test),

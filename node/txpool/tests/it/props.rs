@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 
 use alloy_consensus::{TxEnvelope, transaction::Recovered};
-use alloy_primitives::Address;
+use alloy_primitives::{Address, U256};
 use proptest::prelude::*;
 use qrs_txpool::{AccountState, Pool, PoolConfig, PoolError, TxRules};
 
@@ -29,9 +29,25 @@ fn signed() -> &'static Vec<Vec<Vec<Recovered<TxEnvelope>>>> {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Add { sender: usize, nonce: u64, variant: usize },
-    Mine { sender: usize, count: u64 },
-    Remove { sender: usize, nonce: u64, variant: usize },
+    Add {
+        sender: usize,
+        nonce: u64,
+        variant: usize,
+    },
+    Mine {
+        sender: usize,
+        count: u64,
+    },
+    Remove {
+        sender: usize,
+        nonce: u64,
+        variant: usize,
+    },
+    /// Sets the balance (rich, or only enough for variant-0 transactions) and applies a head.
+    Balance {
+        sender: usize,
+        rich: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -41,6 +57,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..SENDERS, 1..4u64).prop_map(|(sender, count)| Op::Mine { sender, count }),
         1 => (0..SENDERS, 0..NONCES, 0..2usize)
             .prop_map(|(sender, nonce, variant)| Op::Remove { sender, nonce, variant }),
+        1 => (0..SENDERS, any::<bool>()).prop_map(|(sender, rich)| Op::Balance { sender, rich }),
     ]
 }
 
@@ -125,7 +142,8 @@ proptest! {
                     match pool.add(tx, &paid, &state) {
                         Ok(_) => {}
                         Err(PoolError::AlreadyKnown { .. } | PoolError::NonceTooLow { .. }
-                            | PoolError::ReplacementUnderpriced { .. } | PoolError::PoolFull) => {}
+                            | PoolError::ReplacementUnderpriced { .. } | PoolError::PoolFull
+                            | PoolError::InsufficientFunds { .. }) => {}
                         Err(other) => prop_assert!(false, "unexpected error {other:?}"),
                     }
                 }
@@ -141,6 +159,18 @@ proptest! {
                     pool.on_new_block(&mined, &state);
                     for h in mined {
                         prop_assert!(!pool.contains(&h));
+                    }
+                }
+                Op::Balance { sender, rich } => {
+                    // Variant 0 costs 21000 * 100, variant 1 twice that.
+                    let balance = if rich { DEFAULT_BALANCE } else { U256::from(21_000u64 * 150) };
+                    state.set_balance(senders[sender], balance);
+                    pool.on_new_block(&[], &state);
+                    if !rich {
+                        let (pending, queued) = pool.pending_and_queued();
+                        for tx in pending.get(&senders[sender]).into_iter().chain(queued.get(&senders[sender])).flat_map(|m| m.values()) {
+                            prop_assert!(tx.cost <= balance, "unaffordable tx kept");
+                        }
                     }
                 }
                 Op::Remove { sender, nonce, variant } => {
