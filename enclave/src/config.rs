@@ -57,8 +57,8 @@ pub enum ConfigError {
         #[source]
         source: serde_json::Error,
     },
-    /// The config has no `keys` section.
-    #[error("the config has no keys section")]
+    /// The config has neither keys nor a remote enclave.
+    #[error("the config has no keys (and no ENCLAVE serverConfig with a serverAddress)")]
     NoKeys,
     /// The encryptor type is not supported.
     #[error("unsupported encryptor type {0} (supported: NACL, X25519_CHACHA20POLY1305)")]
@@ -66,6 +66,9 @@ pub enum ConfigError {
     /// Loading keys failed.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// The enclave could not be created.
+    #[error(transparent)]
+    Enclave(#[from] crate::EnclaveError),
 }
 
 /// `encryptor` section.
@@ -134,6 +137,23 @@ impl TesseraConfig {
         self.server_configs
             .iter()
             .find(|s| s.app.eq_ignore_ascii_case("ENCLAVE") && s.enabled != Some(false))
+    }
+
+    /// The enclave a transaction manager with this config uses: in-process when the config has
+    /// keys, else the remote enclave named by the `ENCLAVE` serverConfig (Tessera's rule).
+    /// Loading locked keys runs Argon2 (up to 1 GiB, seconds): call it outside async tasks or
+    /// in `spawn_blocking`.
+    #[cfg(feature = "remote")]
+    pub fn build_enclave(&self) -> Result<std::sync::Arc<dyn crate::Enclave>, ConfigError> {
+        let has_keys = self.keys.as_ref().is_some_and(|k| !k.key_data.is_empty());
+        if has_keys {
+            return Ok(std::sync::Arc::new(crate::LocalEnclave::new(self.enclave_config()?)?));
+        }
+        let address = self
+            .enclave_server()
+            .and_then(|s| s.server_address.clone())
+            .ok_or(ConfigError::NoKeys)?;
+        Ok(std::sync::Arc::new(crate::RemoteEnclave::new(&address)?))
     }
 
     /// Loads keys and builds the enclave configuration.

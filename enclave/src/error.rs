@@ -58,6 +58,7 @@ pub enum EnclaveError {
         message: String,
     },
     /// The remote enclave could not be reached or sent an unreadable answer.
+    #[cfg(feature = "remote")]
     #[error("remote enclave {url} unavailable: {source}")]
     RemoteUnavailable {
         /// The URL called.

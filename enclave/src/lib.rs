@@ -8,7 +8,8 @@
 //! * [`enclave`]: the [`Enclave`] trait.
 //! * [`crypto`]: the NaCl suite (bit-compatible with Tessera) and X25519 + XChaCha20-Poly1305.
 //! * [`local`]: [`LocalEnclave`], the in-process enclave.
-//! * [`remote`]: Tessera's enclave REST API: [`RemoteEnclave`] client and the `qenclave` server.
+//! * `remote` (feature `remote`, default): Tessera's enclave REST API: `RemoteEnclave` client
+//!   and the `qenclave` server.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod codec;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod keys;
 pub mod local;
 pub mod payload;
+#[cfg(feature = "remote")]
 pub mod remote;
 pub mod types;
 
@@ -31,6 +33,7 @@ pub use keys::{
 };
 pub use local::LocalEnclave;
 pub use payload::{EncodedPayload, RawTransaction};
+#[cfg(feature = "remote")]
 pub use remote::RemoteEnclave;
 pub use secrecy::{ExposeSecret, SecretString};
 pub use types::{

@@ -51,6 +51,16 @@ impl LocalEnclave {
         })
     }
 
+    /// Loads (and unlocks) the keys of a Tessera `keys` section and builds the enclave.
+    /// Argon2 for locked keys is slow (up to 1 GiB): call outside async tasks.
+    pub fn from_key_configuration(
+        keys: &crate::keys::KeyConfiguration,
+        forwarding_keys: Vec<PublicKey>,
+        suite: CryptoSuite,
+    ) -> Result<Self, EnclaveError> {
+        Self::new(EnclaveConfig { keys: keys.load()?, forwarding_keys, suite })
+    }
+
     /// The suite used for encryption.
     pub fn suite(&self) -> CryptoSuite {
         self.suite

@@ -2,17 +2,17 @@
 //! ([`SharedKey`], Tessera's `beforenm`), sealing under a shared key, and sealing payloads under
 //! a master key.
 //!
-//! * NaCl (Tessera): `beforenm` = X25519 then HSalsa20; seal = XSalsa20-Poly1305 with the tag
-//!   first (`crypto_box_afternm` / `crypto_secretbox` without the zero padding).
+//! * NaCl (Tessera): `beforenm` = HSalsa20(X25519 secret, zero input); seal = XSalsa20-Poly1305
+//!   under that key with the tag first (`crypto_box_afternm` = `crypto_secretbox`, without the
+//!   zero padding).
 //! * X25519 + XChaCha20-Poly1305: shared key = HKDF-SHA256(X25519 secret, info = label || the
 //!   two public keys in ascending order); seal = XChaCha20-Poly1305 (tag last).
 //!
 //! Both suites refuse low-order (non-contributory) peer keys, whose shared secret is public.
 
 use chacha20poly1305::XChaCha20Poly1305;
-use crypto_box::SalsaBox;
-use crypto_box::aead::{Aead, KeyInit};
 use crypto_secretbox::XSalsa20Poly1305;
+use crypto_secretbox::aead::{Aead, KeyInit};
 use rand::RngCore as _;
 use zeroize::Zeroizing;
 
@@ -63,8 +63,8 @@ pub fn master_key_of(bytes: &[u8]) -> Result<Zeroizing<[u8; MASTER_KEY_LEN]>, En
 
 /// A precomputed shared key between one of our keys and a peer key.
 pub enum SharedKey {
-    /// NaCl `beforenm` result.
-    Nacl(SalsaBox),
+    /// Secretbox keyed with the NaCl `beforenm` result.
+    Nacl(XSalsa20Poly1305),
     /// HKDF-derived XChaCha20-Poly1305 key.
     ChaCha(XChaCha20Poly1305),
 }
@@ -89,8 +89,11 @@ impl SharedKey {
         }
         match suite {
             CryptoSuite::Nacl => {
-                let secret_key = crypto_box::SecretKey::from(*ours.expose());
-                Ok(Self::Nacl(SalsaBox::new(&crypto_box::PublicKey::from(peer.0), &secret_key)))
+                let key = Zeroizing::new(salsa20::hsalsa::<salsa20::cipher::consts::U10>(
+                    shared.as_bytes().into(),
+                    &Default::default(),
+                ));
+                Ok(Self::Nacl(XSalsa20Poly1305::new(&key)))
             }
             CryptoSuite::X25519ChaCha20Poly1305 => {
                 let own = ours.public_key();

@@ -14,10 +14,10 @@ use crate::types::PublicKey;
 /// Tessera's default Argon2 options when `password` is given). Existing files are never
 /// overwritten. Returns the new public key.
 pub fn generate_key_files(
-    path_prefix: &Path,
+    path_prefix: impl AsRef<Path>,
     password: Option<&SecretString>,
 ) -> Result<PublicKey, KeyError> {
-    generate_key_files_with(path_prefix, password, &ArgonOptions::TESSERA_DEFAULT)
+    generate_key_files_with(path_prefix.as_ref(), password, &ArgonOptions::TESSERA_DEFAULT)
 }
 
 /// [`generate_key_files`] with explicit Argon2 options for locked keys.

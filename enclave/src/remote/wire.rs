@@ -55,6 +55,13 @@ pub mod b64 {
     }
 }
 
+/// A JSON `null` list (Java clients may send them) reads as empty.
+fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 /// Tessera's `KeyValuePair` (base64 key and value).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KeyValuePair {
@@ -101,25 +108,25 @@ fn deserialize_mode<'de, D: Deserializer<'de>>(
 #[serde(rename_all = "camelCase")]
 pub struct WireMetadata {
     /// Recipients.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub recipient_public_keys: Vec<PublicKey>,
     /// Privacy mode (enum name).
     #[serde(default, serialize_with = "serialize_mode", deserialize_with = "deserialize_mode")]
     pub privacy_mode: Option<PrivacyMode>,
     /// Affected transactions: hash → LEGACY-encoded payload.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub affected_contract_transactions: Vec<KeyValuePair>,
     /// Execution hash.
     #[serde(default, with = "b64")]
     pub exec_hash: Vec<u8>,
     /// Mandatory recipients.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub mandatory_recipients: Vec<PublicKey>,
     /// Privacy group id.
     #[serde(default, with = "b64::option", skip_serializing_if = "Option::is_none")]
     pub privacy_group_id: Option<Vec<u8>>,
     /// Precomputed security hashes: hash → security hash (quorum-rs extension).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub qrs_security_hashes: Vec<KeyValuePair>,
 }
 
@@ -271,7 +278,7 @@ pub struct FindInvalidSecurityHashesRequest {
     #[serde(with = "b64")]
     pub encoded_payload: Vec<u8>,
     /// Affected transactions found locally: hash → LEGACY payload.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub affected_contract_transactions: Vec<KeyValuePair>,
 }
 

@@ -186,3 +186,30 @@ fn qenclave_fails_clearly_without_enclave_server_config() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("ENCLAVE"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tessera_config_without_keys_uses_the_remote_enclave() {
+    let server = start(CryptoSuite::Nacl);
+    // A TM config: no keys, an ENCLAVE serverConfig pointing at qenclave.
+    let tm_config: qrs_enclave::TesseraConfig = serde_json::from_value(serde_json::json!({
+        "serverConfigs": [
+            {"app": "Q2T", "serverAddress": "unix:/tmp/tm.ipc"},
+            {"app": "ENCLAVE", "serverAddress": server.url}
+        ]
+    }))
+    .unwrap();
+    let enclave = tm_config.build_enclave().unwrap();
+    assert!(format!("{enclave:?}").contains("RemoteEnclave"));
+    assert_eq!(enclave.default_public_key().await.unwrap(), member_public(1));
+
+    // With keys it is in-process.
+    let local: qrs_enclave::TesseraConfig =
+        serde_json::from_value(config_json(CryptoSuite::Nacl)).unwrap();
+    let enclave = local.build_enclave().unwrap();
+    assert!(format!("{enclave:?}").contains("LocalEnclave"));
+    assert_eq!(enclave.forwarding_keys().await.unwrap(), vec![member_public(3)]);
+
+    // Neither: a clear error.
+    let empty: qrs_enclave::TesseraConfig = serde_json::from_value(serde_json::json!({})).unwrap();
+    assert!(empty.build_enclave().unwrap_err().to_string().contains("no keys"));
+}
