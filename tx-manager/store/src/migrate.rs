@@ -231,7 +231,7 @@ mod tests {
     fn scripts_split_into_statements() {
         for scripts in [SQLITE, POSTGRES] {
             let statements: Vec<_> = statements(scripts[0].sql).collect();
-            assert_eq!(statements.len(), 7, "{statements:#?}");
+            assert_eq!(statements.len(), 6, "{statements:#?}");
             assert!(statements.iter().all(|s| s.starts_with("CREATE ")), "{statements:#?}");
         }
     }

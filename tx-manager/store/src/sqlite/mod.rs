@@ -1,6 +1,7 @@
 //! SQLite backend: one group-commit writer connection ([`writer`]) plus a pool of read
 //! connections. The file runs in WAL mode, so reads never wait for the writer.
 
+mod bulk;
 mod write_ops;
 mod writer;
 
@@ -57,7 +58,9 @@ impl SqliteStore {
             .filename(path)
             .busy_timeout(options.acquire_timeout)
             .synchronous(synchronous)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // the writer's multi-row statements come in one variant per row count
+            .statement_cache_capacity(512);
         let writer_options =
             base.clone().create_if_missing(true).journal_mode(SqliteJournalMode::Wal);
         Self::open_with(writer_options, base.pragma("query_only", "ON"), options).await

@@ -8,6 +8,7 @@ use crate::{
     error::{Backend, StoreError, StoreOp},
     model::{StoredPayload, StoredPrivacyGroup, StoredRawPayload},
     rows::{GROUP_TABLE, PAYLOAD_TABLE, RAW_TABLE, concat_keys, unique_recipients},
+    sqlite::bulk::{insert_recipient_pairs, save_run},
 };
 
 /// A write request for the group-commit writer.
@@ -87,9 +88,8 @@ async fn apply_inner(
     match op {
         WriteOp::Save(p) => upsert_payload(conn, p, store_op).await,
         WriteOp::SaveBatch(ps) => {
-            for p in ps {
-                upsert_payload(conn, p, store_op).await?;
-            }
+            let run: Vec<&StoredPayload> = ps.iter().collect();
+            save_run(conn, &run, store_op).await?;
             Ok(WriteOutcome::Done)
         }
         WriteOp::SaveIfUnchanged(p, expected) => {
@@ -160,8 +160,53 @@ async fn apply_inner(
     }
 }
 
+/// Applies `ops` in order inside the caller's transaction, writing consecutive saves with
+/// multi-row statements. A statement error aborts (the caller rolls back and replays); a
+/// conditional write's conflict is that op's own outcome.
+pub(crate) fn apply_all<'a>(
+    conn: &'a mut SqliteConnection,
+    ops: Vec<&'a WriteOp>,
+) -> Pin<
+    Box<dyn Future<Output = Result<Vec<Result<WriteOutcome, StoreError>>, StoreError>> + Send + 'a>,
+> {
+    Box::pin(async move {
+        let mut outcomes = Vec::with_capacity(ops.len());
+        let mut run: Vec<&StoredPayload> = Vec::new();
+        for op in ops {
+            match op {
+                WriteOp::Save(p) => run.push(p),
+                WriteOp::SaveBatch(ps) => run.extend(ps),
+                other => {
+                    flush(conn, &mut run).await?;
+                    match apply(conn, other).await {
+                        Ok(outcome) => outcomes.push(Ok(outcome)),
+                        Err(ApplyError::Conflict(e)) => outcomes.push(Err(e)),
+                        Err(ApplyError::Statement(e)) => return Err(e),
+                    }
+                    continue;
+                }
+            }
+            outcomes.push(Ok(WriteOutcome::Done));
+        }
+        flush(conn, &mut run).await?;
+        Ok(outcomes)
+    })
+}
+
+async fn flush(
+    conn: &mut SqliteConnection,
+    run: &mut Vec<&StoredPayload>,
+) -> Result<(), StoreError> {
+    if run.is_empty() {
+        return Ok(());
+    }
+    let result = save_run(conn, run, StoreOp::Save).await;
+    run.clear();
+    result.map_err(|(ApplyError::Conflict(e) | ApplyError::Statement(e))| e)
+}
+
 /// Insert, or replace the row and its recipient index entries.
-async fn upsert_payload(
+pub(crate) async fn upsert_payload(
     conn: &mut SqliteConnection,
     p: &StoredPayload,
     op: StoreOp,
@@ -202,13 +247,7 @@ async fn upsert_payload(
             .await
             .map_err(stmt(op, PAYLOAD_TABLE))?;
     }
-    for key in &recipients {
-        sqlx::query("INSERT INTO qtm_payload_recipient (recipient, hash) VALUES (?1, ?2)")
-            .bind(&key[..])
-            .bind(&p.hash[..])
-            .execute(&mut *conn)
-            .await
-            .map_err(stmt(op, PAYLOAD_TABLE))?;
-    }
+    let pairs: Vec<_> = recipients.into_iter().map(|key| (key, p.hash)).collect();
+    insert_recipient_pairs(conn, &pairs, op).await?;
     Ok(WriteOutcome::Done)
 }

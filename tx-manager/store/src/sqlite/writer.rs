@@ -27,7 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     error::{Backend, Cause, StoreError, StoreOp},
-    sqlite::write_ops::{ApplyError, WriteOp, WriteOutcome, apply},
+    sqlite::write_ops::{ApplyError, WriteOp, WriteOutcome, apply, apply_all},
 };
 
 /// Largest total payload size one group commit carries.
@@ -186,19 +186,15 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) -> 
         }
         return 1;
     }
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for request in batch.iter() {
-        match apply(conn, &request.op).await {
-            Ok(outcome) => outcomes.push(Ok(outcome)),
-            Err(ApplyError::Conflict(e)) => outcomes.push(Err(e)),
-            Err(ApplyError::Statement(e)) => {
-                tracing::debug!(target: "qtm::store::sqlite", %e, size = batch.len(),
-                    "a request failed inside a group commit; replaying the batch one by one");
-                rollback(conn).await;
-                return 1 + replay_one_by_one(conn, batch).await;
-            }
+    let outcomes = match apply_all(conn, batch.iter().map(|r| &r.op).collect()).await {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            tracing::debug!(target: "qtm::store::sqlite", %e, size = batch.len(),
+                "a request failed inside a group commit; replaying the batch one by one");
+            rollback(conn).await;
+            return 1 + replay_one_by_one(conn, batch).await;
         }
-    }
+    };
     match exec(conn, "COMMIT", StoreOp::Commit).await {
         Ok(()) => {
             for (request, outcome) in batch.drain(..).zip(outcomes) {

@@ -5,7 +5,11 @@ use qrs_tm_store::StoreError;
 
 use crate::{fixtures, harness::TestDb, store_tests};
 
-store_tests!(batch_saves_everything, batch_with_a_bad_row_stores_nothing);
+store_tests!(
+    batch_saves_everything,
+    batch_with_a_bad_row_stores_nothing,
+    later_rows_of_a_batch_win
+);
 
 async fn batch_saves_everything(db: TestDb) -> eyre::Result<()> {
     let store = db.open().await?;
@@ -55,5 +59,54 @@ async fn batch_with_a_bad_row_stores_nothing(db: TestDb) -> eyre::Result<()> {
     // A lone bad save fails the same way.
     let err = store.save(bad).await.expect_err("an empty payload must be refused");
     ensure!(matches!(err, StoreError::Rejected { .. }), "expected Rejected, got {err:?}");
+    Ok(())
+}
+
+/// Several rows with one hash in a batch (new and already stored ones): the last one wins, and
+/// the recipient index matches it.
+async fn later_rows_of_a_batch_win(db: TestDb) -> eyre::Result<()> {
+    let store = db.open().await?;
+    let stored = fixtures::payload();
+    store.save(stored.clone()).await?;
+    let fresh = fixtures::payload();
+    let (k1, k2, k3) = (fixtures::key(), fixtures::key(), fixtures::key());
+    let fresh_v2 = qrs_tm_store::StoredPayload {
+        recipients: vec![k1],
+        encoded_payload: fixtures::bytes(7),
+        ..fresh.clone()
+    };
+    let fresh_v3 = qrs_tm_store::StoredPayload {
+        recipients: vec![k2],
+        encoded_payload: fixtures::bytes(9),
+        ..fresh.clone()
+    };
+    let stored_v2 = qrs_tm_store::StoredPayload { recipients: vec![k3], ..stored.clone() };
+    let other = fixtures::payload();
+    store
+        .save_batch(vec![
+            fresh.clone(),
+            stored_v2.clone(),
+            fresh_v2,
+            other.clone(),
+            fresh_v3.clone(),
+        ])
+        .await?;
+
+    assert_eq!(store.count().await?, 3);
+    assert_eq!(store.find(&fresh.hash).await?, Some(fresh_v3.clone()));
+    assert_eq!(store.find(&stored.hash).await?, Some(stored_v2.clone()));
+    assert_eq!(store.find(&other.hash).await?, Some(other));
+    assert!(
+        store.find_by_recipient(&k1, None, 10).await?.is_empty(),
+        "index kept an overwritten row's key"
+    );
+    for key in &fresh.recipients {
+        assert!(
+            store.find_by_recipient(key, None, 10).await?.is_empty(),
+            "index kept the first row's keys"
+        );
+    }
+    assert_eq!(store.find_by_recipient(&k2, None, 10).await?, vec![fresh_v3]);
+    assert_eq!(store.find_by_recipient(&k3, None, 10).await?, vec![stored_v2]);
     Ok(())
 }
