@@ -11,6 +11,9 @@ use crate::{
     sqlite::bulk::{insert_recipient_pairs, save_run},
 };
 
+/// A boxed, `Send` future borrowing the connection.
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
 /// A write request for the group-commit writer.
 #[derive(Debug)]
 pub(crate) enum WriteOp {
@@ -76,7 +79,7 @@ fn stmt(op: StoreOp, table: &'static str) -> impl Fn(sqlx::Error) -> ApplyError 
 pub(crate) fn apply<'a>(
     conn: &'a mut SqliteConnection,
     op: &'a WriteOp,
-) -> Pin<Box<dyn Future<Output = Result<WriteOutcome, ApplyError>> + Send + 'a>> {
+) -> BoxFuture<'a, Result<WriteOutcome, ApplyError>> {
     Box::pin(apply_inner(conn, op))
 }
 
@@ -166,9 +169,7 @@ async fn apply_inner(
 pub(crate) fn apply_all<'a>(
     conn: &'a mut SqliteConnection,
     ops: Vec<&'a WriteOp>,
-) -> Pin<
-    Box<dyn Future<Output = Result<Vec<Result<WriteOutcome, StoreError>>, StoreError>> + Send + 'a>,
-> {
+) -> BoxFuture<'a, Result<Vec<Result<WriteOutcome, StoreError>>, StoreError>> {
     Box::pin(async move {
         let mut outcomes = Vec::with_capacity(ops.len());
         let mut run: Vec<&StoredPayload> = Vec::new();
