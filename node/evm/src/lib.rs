@@ -10,11 +10,13 @@
 //! - [`BlockExecutor`] runs transactions one by one, keeps revert data, and collects the state
 //!   changes of the block for the state-root update.
 
+mod call;
 mod config;
 mod db;
 mod executor;
 mod tx;
 
+pub use call::{AccountOverride, CallError, StateOverrides, estimate_gas, inspect_call, replay_and_inspect, simulate};
 pub use config::{BlockContext, EvmConfig, spec_id};
 pub use db::{EvmDbError, StateDb, StateView};
 pub use executor::{BlockExecutor, BlockOutcome, ExecError, TxOutcome};

@@ -1,0 +1,67 @@
+//! Node configuration (built from the CLI or by tests).
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use alloy_primitives::Address;
+
+/// One JSON-RPC server (HTTP and WebSocket are both served on each port).
+#[derive(Debug, Clone)]
+pub struct RpcEndpoint {
+    /// Listen address; port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// Namespaces (`eth`, `net`, ...).
+    pub apis: Vec<String>,
+    /// CORS origins.
+    pub cors: Vec<String>,
+}
+
+/// Which engine makes blocks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsensusChoice {
+    /// `--dev`: instantly, or every period.
+    Dev {
+        /// `--dev.period` (0 = when transactions are pending).
+        period: Duration,
+    },
+    /// No local block production (follows the chain; networking comes with QBFT/Raft).
+    None,
+}
+
+/// Everything needed to start a node.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Data directory (`chaindata/`, `keystore/`, `qnode/genesis.json`).
+    pub datadir: PathBuf,
+    /// `net_version` (defaults to the chain id).
+    pub network_id: Option<u64>,
+    /// HTTP JSON-RPC server.
+    pub http: Option<RpcEndpoint>,
+    /// WebSocket JSON-RPC server (may share the HTTP port).
+    pub ws: Option<RpcEndpoint>,
+    /// The block producer.
+    pub consensus: ConsensusChoice,
+    /// `--dev`: a throwaway chain with a funded, unlocked dev account.
+    pub dev: bool,
+    /// Accounts to unlock at start, with their passwords.
+    pub unlock: Vec<(Address, String)>,
+    /// Accept legacy transactions without EIP-155 replay protection over RPC.
+    pub allow_unprotected_txs: bool,
+}
+
+impl NodeConfig {
+    /// A dev node on loopback port 0 with every namespace: what tests use.
+    pub fn dev_test(datadir: PathBuf) -> Self {
+        let apis: Vec<String> = qrs_rpc::ALL_APIS.iter().map(|s| s.to_string()).collect();
+        let local = |apis: Vec<String>| RpcEndpoint { addr: "127.0.0.1:0".parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0))), apis, cors: vec!["*".into()] };
+        Self {
+            datadir,
+            network_id: None,
+            http: Some(local(apis.clone())),
+            ws: Some(local(apis)),
+            consensus: ConsensusChoice::Dev { period: Duration::ZERO },
+            dev: true,
+            unlock: Vec::new(),
+            allow_unprotected_txs: false,
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! `net_`, `web3_`, `txpool_` and `admin_` methods.
+
+use std::collections::BTreeMap;
+
+use alloy_consensus::Transaction as _;
+use alloy_primitives::{Bytes, keccak256};
+use serde_json::{Map, Value, json};
+
+use crate::{
+    Module, RegisterResult,
+    json::{hash, q, tx_json},
+    method,
+};
+
+pub(crate) fn register_net(m: &mut Module) -> RegisterResult {
+    method(m, "net_version", |c, _| Ok(Value::String(c.node.network_id.to_string())))?;
+    method(m, "net_listening", |_, _| Ok(Value::Bool(true)))?;
+    method(m, "net_peerCount", |_, _| Ok(q(0u64)))?;
+    Ok(())
+}
+
+pub(crate) fn register_web3(m: &mut Module) -> RegisterResult {
+    method(m, "web3_clientVersion", |c, _| Ok(Value::String(c.node.client_version.clone())))?;
+    method(m, "web3_sha3", |_, a| {
+        let input: Bytes = a.at_most(1)?.req(0)?;
+        Ok(hash(&keccak256(&input)))
+    })?;
+    Ok(())
+}
+
+pub(crate) fn register_txpool(m: &mut Module) -> RegisterResult {
+    method(m, "txpool_status", |c, _| {
+        let (pending, queued) = c.chain.pool().status();
+        Ok(json!({ "pending": q(pending as u64), "queued": q(queued as u64) }))
+    })?;
+    method(m, "txpool_content", |c, _| {
+        let (pending, queued) = c.chain.pool().pending_and_queued();
+        let conv = |set: qrs_txpool::TxsBySender| -> Value {
+            let mut out = Map::new();
+            for (sender, txs) in set {
+                let by_nonce: BTreeMap<String, Value> =
+                    txs.iter().map(|(n, t)| (n.to_string(), tx_json(t.envelope(), t.sender(), None))).collect();
+                out.insert(format!("{sender:#x}"), json!(by_nonce));
+            }
+            Value::Object(out)
+        };
+        Ok(json!({ "pending": conv(pending), "queued": conv(queued) }))
+    })?;
+    method(m, "txpool_inspect", |c, _| {
+        let (pending, queued) = c.chain.pool().pending_and_queued();
+        let conv = |set: qrs_txpool::TxsBySender| -> Value {
+            let mut out = Map::new();
+            for (sender, txs) in set {
+                let by_nonce: BTreeMap<String, Value> = txs
+                    .iter()
+                    .map(|(n, t)| {
+                        let tx = t.envelope();
+                        let to = tx.to().map(|a| format!("{a:#x}")).unwrap_or_else(|| "contract creation".into());
+                        let price = tx.gas_price().unwrap_or_else(|| tx.max_fee_per_gas());
+                        (n.to_string(), Value::String(format!("{to}: {} wei + {} gas × {price} wei", tx.value(), tx.gas_limit())))
+                    })
+                    .collect();
+                out.insert(format!("{sender:#x}"), json!(by_nonce));
+            }
+            Value::Object(out)
+        };
+        Ok(json!({ "pending": conv(pending), "queued": conv(queued) }))
+    })?;
+    Ok(())
+}
+
+pub(crate) fn register_admin(m: &mut Module) -> RegisterResult {
+    method(m, "admin_nodeInfo", |c, _| {
+        let head = c.chain.head();
+        let spec = c.chain.spec();
+        Ok(json!({
+            "id": c.node.id,
+            "name": c.node.client_version,
+            "enode": c.node.enode,
+            "ip": "127.0.0.1",
+            "listenAddr": c.node.listen_addr,
+            "ports": { "discovery": 0, "listener": 0 },
+            "protocols": { "eth": {
+                "network": c.node.network_id,
+                "difficulty": head.total_difficulty,
+                "genesis": hash(&spec.genesis_hash()),
+                "head": hash(&head.hash),
+                "config": { "chainId": spec.chain_id, "isQuorum": spec.is_quorum() },
+                "consensus": spec.consensus().name(),
+            }},
+        }))
+    })?;
+    method(m, "admin_peers", |_, _| Ok(Value::Array(Vec::new())))?;
+    method(m, "admin_datadir", |c, _| Ok(Value::String(c.node.datadir.clone())))?;
+    Ok(())
+}
