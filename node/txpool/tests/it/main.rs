@@ -10,5 +10,6 @@ mod new_block;
 mod ordering;
 mod private;
 mod props;
+mod reentrancy;
 mod replacement;
 mod validation;
