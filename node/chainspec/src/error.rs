@@ -63,10 +63,10 @@ pub enum ChainSpecError {
         /// The configured value in KB.
         kb: u64,
     },
-    /// `maxCodeSizeConfig` entries or `transitions` are not in ascending block order.
+    /// `transitions` are not in ascending block order.
     #[error("block order should be ascending ({section}: block {block} after {previous})")]
     BlockOrder {
-        /// `transitions` or `maxCodeSizeConfig`.
+        /// `transitions`.
         section: &'static str,
         /// The offending block.
         block: u64,
@@ -79,7 +79,18 @@ pub enum ChainSpecError {
         /// `transitions` or `maxCodeSizeConfig`.
         section: &'static str,
     },
-    /// `maxCodeSize` and `maxCodeSizeConfig`/transitions `contractsizelimit` are both set.
+    /// `maxCodeSizeConfig` entries not in ascending block order (GoQuorum's message).
+    #[error(
+        "invalid maxCodeSize detail, block order has to be ascending (block {block} after {previous})"
+    )]
+    MaxCodeSizeConfigOrder {
+        /// The offending block.
+        block: u64,
+        /// The block of the entry before it.
+        previous: u64,
+    },
+    /// `maxCodeSize`/`maxCodeSizeChangeBlock` together with `maxCodeSizeConfig` or transitions
+    /// `contractsizelimit`.
     #[error("maxCodeSize & maxCodeSizeChangeBlock deprecated. Consider using maxCodeSizeConfig")]
     MaxCodeSizeConflict,
     /// Two consensus sections that exclude each other (`istanbul` with `ibft`/`qbft`, `ibft` with `qbft`).

@@ -32,17 +32,13 @@ fn validate_code_size_config(c: &ChainConfig) -> Result<(), ChainSpecError> {
     if c.max_code_size_config.is_empty() {
         return Ok(());
     }
-    if c.max_code_size != 0 {
+    if uses_deprecated_max_code_size(c) {
         return Err(ChainSpecError::MaxCodeSizeConflict);
     }
     let mut previous = 0u64;
     for entry in &c.max_code_size_config {
         if entry.block < previous {
-            return Err(ChainSpecError::BlockOrder {
-                section: "maxCodeSizeConfig",
-                block: entry.block,
-                previous,
-            });
+            return Err(ChainSpecError::MaxCodeSizeConfigOrder { block: entry.block, previous });
         }
         if !CODE_SIZE_KB.contains(&entry.size) {
             return Err(ChainSpecError::ContractSizeLimit { block: entry.block, kb: entry.size });
@@ -50,6 +46,11 @@ fn validate_code_size_config(c: &ChainConfig) -> Result<(), ChainSpecError> {
         previous = entry.block;
     }
     Ok(())
+}
+
+/// GoQuorum `CheckMaxCodeConfigData`: `maxCodeSize` or `maxCodeSizeChangeBlock` present.
+fn uses_deprecated_max_code_size(c: &ChainConfig) -> bool {
+    c.max_code_size != 0 || c.max_code_size_change_block.is_some()
 }
 
 fn validate_transitions(c: &ChainConfig) -> Result<(), ChainSpecError> {
@@ -67,7 +68,7 @@ fn validate_transitions(c: &ChainConfig) -> Result<(), ChainSpecError> {
             if !CODE_SIZE_KB.contains(&kb) {
                 return Err(ChainSpecError::ContractSizeLimit { block: t.block, kb });
             }
-            if c.max_code_size != 0 {
+            if uses_deprecated_max_code_size(c) {
                 return Err(ChainSpecError::MaxCodeSizeConflict);
             }
         }

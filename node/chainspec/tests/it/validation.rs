@@ -64,6 +64,14 @@ fn code_size_bounds() {
     }
     let e = err(json!({ "maxCodeSize": 32, "maxCodeSizeConfig": [{ "block": 0, "size": 64 }] }));
     assert!(matches!(e, ChainSpecError::MaxCodeSizeConflict), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "maxCodeSize & maxCodeSizeChangeBlock deprecated. Consider using maxCodeSizeConfig"
+    );
+    let e = err(
+        json!({ "maxCodeSizeChangeBlock": 0, "maxCodeSizeConfig": [{ "block": 0, "size": 64 }] }),
+    );
+    assert!(matches!(e, ChainSpecError::MaxCodeSizeConflict), "{e:?}");
 }
 
 #[test]
@@ -76,7 +84,13 @@ fn transition_checks() {
     let e = err(
         json!({ "maxCodeSizeConfig": [{ "block": 10, "size": 32 }, { "block": 5, "size": 32 }] }),
     );
-    assert!(matches!(e, ChainSpecError::BlockOrder { section: "maxCodeSizeConfig", .. }), "{e:?}");
+    assert!(
+        matches!(e, ChainSpecError::MaxCodeSizeConfigOrder { block: 5, previous: 10 }),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().starts_with("invalid maxCodeSize detail, block order has to be ascending")
+    );
     let e = err(json!({ "transitions": [{ "block": 3, "transactionSizeLimit": 200 }] }));
     assert!(matches!(e, ChainSpecError::TransitionTxSizeLimit { block: 3, kb: 200 }), "{e:?}");
     let e = err(json!({ "transitions": [{ "block": 3, "algorithm": "pow" }] }));
