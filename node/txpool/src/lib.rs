@@ -19,8 +19,9 @@
 //!   every sender may always have `account_slots` pending; `global_queue` queued and
 //!   `account_queue` queued per sender. A transaction that is next in line but finds the pending
 //!   set full waits in queued and is promoted when blocks drain the pool. When full, the
-//!   lowest-ranked *tail* transaction (queued before pending, lower priority, sender with more
-//!   transactions) is evicted if it ranks below the newcomer; otherwise `txpool is full`.
+//!   lowest-ranked *tail* transaction (gossiped before RPC-submitted "local", queued before
+//!   pending, lower priority, sender with more transactions) is evicted if it ranks below the
+//!   newcomer; otherwise `txpool is full`.
 //! - **Free gas** ([`TxRules::gas_price_enabled`] false): legacy/EIP-2930 `gasPrice != 0` →
 //!   `Gas price not 0`; EIP-1559 transactions are accepted whatever their fees (web3.js 1.x sends
 //!   a 2.5 gwei tip on a zero-base-fee London chain), cost `value` only and have priority 0, so

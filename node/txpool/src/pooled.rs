@@ -24,6 +24,8 @@ pub struct PooledTx {
     pub priority: u128,
     /// Quorum private transaction (legacy, `v` 37/38).
     pub private: bool,
+    /// Submitted over this node's RPC (geth's "local"): never evicted to make room for gossip.
+    pub local: bool,
 }
 
 impl PooledTx {

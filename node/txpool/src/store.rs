@@ -21,9 +21,9 @@ use crate::{
     validate::{Admitted, bumps_price},
 };
 
-/// Eviction rank: (is pending, priority, fewer transactions of the sender ranks higher).
-/// Lower ranks are evicted first.
-type Rank = (bool, u128, Reverse<usize>);
+/// Eviction rank: (local, is pending, priority, fewer transactions of the sender ranks higher).
+/// Lower ranks are evicted first, so gossip never pushes out a transaction submitted over RPC.
+type Rank = (bool, bool, u128, Reverse<usize>);
 
 /// The pool's data.
 #[derive(Debug, Default)]
@@ -70,6 +70,7 @@ impl Store {
             cost: admitted.cost,
             priority: admitted.priority,
             private: admitted.private,
+            local: admitted.local,
         });
         self.next_seq = self.next_seq.wrapping_add(1);
 
@@ -94,7 +95,8 @@ impl Store {
                 _ => return Err(PoolError::PoolFull),
             }
         }
-        self.make_room((sender, nonce), pend, pooled.priority, count.saturating_add(1), cfg)?;
+        let rank: Rank = (pooled.local, pend, pooled.priority, Reverse(count.saturating_add(1)));
+        self.make_room((sender, nonce), rank, cfg)?;
 
         let entry = self.senders.entry(sender).or_insert_with(|| SenderTxs::new(known_nonce));
         entry.txs.insert(nonce, pooled.clone());
@@ -142,12 +144,10 @@ impl Store {
     fn make_room(
         &mut self,
         (sender, new_nonce): (Address, u64),
-        pend: bool,
-        priority: u128,
-        sender_count: usize,
+        new_rank: Rank,
         cfg: &PoolConfig,
     ) -> Result<(), PoolError> {
-        let new_rank: Rank = (pend, priority, Reverse(sender_count));
+        let pend = new_rank.1;
         loop {
             let total_full = self.all.len() >= cfg.capacity();
             let queue_full = !pend && self.queued_count() >= cfg.global_queue;
@@ -166,7 +166,7 @@ impl Store {
                     if !queued && (queue_full || s.pending_len <= cfg.account_slots) {
                         return None;
                     }
-                    let rank: Rank = (!queued, tail.priority, Reverse(s.txs.len()));
+                    let rank: Rank = (tail.local, !queued, tail.priority, Reverse(s.txs.len()));
                     Some(((rank, Reverse(tail.seq)), *addr, nonce))
                 })
                 .min_by_key(|(key, _, _)| *key);

@@ -17,6 +17,7 @@ pub(crate) struct Admitted {
     pub cost: U256,
     pub priority: u128,
     pub private: bool,
+    pub local: bool,
 }
 
 /// Every check that needs no account state, in geth's order (RPC-level checks first).
@@ -76,7 +77,13 @@ pub(crate) fn check_stateless(
     if tx.gas_limit() < floor {
         return Err(PoolError::FloorDataGas { gas: tx.gas_limit(), floor });
     }
-    Ok(Admitted { size, cost: cost(tx, rules), priority: priority(tx, rules), private })
+    Ok(Admitted {
+        size,
+        cost: cost(tx, rules),
+        priority: priority(tx, rules),
+        private,
+        local: from_rpc,
+    })
 }
 
 /// The account checks: nonce and balance.

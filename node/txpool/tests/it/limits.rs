@@ -100,3 +100,24 @@ fn next_in_line_waits_in_queue_when_pending_is_full() {
     assert!(best.contains(&(a.address(), 2)));
     assert!(best.contains(&(b.address(), 0)));
 }
+
+#[test]
+fn gossip_never_evicts_local_transactions() {
+    use qrs_txpool::TxOrigin;
+    let pool = Pool::new(PoolConfig { global_slots: 10, global_queue: 1, ..cfg() });
+    let state = TestState::default();
+    // A local queued tx from a sender with many txs still outranks a gossiped newcomer.
+    let local = pool.add(legacy(&key(1), 4), &rules(), &state).unwrap();
+    let err =
+        pool.add_with_origin(legacy(&key(2), 4), TxOrigin::Network, &rules(), &state).unwrap_err();
+    assert_eq!(err, PoolError::PoolFull);
+    assert!(pool.contains(&local));
+    // A local newcomer evicts a gossiped one.
+    let pool = Pool::new(PoolConfig { global_slots: 10, global_queue: 1, ..cfg() });
+    let remote =
+        pool.add_with_origin(legacy(&key(2), 4), TxOrigin::Network, &rules(), &state).unwrap();
+    assert!(!pool.get(&remote).unwrap().local);
+    let local = pool.add(legacy(&key(1), 4), &rules(), &state).unwrap();
+    assert!(!pool.contains(&remote));
+    assert!(pool.get(&local).unwrap().local);
+}

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use alloy_consensus::{TxEnvelope, transaction::Recovered};
 use alloy_primitives::{Address, U256};
 use proptest::prelude::*;
-use qrs_txpool::{AccountState, Pool, PoolConfig, PoolError, TxRules};
+use qrs_txpool::{AccountState, Pool, PoolConfig, PoolError, TxOrigin, TxRules};
 
 use crate::common::*;
 
@@ -52,8 +52,8 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        6 => (0..SENDERS, 0..NONCES, 0..2usize)
-            .prop_map(|(sender, nonce, variant)| Op::Add { sender, nonce, variant }),
+        6 => (0..SENDERS, 0..NONCES, 0..2usize, any::<bool>())
+            .prop_map(|(sender, nonce, variant, remote)| Op::Add { sender, nonce, variant, remote }),
         2 => (0..SENDERS, 1..4u64).prop_map(|(sender, count)| Op::Mine { sender, count }),
         1 => (0..SENDERS, 0..NONCES, 0..2usize)
             .prop_map(|(sender, nonce, variant)| Op::Remove { sender, nonce, variant }),
@@ -137,9 +137,10 @@ proptest! {
         let paid = TxRules { gas_price_enabled: true, ..rules() };
         for op in ops {
             match op {
-                Op::Add { sender, nonce, variant } => {
+                Op::Add { sender, nonce, variant, remote } => {
                     let tx = txs[sender][nonce as usize][variant].clone();
-                    match pool.add(tx, &paid, &state) {
+                    let origin = if remote { TxOrigin::Network } else { TxOrigin::Rpc };
+                    match pool.add_with_origin(tx, origin, &paid, &state) {
                         Ok(_) => {}
                         Err(PoolError::AlreadyKnown { .. } | PoolError::NonceTooLow { .. }
                             | PoolError::ReplacementUnderpriced { .. } | PoolError::PoolFull
