@@ -33,6 +33,7 @@ enum Op {
         sender: usize,
         nonce: u64,
         variant: usize,
+        remote: bool,
     },
     Mine {
         sender: usize,
