@@ -119,7 +119,7 @@ pub enum PoolError {
         limit: usize,
     },
     /// An EIP-7702 transaction without authorizations.
-    #[error("EIP-7702 transaction with empty auth list")]
+    #[error("set code tx must have at least one authorization tuple")]
     EmptyAuthorizationList,
     /// A Quorum private transaction with `value != 0` or empty data.
     #[error("ether value is not supported for private transactions")]

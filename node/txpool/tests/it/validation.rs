@@ -154,7 +154,7 @@ fn transaction_type_not_supported() {
     };
     assert_eq!(
         err_of(&pool, sign(&key(1), empty), &all_forks),
-        "EIP-7702 transaction with empty auth list"
+        "set code tx must have at least one authorization tuple"
     );
 }
 
