@@ -13,7 +13,7 @@ use crate::config::{CryptoSuite, EnclaveConfig};
 use crate::crypto::{self, MASTER_KEY_LEN, SharedKey};
 use crate::enclave::{Enclave, EnclaveStatus};
 use crate::error::EnclaveError;
-use crate::keys::{KeyPair, PrivateKey};
+use crate::keys::KeyPair;
 use crate::payload::{EncodedPayload, RawTransaction};
 use crate::types::{AffectedTransaction, MessageHash, PrivacyMetadata, PublicKey};
 
@@ -76,11 +76,10 @@ impl LocalEnclave {
         }
     }
 
-    fn private_key(&self, public: &PublicKey) -> Result<&PrivateKey, EnclaveError> {
+    fn key_pair(&self, public: &PublicKey) -> Result<&KeyPair, EnclaveError> {
         self.keys
             .iter()
             .find(|pair| pair.public == *public)
-            .map(|pair| &pair.private)
             .ok_or(EnclaveError::UnknownKey(*public))
     }
 
@@ -99,7 +98,7 @@ impl LocalEnclave {
         if let Some(shared) = self.shared_keys.read().get(&cache_key) {
             return Ok(Arc::clone(shared));
         }
-        let shared = Arc::new(SharedKey::derive(suite, self.private_key(ours)?, peer)?);
+        let shared = Arc::new(SharedKey::derive(suite, self.key_pair(ours)?, peer)?);
         let mut cache = self.shared_keys.write();
         if cache.len() >= SHARED_KEY_CACHE_LIMIT {
             cache.clear();
@@ -189,7 +188,7 @@ impl LocalEnclave {
         meta: &PrivacyMetadata,
     ) -> Result<EncodedPayload, EnclaveError> {
         meta.validate()?;
-        self.private_key(&sender)?;
+        self.key_pair(&sender)?;
         let recipient_keys = distinct_with_sender(recipients, sender);
         let recipient_nonce = crypto::random_nonce().to_vec();
         let recipient_boxes = recipient_keys
@@ -283,7 +282,7 @@ impl LocalEnclave {
         payload: &EncodedPayload,
         key: PublicKey,
     ) -> Result<Vec<u8>, EnclaveError> {
-        self.private_key(&key)?;
+        self.key_pair(&key)?;
         let (sealed, counterpart) = Self::select_box(payload, &key)?;
         let (suite, master_key) =
             self.open_master_key(&key, &counterpart, &payload.recipient_nonce, sealed)?;
@@ -295,7 +294,7 @@ impl LocalEnclave {
         payload: &EncodedPayload,
         recipient: PublicKey,
     ) -> Result<Vec<u8>, EnclaveError> {
-        self.private_key(&payload.sender_key)?;
+        self.key_pair(&payload.sender_key)?;
         let (suite, master_key) = self.recover_master_key(payload)?;
         self.shared_key(suite, &payload.sender_key, &recipient)?
             .seal(&payload.recipient_nonce, master_key.as_ref())

@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 
 use crate::config::CryptoSuite;
 use crate::error::EnclaveError;
-use crate::keys::PrivateKey;
+use crate::keys::KeyPair;
 use crate::types::PublicKey;
 
 /// Master key length.
@@ -76,13 +76,13 @@ impl std::fmt::Debug for SharedKey {
 }
 
 impl SharedKey {
-    /// Derives the shared key of `ours` (private) and `peer` (public) for `suite`.
+    /// Derives the shared key of our key pair and `peer` (public) for `suite`.
     pub fn derive(
         suite: CryptoSuite,
-        ours: &PrivateKey,
+        ours: &KeyPair,
         peer: &PublicKey,
     ) -> Result<Self, EnclaveError> {
-        let secret = x25519_dalek::StaticSecret::from(*ours.expose());
+        let secret = x25519_dalek::StaticSecret::from(*ours.private.expose());
         let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(peer.0));
         if !shared.was_contributory() {
             return Err(EnclaveError::WeakKey(*peer));
@@ -96,7 +96,7 @@ impl SharedKey {
                 Ok(Self::Nacl(XSalsa20Poly1305::new(&key)))
             }
             CryptoSuite::X25519ChaCha20Poly1305 => {
-                let own = ours.public_key();
+                let own = ours.public;
                 let (low, high) = if own <= *peer { (own, *peer) } else { (*peer, own) };
                 let mut info = Vec::with_capacity(HKDF_INFO_LABEL.len() + 64);
                 info.extend_from_slice(HKDF_INFO_LABEL);

@@ -326,3 +326,30 @@ fn enclave_without_keys_is_refused() {
     let err = LocalEnclave::new(EnclaveConfig::default()).unwrap_err();
     assert!(matches!(err, EnclaveError::NoKeys));
 }
+
+#[tokio::test]
+async fn local_enclave_from_quickstart_key_configuration() {
+    let m = |n: u8| crate::support::member_dir(n);
+    let keys: qrs_enclave::KeyConfiguration = serde_json::from_value(serde_json::json!({
+        "passwords": [],
+        "keyData": [
+            {"privateKeyPath": m(2).join("tm.key"), "publicKeyPath": m(2).join("tm.pub")},
+            {"privateKeyPath": m(2).join("tma.key"), "publicKeyPath": m(2).join("tma.pub")}
+        ]
+    }))
+    .unwrap();
+    let enclave =
+        LocalEnclave::from_key_configuration(&keys, vec![member_public(1)], CryptoSuite::Nacl)
+            .unwrap();
+    let own = enclave.public_keys().await.unwrap();
+    assert_eq!(own.len(), 2);
+    assert_eq!(enclave.default_public_key().await.unwrap(), member_public(2));
+    // Multi-tenancy: one node, two keys; each opens its own box of the same payload.
+    let payload = enclave
+        .encrypt_payload(b"tenant", own[0], &[own[1]], &PrivacyMetadata::standard())
+        .await
+        .unwrap();
+    for key in &own {
+        assert_eq!(enclave.unencrypt_transaction(&payload, *key).await.unwrap(), b"tenant");
+    }
+}

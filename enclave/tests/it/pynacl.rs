@@ -138,10 +138,10 @@ fn crypto_box_matches_libsodium_both_ways() {
     }));
     let sealed = b64(&answer["box"]);
     let shared =
-        qrs_enclave::crypto::SharedKey::derive(CryptoSuite::Nacl, &m2.private, &m1.public).unwrap();
+        qrs_enclave::crypto::SharedKey::derive(CryptoSuite::Nacl, &m2, &m1.public).unwrap();
     assert_eq!(&*shared.open(&nonce, &sealed).unwrap(), &message);
     // We seal, libsodium opens; and the bytes are identical (deterministic given the nonce).
-    let ours = qrs_enclave::crypto::SharedKey::derive(CryptoSuite::Nacl, &m1.private, &m2.public)
+    let ours = qrs_enclave::crypto::SharedKey::derive(CryptoSuite::Nacl, &m1, &m2.public)
         .unwrap()
         .seal(&nonce, &message)
         .unwrap();
