@@ -46,9 +46,10 @@ pub enum PoolError {
     /// A legacy transaction without EIP-155 chain id while unprotected transactions are refused.
     #[error("only replay-protected (EIP-155) transactions allowed over RPC")]
     UnprotectedTx,
-    /// The transaction is signed for another chain (geth's `invalid sender` wrapping
-    /// `invalid chain id for signer`).
-    #[error("invalid sender: invalid chain id for signer")]
+    /// The transaction is signed for another chain (modern geth's exact text: `invalid sender`
+    /// wrapping `invalid chain id for signer: have X want Y`; GoQuorum 1.10 said only
+    /// `invalid sender`).
+    #[error("invalid sender: invalid chain id for signer: have {got} want {expected}")]
     InvalidChainId {
         /// The chain id of this node.
         expected: u64,

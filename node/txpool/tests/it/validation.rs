@@ -189,7 +189,7 @@ fn wrong_chain_id() {
     typed.chain_id = 999;
     assert_eq!(
         err_of(&pool, sign(&key(1), typed), &rules()),
-        "invalid sender: invalid chain id for signer"
+        "invalid sender: invalid chain id for signer: have 999 want 1337"
     );
 }
 
