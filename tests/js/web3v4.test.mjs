@@ -60,10 +60,6 @@ function contractFlow(label, withWallet) {
       web3 = makeWeb3(env.httpUrl, withWallet);
     });
 
-    after(async () => {
-      await web3?.provider?.disconnect?.();
-    });
-
     test('chain id and network id', T, async () => {
       assert.equal(await web3.eth.getChainId(), BigInt(CHAIN_ID));
       assert.ok((await web3.eth.net.getId()) > 0n);
