@@ -56,7 +56,9 @@ impl Store {
         }
         let sender = tx.signer();
         let nonce = tx.inner().nonce();
+        // The head may have moved before `on_new_block` ran: catch this sender up now.
         self.advance(sender, state_nonce);
+        self.promote(sender, cfg, promoted);
         let known_nonce = self.senders.get(&sender).map_or(state_nonce, |s| s.nonce);
         if nonce < known_nonce {
             return Err(PoolError::NonceTooLow { tx_nonce: nonce, state_nonce: known_nonce });

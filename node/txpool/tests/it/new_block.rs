@@ -106,3 +106,19 @@ fn mining_the_first_of_many_demotes_nothing() {
     assert_eq!(pool.status(), (18, 0));
     assert_eq!(pool.best_transactions()[0].nonce(), 2);
 }
+
+#[test]
+fn add_catches_a_sender_up_before_on_new_block() {
+    let pool = Pool::new(cfg());
+    let state = TestState::default();
+    let a = key(1);
+    let h5 = pool.add(legacy(&a, 5), &rules(), &state).unwrap();
+    pool.add(legacy(&a, 6), &rules(), &state).unwrap();
+    assert_eq!(pool.status(), (0, 2));
+    // Nonces 0..5 were mined elsewhere; the next add sees it before on_new_block does.
+    state.set_nonce(a.address(), 5);
+    let mut rx = pool.subscribe();
+    pool.add(legacy(&a, 7), &rules(), &state).unwrap();
+    assert_eq!(pool.status(), (3, 0));
+    assert_eq!(rx.try_recv().unwrap(), h5);
+}
