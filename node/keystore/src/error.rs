@@ -13,6 +13,10 @@ pub enum KeystoreError {
     /// The account is not in the keystore — geth `accounts.ErrUnknownAccount`.
     #[error("unknown account")]
     UnknownAccount,
+    /// `unlock` (and other key-store level operations) of an address without a key file —
+    /// geth `keystore.ErrNoMatch`.
+    #[error("no key for given address or file")]
+    NoMatch,
     /// The account is locked — geth `keystore.ErrLocked`.
     #[error("authentication needed: password or unlock")]
     Locked,

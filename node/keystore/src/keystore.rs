@@ -124,6 +124,47 @@ impl Keystore {
         self.store(key, password)
     }
 
+    /// Imports a key file encrypted with `password`, re-encrypting it with `new_password`
+    /// (geth `KeyStore.Import`).
+    pub fn import_key_file(
+        &self,
+        json: &str,
+        password: &str,
+        new_password: &str,
+    ) -> Result<Address, KeystoreError> {
+        let key = KeyFile::from_json(json)?.decrypt(password)?;
+        if self.has_account(&key.address()) {
+            return Err(KeystoreError::AccountAlreadyExists);
+        }
+        self.store(key, new_password)
+    }
+
+    /// Re-encrypts the account's key file with `new_password` (geth `KeyStore.Update`); the
+    /// file keeps its name.
+    pub fn update(
+        &self,
+        address: &Address,
+        password: &str,
+        new_password: &str,
+    ) -> Result<(), KeystoreError> {
+        let key = self.decrypt(address, password)?;
+        let path = self.find(address)?;
+        let file = KeyFile::encrypt_scrypt(&key, new_password, self.cost)?;
+        write_key_file(&path, file.to_json()?.as_bytes())
+    }
+
+    /// Deletes the account's key file after checking `password` (geth `KeyStore.Delete`), and
+    /// forgets the key if it was unlocked.
+    pub fn delete(&self, address: &Address, password: &str) -> Result<(), KeystoreError> {
+        self.decrypt(address, password)?;
+        let path = self.find(address)?;
+        fs::remove_file(&path).map_err(io("delete", &path))?;
+        self.files.write().0.retain(|f| f.path != path);
+        self.unlocked.lock().remove(address);
+        tracing::info!(target: "keystore", %address, "deleted key");
+        Ok(())
+    }
+
     /// Decrypts the account's key and keeps it in memory for `duration` (`None` or zero:
     /// until [`Keystore::lock`]). As in geth, a timed unlock does not shorten an indefinite one.
     pub fn unlock(
@@ -132,7 +173,11 @@ impl Keystore {
         password: &str,
         duration: Option<Duration>,
     ) -> Result<(), KeystoreError> {
-        let key = self.decrypt(address, password)?;
+        // geth's `TimedUnlock` reports a missing key file as `ErrNoMatch`, not `ErrUnknownAccount`.
+        let key = self.decrypt(address, password).map_err(|e| match e {
+            KeystoreError::UnknownAccount => KeystoreError::NoMatch,
+            other => other,
+        })?;
         let until = duration.filter(|d| !d.is_zero()).map(|d| Instant::now() + d);
         let mut unlocked = self.unlocked.lock();
         purge_expired(&mut unlocked);
@@ -330,7 +375,11 @@ fn scan(dir: &Path) -> Result<Vec<AccountFile>, KeystoreError> {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(source) => {
-            return Err(KeystoreError::Io { op: "read directory", path: dir.to_path_buf(), source });
+            return Err(KeystoreError::Io {
+                op: "read directory",
+                path: dir.to_path_buf(),
+                source,
+            });
         }
     };
     let mut files = Vec::new();
@@ -373,10 +422,8 @@ fn write_key_file(path: &Path, contents: &[u8]) -> Result<(), KeystoreError> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir).map_err(io("create directory", dir))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
-    ));
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp{:016x}", rand::random::<u64>()));
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

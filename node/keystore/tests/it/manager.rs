@@ -73,10 +73,9 @@ fn locked_and_unknown_accounts_have_geths_messages() {
     assert_eq!(locked.to_string(), "authentication needed: password or unlock");
     let unknown = ks.sign_hash(&Address::with_last_byte(1), &B256::ZERO).unwrap_err();
     assert_eq!(unknown.to_string(), "unknown account");
-    assert!(matches!(
-        ks.unlock(&Address::with_last_byte(1), "pw", None),
-        Err(KeystoreError::UnknownAccount)
-    ));
+    let no_match = ks.unlock(&Address::with_last_byte(1), "pw", None).unwrap_err();
+    assert!(matches!(no_match, KeystoreError::NoMatch));
+    assert_eq!(no_match.to_string(), "no key for given address or file");
     assert_eq!(
         ks.unlock(&address, "bad", None).unwrap_err().to_string(),
         "could not decrypt key with given password"
@@ -149,4 +148,46 @@ fn debug_output_has_no_key_material() {
         !debug.to_lowercase().contains("c87509a1c067bbde") && debug.contains("address"),
         "{debug}"
     );
+}
+
+#[test]
+fn update_and_delete() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ks = light(tmp.path());
+    let a = ks.new_account("old").unwrap();
+    assert!(matches!(ks.update(&a, "wrong", "new"), Err(KeystoreError::Decrypt)));
+    ks.update(&a, "old", "new").unwrap();
+    assert!(matches!(ks.unlock(&a, "old", None), Err(KeystoreError::Decrypt)));
+    ks.unlock(&a, "new", None).unwrap();
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "updated in place, no temp files left"
+    );
+
+    assert!(matches!(ks.delete(&a, "old"), Err(KeystoreError::Decrypt)));
+    assert_eq!(ks.accounts(), vec![a]);
+    ks.delete(&a, "new").unwrap();
+    assert!(ks.accounts().is_empty());
+    assert!(!ks.is_unlocked(&a));
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn import_a_geth_key_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ks = light(tmp.path());
+    let json = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/fixtures/goquorum-quickstart/nodes/member2/accountKeystore"
+    ))
+    .unwrap();
+    assert!(matches!(ks.import_key_file(&json, "x", "new"), Err(KeystoreError::Decrypt)));
+    let a = ks.import_key_file(&json, "", "new").unwrap();
+    assert_eq!(a, "0xca843569e3427144cead5e4d5999a3d0ccf92b8e".parse::<Address>().unwrap());
+    assert!(matches!(
+        ks.import_key_file(&json, "", "new"),
+        Err(KeystoreError::AccountAlreadyExists)
+    ));
+    ks.unlock(&a, "new", None).unwrap();
 }
