@@ -71,12 +71,26 @@ impl ArgonOptions {
         version: None,
     };
 
+    /// Largest accepted Argon2 memory (4 GiB; Tessera's default is 1 GiB): a larger value in a
+    /// key file fails with an error instead of aborting on allocation.
+    pub const MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
+
     fn derive_key(
         &self,
         password: &SecretString,
         salt: &[u8],
         origin: &str,
     ) -> Result<Zeroizing<[u8; 32]>, KeyError> {
+        if self.memory > Self::MAX_MEMORY_KIB {
+            return Err(KeyError::Argon2 {
+                origin: origin.to_owned(),
+                reason: format!(
+                    "memory {} KiB exceeds the {} KiB limit",
+                    self.memory,
+                    Self::MAX_MEMORY_KIB
+                ),
+            });
+        }
         let argon_error = |e: argon2::Error| KeyError::Argon2 {
             origin: origin.to_owned(),
             reason: e.to_string(),

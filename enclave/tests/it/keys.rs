@@ -98,6 +98,18 @@ fn malformed_key_files_give_clear_errors() {
             "variant",
         ),
         ("not json", "JSON"),
+        (
+            r#"{"type":"argon2sbox","data":{"aopts":{"variant":"id","memory":4294967295,"iterations":1,"parallelism":1},"snonce":"x3HUNXH6LQldKtEv3q0h0hR4S12Ur9pC","asalt":"7Sem2tc6fjEfW3yYUDN/kSslKEW0e1zqKnBCWbZu2Zw=","sbox":"AAAA"}}"#,
+            "limit",
+        ),
+        (
+            r#"{"type":"argon2sbox","data":{"aopts":{"variant":"id","memory":8,"iterations":0,"parallelism":1},"snonce":"x3HUNXH6LQldKtEv3q0h0hR4S12Ur9pC","asalt":"7Sem2tc6fjEfW3yYUDN/kSslKEW0e1zqKnBCWbZu2Zw=","sbox":"AAAA"}}"#,
+            "argon2",
+        ),
+        (
+            r#"{"type":"argon2sbox","data":{"aopts":{"variant":"id","memory":8,"iterations":1,"parallelism":1},"snonce":"AAAA","asalt":"7Sem2tc6fjEfW3yYUDN/kSslKEW0e1zqKnBCWbZu2Zw=","sbox":"AAAA"}}"#,
+            "snonce",
+        ),
     ] {
         let err = PrivateKeyFile::parse(json, "test")
             .and_then(|f| f.unlock(Some(&secret("p")), "test"))
