@@ -131,9 +131,9 @@ impl Pool {
             validate::check_stateless(tx.inner(), size, rules, &self.cfg, origin == TxOrigin::Rpc)?;
         let sender = tx.signer();
         let mut promoted = Vec::new();
-        let mut attempt = 0;
+        let mut attempt: usize = 0;
         let result = loop {
-            attempt += 1;
+            attempt = attempt.saturating_add(1);
             let generation = self.head_generation.load(Ordering::SeqCst);
             let nonce = state.nonce(sender);
             let balance = state.balance(sender);

@@ -279,10 +279,10 @@ impl Store {
                     .collect::<Vec<_>>()
             })
             .collect();
-        let mut dropped = 0;
+        let mut dropped: usize = 0;
         for (sender, nonce) in expired.into_iter().rev() {
             if let Some(tx) = self.remove_tx(sender, nonce) {
-                dropped += 1;
+                dropped = dropped.saturating_add(1);
                 debug!(target: "txpool", hash = %tx.hash, %sender, nonce, "expired queued tx");
             }
         }

@@ -151,7 +151,7 @@ fn cost(tx: &TxEnvelope, rules: &TxRules) -> U256 {
     if !rules.gas_price_enabled {
         return tx.value();
     }
-    let fee = U256::from(tx.gas_limit()) * U256::from(tx.max_fee_per_gas());
+    let fee = U256::from(tx.gas_limit()).saturating_mul(U256::from(tx.max_fee_per_gas()));
     tx.value().saturating_add(fee)
 }
 
@@ -174,7 +174,7 @@ pub(crate) fn bumps_price(old: &TxEnvelope, new: &TxEnvelope, bump_percent: u64)
     }
     let factor = U256::from(100u64.saturating_add(bump_percent));
     let hundred = U256::from(100u64);
-    let threshold = |old: u128| U256::from(old) * factor / hundred;
+    let threshold = |old: u128| U256::from(old).saturating_mul(factor).wrapping_div(hundred);
     U256::from(new_cap) >= threshold(old_cap) && U256::from(new_tip) >= threshold(old_tip)
 }
 
