@@ -288,12 +288,12 @@ impl TxManager {
             affected.push(AffectedTransaction { hash, payload });
         }
         let mandatory = distinct(params.mandatory.iter().copied());
-        if mode == PrivacyMode::MandatoryRecipients {
-            if let Some(missing) = mandatory.iter().find(|k| !recipients.contains(k)) {
-                return Err(ApiError::PrivacyViolation(format!(
-                    "One or more mandatory recipients not included in the participant list: {missing}"
-                )));
-            }
+        if mode == PrivacyMode::MandatoryRecipients
+            && let Some(missing) = mandatory.iter().find(|k| !recipients.contains(k))
+        {
+            return Err(ApiError::PrivacyViolation(format!(
+                "One or more mandatory recipients not included in the participant list: {missing}"
+            )));
         }
         let recipient_set: BTreeSet<PublicKey> = recipients.iter().copied().collect();
         for tx in &affected {
@@ -647,6 +647,12 @@ impl TxManager {
     pub async fn store_or_merge(&self, payload: EncodedPayload) -> ApiResult<()> {
         let hash = payload.hash();
         let _guard = self.lock_for(&hash).lock().await;
+        // Common case first: the hash is new here (one write, no read).
+        match self.store.save_if_unchanged(stored_row(&payload), None).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
         for _ in 0..MERGE_RETRIES {
             let existing_row = self.store.find(&hash.0).await?;
             let result = match existing_row {

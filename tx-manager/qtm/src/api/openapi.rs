@@ -9,8 +9,8 @@ use crate::{config::AppType, media};
 fn components() -> Value {
     json!({
         "schemas": {
-            "Key": {"type": "string", "description": "Base64 of a 32-byte public key", "pattern": "^[A-Za-z0-9+/]{43}=$", "example": "/+UuD63zItL1EbjxkKUljMgG8Z1w0AJ8pNOR4iq2yQc="},
-            "Hash": {"type": "string", "description": "Base64 of a 64-byte SHA3-512 hash", "pattern": "^[A-Za-z0-9+/]{86}==$"},
+            "Key": {"type": "string", "description": "Base64 of a 32-byte public key", "pattern": "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$", "example": "/+UuD63zItL1EbjxkKUljMgG8Z1w0AJ8pNOR4iq2yQc="},
+            "Hash": {"type": "string", "description": "Base64 of a 64-byte SHA3-512 hash", "pattern": "^[A-Za-z0-9+/]{85}[AQgw]==$"},
             "Bytes": {"type": "string", "format": "byte", "description": "Standard base64"},
             "SendRequest": {
                 "type": "object", "required": ["payload"],

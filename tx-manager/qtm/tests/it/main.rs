@@ -1,8 +1,10 @@
 //! qtm acceptance tests: real `qtm` processes on loopback.
 
 mod bad_input;
+mod cli;
 mod harness;
 mod remote_enclave;
 mod resend;
+mod schemathesis;
 mod send_receive;
 mod tls;
