@@ -1,0 +1,283 @@
+//! Block production throughput: 1,000 ERC-20 (`QrsToken`) transfers from distinct funded senders
+//! to distinct (fresh) recipients, through the real seam `Chain::submit` → `Chain::build_block` →
+//! `Chain::commit_block` on an MDBX database with durable commits.
+//!
+//! Groups:
+//! - `block_1000_erc20/prerecovered`: pool admission + build + commit, senders already recovered.
+//! - `block_1000_erc20/with_recovery`: the same plus `qrs_primitives::recover_transaction` of
+//!   every raw transaction (decode + libsecp256k1 recovery).
+//! - `block_phases/*`: execution only (`BlockExecutor`), state-root computation
+//!   (`compute_state_update`) and MDBX `write_block` + durable commit, each in isolation.
+//!
+//! Signing happens outside the timed region. After a run, the medians of each phase of the
+//! end-to-end benches are printed to stderr.
+//!
+//! Run: `cargo bench -p qrs-chain --bench block`
+
+use std::{
+    hint::black_box,
+    time::{Duration, Instant},
+};
+
+use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolCall;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use qrs_chain::{BuildAttributes, BuiltBlock, Chain};
+use qrs_chainspec::{ChainConfig, ChainSpec, Genesis, GenesisAccount};
+use qrs_contracts::{bindings::QrsToken, qrs_token};
+use qrs_evm::{BlockContext, BlockExecutor, BlockOutcome, EvmConfig, StateDb, StateView};
+use qrs_primitives::RecoveredTx;
+use qrs_storage::{Env, compute_state_update};
+use qrs_txpool::PoolConfig;
+
+const CHAIN_ID: u64 = 1337;
+/// Transfers per block.
+const TXS: usize = 1_000;
+/// 500M gas: room for 1,000 transfers to fresh recipients (~51k gas each).
+const GAS_LIMIT: u64 = 500_000_000;
+const TOKEN: Address = Address::new([0x70; 20]);
+
+/// A chain whose genesis holds the token (runtime code + balances) and 1,000 funded senders.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    chain: Chain,
+    senders: Vec<PrivateKeySigner>,
+}
+
+fn balance_slot(owner: Address) -> B256 {
+    // `mapping(address => uint256) balanceOf` is slot 1 (totalSupply is slot 0).
+    let mut preimage = [0u8; 64];
+    preimage[12..32].copy_from_slice(owner.as_slice());
+    preimage[63] = 1;
+    keccak256(preimage)
+}
+
+fn spec(senders: &[PrivateKeySigner]) -> ChainSpec {
+    let per_sender = U256::from(10u128.pow(24));
+    let mut token = GenesisAccount { code: qrs_token().deployed_bytecode.clone(), ..GenesisAccount::default() };
+    token.storage.insert(B256::ZERO, B256::from(per_sender * U256::from(senders.len())));
+    let mut genesis = Genesis {
+        gas_limit: GAS_LIMIT,
+        difficulty: Some(U256::ZERO),
+        base_fee_per_gas: Some(0),
+        extra_data: Bytes::from_static(&[0u8; 32]),
+        ..Genesis::default()
+    };
+    for s in senders {
+        token.storage.insert(balance_slot(s.address()), B256::from(per_sender));
+        genesis.alloc.insert(s.address(), GenesisAccount::with_balance(per_sender));
+    }
+    genesis.alloc.insert(TOKEN, token);
+    let config = ChainConfig {
+        chain_id: Some(CHAIN_ID),
+        homestead_block: Some(0),
+        eip150_block: Some(0),
+        eip155_block: Some(0),
+        eip158_block: Some(0),
+        byzantium_block: Some(0),
+        constantinople_block: Some(0),
+        petersburg_block: Some(0),
+        istanbul_block: Some(0),
+        berlin_block: Some(0),
+        london_block: Some(0),
+        shanghai_time: Some(0),
+        cancun_time: Some(0),
+        prague_time: Some(0),
+        is_quorum: true,
+        ..ChainConfig::default()
+    };
+    ChainSpec::from_parts(genesis, config).expect("bench genesis")
+}
+
+fn fixture() -> Fixture {
+    let senders: Vec<PrivateKeySigner> = (1..=TXS as u64)
+        .map(|i| PrivateKeySigner::from_bytes(&keccak256(i.to_be_bytes())).expect("key"))
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pool = PoolConfig { global_slots: 4 * TXS, ..PoolConfig::default() };
+    let chain = Chain::open(dir.path(), spec(&senders), pool).expect("open chain");
+    Fixture { _dir: dir, chain, senders }
+}
+
+impl Fixture {
+    /// One signed transfer per sender at the senders' current nonce, each to a fresh recipient.
+    fn sign_block(&self) -> Vec<TxEnvelope> {
+        let reader = self.chain.reader().expect("reader");
+        let nonce = reader.account(&self.senders[0].address()).expect("read").map(|a| a.nonce).unwrap_or_default();
+        let block = self.chain.head().header.number + 1;
+        self.senders
+            .iter()
+            .enumerate()
+            .map(|(i, signer)| {
+                let to = Address::from_slice(&keccak256([block.to_be_bytes(), (i as u64).to_be_bytes()].concat())[12..]);
+                let input = QrsToken::transferCall { to, value: U256::from(1u64) }.abi_encode();
+                let tx = TxLegacy {
+                    chain_id: Some(CHAIN_ID),
+                    nonce,
+                    gas_price: 0,
+                    gas_limit: 100_000,
+                    to: TxKind::Call(TOKEN),
+                    value: U256::ZERO,
+                    input: input.into(),
+                };
+                let sig = signer.sign_hash_sync(&tx.signature_hash()).expect("sign");
+                tx.into_signed(sig).into()
+            })
+            .collect()
+    }
+
+    fn recovered(&self, txs: Vec<TxEnvelope>) -> Vec<RecoveredTx> {
+        txs.into_iter().zip(&self.senders).map(|(tx, s)| RecoveredTx::new_unchecked(tx, s.address())).collect()
+    }
+
+    fn build(&self) -> BuiltBlock {
+        let built = self
+            .chain
+            .build_block(BuildAttributes { timestamp: qrs_chain::now_secs(), ..Default::default() })
+            .expect("build");
+        assert_eq!(built.block.transactions.len(), TXS, "every transfer is included");
+        assert!(built.receipts.iter().all(|r| r.success), "every transfer succeeds");
+        built
+    }
+
+    /// Executes a signed block on the head state without committing anything.
+    fn execute(&self, txs: &[TxEnvelope]) -> BlockOutcome {
+        let head = self.chain.head();
+        let number = head.header.number + 1;
+        let timestamp = head.header.timestamp + 1;
+        let ctx = BlockContext {
+            number,
+            timestamp,
+            beneficiary: Address::ZERO,
+            gas_limit: GAS_LIMIT,
+            base_fee: 0,
+            difficulty: U256::ZERO,
+            mix_hash: B256::ZERO,
+            excess_blob_gas: Some(0),
+        };
+        let cfg = EvmConfig::at(self.chain.spec(), number, timestamp);
+        let db = StateDb::new(self.chain.reader().expect("reader"), StateView::Latest);
+        let mut executor = BlockExecutor::new(db, &cfg, &ctx);
+        for (tx, signer) in txs.iter().zip(&self.senders) {
+            let out = executor.execute(tx, signer.address()).expect("execute");
+            assert!(out.success);
+        }
+        executor.finish()
+    }
+}
+
+/// Per-phase durations of the end-to-end benches, printed as medians at the end.
+#[derive(Default)]
+struct Phases {
+    recover: Vec<Duration>,
+    submit: Vec<Duration>,
+    build: Vec<Duration>,
+    commit: Vec<Duration>,
+}
+
+impl Phases {
+    fn report(&mut self, label: &str) {
+        let median = |v: &mut Vec<Duration>| -> String {
+            if v.is_empty() {
+                return "-".into();
+            }
+            v.sort();
+            format!("{:.2} ms", v[v.len() / 2].as_secs_f64() * 1e3)
+        };
+        eprintln!(
+            "{label}: median per {TXS}-tx block over {} blocks: recover {}, submit {}, build (execute + state root) {}, commit {}",
+            self.build.len(),
+            median(&mut self.recover),
+            median(&mut self.submit),
+            median(&mut self.build),
+            median(&mut self.commit),
+        );
+    }
+}
+
+/// Times one whole block: optional recovery of raw bytes, pool admission, build, commit.
+fn timed_block(f: &Fixture, with_recovery: bool, phases: &mut Phases) -> Duration {
+    let signed = f.sign_block();
+    let (raw, recovered): (Vec<Vec<u8>>, Vec<RecoveredTx>) = if with_recovery {
+        (signed.iter().map(|tx| tx.encoded_2718()).collect(), Vec::new())
+    } else {
+        (Vec::new(), f.recovered(signed))
+    };
+    let start = Instant::now();
+    let txs: Vec<RecoveredTx> = if with_recovery {
+        let txs = raw.iter().map(|r| qrs_primitives::recover_transaction(r).expect("recover")).collect();
+        phases.recover.push(start.elapsed());
+        txs
+    } else {
+        recovered
+    };
+    let t_submit = Instant::now();
+    for tx in txs {
+        f.chain.submit(tx).expect("submit");
+    }
+    let t_build = Instant::now();
+    let built = f.build();
+    let t_commit = Instant::now();
+    f.chain.commit_block(built).expect("commit");
+    let end = Instant::now();
+    phases.submit.push(t_build - t_submit);
+    phases.build.push(t_commit - t_build);
+    phases.commit.push(end - t_commit);
+    end - start
+}
+
+fn end_to_end(c: &mut Criterion) {
+    let f = fixture();
+    let mut group = c.benchmark_group("block_1000_erc20");
+    group.sample_size(10).measurement_time(Duration::from_secs(15)).throughput(Throughput::Elements(TXS as u64));
+    for (name, with_recovery) in [("prerecovered", false), ("with_recovery", true)] {
+        let mut phases = Phases::default();
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| (0..iters).map(|_| timed_block(&f, with_recovery, &mut phases)).sum())
+        });
+        phases.report(name);
+    }
+    group.finish();
+}
+
+fn phases(c: &mut Criterion) {
+    let f = fixture();
+    // advance a few blocks so the token's storage trie is not just the genesis one
+    for _ in 0..3 {
+        timed_block(&f, false, &mut Phases::default());
+    }
+    let signed = f.sign_block();
+    let outcome = f.execute(&signed);
+    let mut group = c.benchmark_group("block_phases");
+    group.sample_size(10).measurement_time(Duration::from_secs(10)).throughput(Throughput::Elements(TXS as u64));
+    group.bench_function("execute", |b| b.iter(|| black_box(f.execute(&signed))));
+    let reader = f.chain.reader().expect("reader");
+    let parent_root = f.chain.head().header.state_root;
+    group.bench_function("state_root", |b| {
+        b.iter(|| black_box(compute_state_update(&reader, parent_root, &outcome.changes).expect("state update")))
+    });
+    drop(reader);
+
+    // A real built block, written again and again into a separate database.
+    for tx in f.recovered(signed) {
+        f.chain.submit(tx).expect("submit");
+    }
+    let built = f.build();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = Env::open(dir.path()).expect("env");
+    group.bench_function("mdbx_write_commit", |b| {
+        b.iter(|| {
+            let writer = env.write().expect("write tx");
+            writer.write_block(&built.block, &built.receipts, &built.state, built.total_difficulty).expect("write");
+            writer.commit().expect("commit");
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, end_to_end, phases);
+criterion_main!(benches);
