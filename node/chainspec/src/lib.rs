@@ -9,6 +9,17 @@
 //! - unknown keys (`privateKey`, `comment`, `stateRoot`, …) are ignored;
 //! - GoQuorum's checks apply, with GoQuorum's messages ([`ChainSpecError`]).
 //!
+//! Known difference: a key given twice in one object (in any letter case) is an error here,
+//! where Go keeps the last value.
+//!
+//! # Per-block GoQuorum settings
+//!
+//! [`ChainSpec::gas_price_enabled_at`], [`ChainSpec::max_code_size_at`],
+//! [`ChainSpec::tx_size_limit_at`], [`ChainSpec::privacy_enhancements_at`],
+//! [`ChainSpec::privacy_precompile_at`], [`ChainSpec::enhanced_permissioning_at`],
+//! [`ChainSpec::miner_gas_limit_at`] and [`ChainSpec::bft_at`] fold the genesis values with
+//! `transitions[]` the way GoQuorum does (later transitions override earlier ones).
+//!
 //! # Fork activation
 //!
 //! A fork is active only when it and every earlier fork are active (effective activation =

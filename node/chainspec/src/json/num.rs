@@ -52,20 +52,15 @@ pub fn parse_u64(text: &str) -> Option<u64> {
 }
 
 fn to_u256<E: serde::de::Error>(text: NumText) -> Result<U256, E> {
-    let s = match &text {
-        NumText::Literal(s) | NumText::Quoted(s) => s,
+    let (s, bare) = match &text {
+        NumText::Literal(s) => (s, true),
+        NumText::Quoted(s) => (s, false),
     };
     // A bare JSON number must be decimal digits (no sign, fraction or exponent).
-    let ok = match &text {
-        NumText::Literal(s) => s.bytes().all(|b| b.is_ascii_digit()),
-        NumText::Quoted(_) => true,
-    };
-    match ok.then(|| parse_u256(s)).flatten() {
-        Some(v) => Ok(v),
-        None => Err(E::custom(format!(
-            "invalid number {s:?}: want a non-negative integer, decimal or 0x-hex"
-        ))),
-    }
+    let well_formed = !bare || s.bytes().all(|b| b.is_ascii_digit());
+    well_formed.then(|| parse_u256(s)).flatten().ok_or_else(|| {
+        E::custom(format!("invalid number {s:?}: want a non-negative integer, decimal or 0x-hex"))
+    })
 }
 
 /// `Option<u64>` from a JSON number or a hex/decimal string (`null`/absent → `None`).
