@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/qrs-target}"
 scripts/setup.sh >/dev/null
-cargo build --release --locked -p qrs-node --bin qnode
+cargo build --release -p qrs-node --bin qnode
 DATADIR="${QNODE_DATADIR:-$ROOT/.qnode-dev}"
 exec "$CARGO_TARGET_DIR/release/qnode" --dev --datadir "$DATADIR" \
   --http --http.port 8545 --http.api eth,net,web3,txpool,debug,personal,admin --http.corsdomain '*' \

@@ -16,11 +16,11 @@ export PATH="$QRS_PY_VENV/bin:$PATH"
 scripts/setup.sh
 
 echo "== build (all binaries, so process tests find them)"
-cargo build --workspace --bins --locked
+cargo build --workspace --bins
 
 echo "== tests"
 if command -v cargo-nextest >/dev/null 2>&1; then
-  cargo nextest run --workspace --locked --no-fail-fast
+  cargo nextest run --workspace --no-fail-fast
 else
-  cargo test --workspace --locked --no-fail-fast
+  cargo test --workspace --no-fail-fast
 fi

@@ -4,12 +4,11 @@ use std::collections::BTreeMap;
 
 use alloy_eips::eip2930::AccessList;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U256};
-use qrs_evm::{AccountOverride, StateOverrides};
 use qrs_evm::revm::context::TxEnv;
+use qrs_evm::{AccountOverride, StateOverrides};
 use serde::Deserialize;
 
 use crate::error::{RpcError, RpcResult};
-
 
 /// A transaction object as clients send it. Unknown fields are ignored; web3.js sends both
 /// `gas` and `gasLimit`, and GoQuorum's privacy fields ride along.
@@ -73,9 +72,33 @@ impl CallRequest {
         self.gas.or(self.gas_limit).map(|g| g.to::<u64>())
     }
 
+    /// GoQuorum's checks of the privacy fields. Returns true when the request is private
+    /// (`privateFor` present, even empty).
+    pub fn check_privacy_fields(&self) -> RpcResult<bool> {
+        if let Some(flag) = self.privacy_flag
+            && flag > 3
+        {
+            return Err(RpcError::Rejected("invalid privacy flag".into()));
+        }
+        let flag = self.privacy_flag.unwrap_or_default();
+        match (&self.mandatory_for, flag) {
+            (Some(_), f) if f != 2 => {
+                return Err(RpcError::Rejected("privacy metadata invalid. mandatory recipients are only applicable for PrivacyFlag=2(MandatoryRecipients)".into()));
+            }
+            (None, 2) => {
+                return Err(RpcError::Rejected("missing mandatory recipients data. if no mandatory recipients required consider using PrivacyFlag=1(PartyProtection)".into()));
+            }
+            _ => {}
+        }
+        let private = self.private_for.is_some() || self.private_from.is_some();
+        Ok(private)
+    }
+
     /// True for EIP-1559 fee fields.
     pub fn is_dynamic_fee(&self) -> bool {
-        self.max_fee_per_gas.is_some() || self.max_priority_fee_per_gas.is_some() || self.tx_type == Some(U64::from(2))
+        self.max_fee_per_gas.is_some()
+            || self.max_priority_fee_per_gas.is_some()
+            || self.tx_type == Some(U64::from(2))
     }
 
     /// The revm environment for a simulated call.
@@ -93,14 +116,22 @@ impl CallRequest {
             tx_type,
             caller: self.from.unwrap_or_default(),
             gas_limit: self.gas_limit().unwrap_or(gas_cap).min(gas_cap),
-            gas_price: if dynamic { to_u128(self.max_fee_per_gas).unwrap_or_default() } else { to_u128(self.gas_price).unwrap_or_default() },
+            gas_price: if dynamic {
+                to_u128(self.max_fee_per_gas).unwrap_or_default()
+            } else {
+                to_u128(self.gas_price).unwrap_or_default()
+            },
             kind: self.to.map(TxKind::Call).unwrap_or(TxKind::Create),
             value: self.value.unwrap_or_default(),
             data: self.calldata()?,
             nonce: self.nonce.map(|n| n.to::<u64>()).unwrap_or_default(),
             chain_id: self.chain_id.map(|c| c.to::<u64>()),
             access_list: self.access_list.clone().unwrap_or_default(),
-            gas_priority_fee: if dynamic { to_u128(self.max_priority_fee_per_gas).or(Some(0)) } else { None },
+            gas_priority_fee: if dynamic {
+                to_u128(self.max_priority_fee_per_gas).or(Some(0))
+            } else {
+                None
+            },
             ..Default::default()
         })
     }
@@ -122,7 +153,9 @@ pub fn overrides(json: Option<BTreeMap<Address, OverrideJson>>) -> RpcResult<Sta
     let mut out = StateOverrides::new();
     for (address, o) in json.unwrap_or_default() {
         if o.state.is_some() && o.state_diff.is_some() {
-            return Err(RpcError::InvalidParams(format!("account {address:#x} has both 'state' and 'stateDiff'")));
+            return Err(RpcError::InvalidParams(format!(
+                "account {address:#x} has both 'state' and 'stateDiff'"
+            )));
         }
         out.insert(
             address,

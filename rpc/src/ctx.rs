@@ -75,7 +75,11 @@ impl RpcContext {
     }
 
     /// Where a transaction was mined: (block, index).
-    pub fn mined_tx(&self, reader: &ReadTx, hash: &B256) -> RpcResult<Option<(StoredBlock, usize)>> {
+    pub fn mined_tx(
+        &self,
+        reader: &ReadTx,
+        hash: &B256,
+    ) -> RpcResult<Option<(StoredBlock, usize)>> {
         let Some(loc) = reader.tx_location(hash)? else { return Ok(None) };
         let Some(block) = reader.block(loc.block_number)? else { return Ok(None) };
         Ok(Some((block, loc.index as usize)))

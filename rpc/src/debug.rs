@@ -4,8 +4,12 @@
 use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, B256};
-use alloy_rpc_types_trace::geth::{GethDebugBuiltInTracerType, GethDebugTracerType, GethDebugTracingOptions};
-use qrs_evm::{BlockContext, EvmConfig, StateDb, StateView, revm::context::result::ExecutionResult};
+use alloy_rpc_types_trace::geth::{
+    GethDebugBuiltInTracerType, GethDebugTracerType, GethDebugTracingOptions,
+};
+use qrs_evm::{
+    BlockContext, EvmConfig, StateDb, StateView, revm::context::result::ExecutionResult,
+};
 use qrs_storage::StoredBlock;
 use revm_inspectors::tracing::{TracingInspector, TracingInspectorConfig};
 use serde_json::{Value, json};
@@ -24,7 +28,9 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
         let h: B256 = a.req(0)?;
         let opts: GethDebugTracingOptions = a.opt(1)?.unwrap_or_default();
         let reader = c.chain.reader()?;
-        let (block, index) = c.mined_tx(&reader, &h)?.ok_or_else(|| RpcError::Rejected(format!("transaction {h:#x} not found")))?;
+        let (block, index) = c
+            .mined_tx(&reader, &h)?
+            .ok_or_else(|| RpcError::Rejected(format!("transaction {h:#x} not found")))?;
         trace_in_block(c, &block, index, &opts)
     })?;
     blocking(m, "debug_traceBlockByNumber", |c, a| {
@@ -48,32 +54,52 @@ fn tracer(opts: &GethDebugTracingOptions) -> RpcResult<Tracer> {
     match &opts.tracer {
         None => Ok(Tracer::StructLogs),
         Some(GethDebugTracerType::BuiltInTracer(GethDebugBuiltInTracerType::CallTracer)) => {
-            let cfg = opts.tracer_config.clone().into_call_config().map_err(|e| RpcError::InvalidParams(e.to_string()))?;
+            let cfg = opts
+                .tracer_config
+                .clone()
+                .into_call_config()
+                .map_err(|e| RpcError::InvalidParams(e.to_string()))?;
             Ok(Tracer::Call(cfg))
         }
-        Some(other) => Err(RpcError::Rejected(format!("tracer {other:?} is not supported (use the default struct logger or callTracer)"))),
+        Some(other) => Err(RpcError::Rejected(format!(
+            "tracer {other:?} is not supported (use the default struct logger or callTracer)"
+        ))),
     }
 }
 
 fn inspector(t: &Tracer, opts: &GethDebugTracingOptions) -> TracingInspector {
     match t {
-        Tracer::StructLogs => TracingInspector::new(TracingInspectorConfig::from_geth_config(&opts.config)),
-        Tracer::Call(cfg) => TracingInspector::new(TracingInspectorConfig::from_geth_call_config(cfg)),
+        Tracer::StructLogs => {
+            TracingInspector::new(TracingInspectorConfig::from_geth_config(&opts.config))
+        }
+        Tracer::Call(cfg) => {
+            TracingInspector::new(TracingInspectorConfig::from_geth_call_config(cfg))
+        }
     }
 }
 
-fn frame(t: &Tracer, opts: &GethDebugTracingOptions, insp: TracingInspector, result: &ExecutionResult) -> RpcResult<Value> {
+fn frame(
+    t: &Tracer,
+    opts: &GethDebugTracingOptions,
+    insp: TracingInspector,
+    result: &ExecutionResult,
+) -> RpcResult<Value> {
     let gas = result.tx_gas_used();
     let output = result.output().cloned().unwrap_or_default();
     let builder = insp.into_geth_builder();
     let v = match t {
-        Tracer::StructLogs => serde_json::to_value(builder.geth_traces(gas, output, opts.config.clone())),
+        Tracer::StructLogs => serde_json::to_value(builder.geth_traces(gas, output, opts.config)),
         Tracer::Call(cfg) => serde_json::to_value(builder.geth_call_traces(*cfg, gas)),
     };
     v.map_err(|e| RpcError::Internal(e.to_string()))
 }
 
-fn trace_in_block(c: &RpcContext, block: &StoredBlock, index: usize, opts: &GethDebugTracingOptions) -> RpcResult<Value> {
+fn trace_in_block(
+    c: &RpcContext,
+    block: &StoredBlock,
+    index: usize,
+    opts: &GethDebugTracingOptions,
+) -> RpcResult<Value> {
     let t = tracer(opts)?;
     let n = block.header.number;
     if n == 0 {
@@ -85,9 +111,11 @@ fn trace_in_block(c: &RpcContext, block: &StoredBlock, index: usize, opts: &Geth
     let cfg = EvmConfig::at(c.chain.spec(), n, block.header.timestamp);
     let ctx = BlockContext::from_header(&block.header);
     let prior = block.transactions[..index].iter().zip(block.senders.iter().copied());
-    let target = qrs_evm::tx_env(&block.transactions[index], block.senders[index]).map_err(|e| RpcError::Rejected(e.to_string()))?;
-    let (result, insp) = qrs_evm::replay_and_inspect(db, &cfg, &ctx, prior, target, inspector(&t, opts))
-        .map_err(|e| RpcError::Internal(e.to_string()))?;
+    let target = qrs_evm::tx_env(&block.transactions[index], block.senders[index])
+        .map_err(|e| RpcError::Rejected(e.to_string()))?;
+    let (result, insp) =
+        qrs_evm::replay_and_inspect(db, &cfg, &ctx, prior, target, inspector(&t, opts))
+            .map_err(|e| RpcError::Internal(e.to_string()))?;
     frame(&t, opts, insp, &result)
 }
 
@@ -97,7 +125,9 @@ fn trace_block(c: &RpcContext, sel: BlockSel, opts: GethDebugTracingOptions) -> 
     let block = reader.block(n)?.ok_or(RpcError::HeaderNotFound)?;
     let mut out = Vec::with_capacity(block.transactions.len());
     for (i, tx) in block.transactions.iter().enumerate() {
-        out.push(json!({ "txHash": hash(tx.tx_hash()), "result": trace_in_block(c, &block, i, &opts)? }));
+        out.push(
+            json!({ "txHash": hash(tx.tx_hash()), "result": trace_in_block(c, &block, i, &opts)? }),
+        );
     }
     Ok(Value::Array(out))
 }
@@ -106,17 +136,35 @@ fn trace_call(c: &RpcContext, a: Args) -> RpcResult<Value> {
     let req: CallRequest = a.req(0)?;
     let sel = a.opt::<BlockSel>(1)?.unwrap_or_default();
     let raw_opts = a.raw(2).cloned().unwrap_or(Value::Null);
-    let ov = overrides(raw_opts.get("stateOverrides").cloned().map(serde_json::from_value::<BTreeMap<Address, OverrideJson>>).transpose().map_err(|e| RpcError::arg(2, e))?)?;
+    let ov = overrides(
+        raw_opts
+            .get("stateOverrides")
+            .cloned()
+            .map(serde_json::from_value::<BTreeMap<Address, OverrideJson>>)
+            .transpose()
+            .map_err(|e| RpcError::arg(2, e))?,
+    )?;
     let opts: GethDebugTracingOptions = a.opt(2)?.unwrap_or_default();
     let t = tracer(&opts)?;
     let reader = c.chain.reader()?;
     let n = c.resolve_existing(&reader, sel)?;
     let header = reader.header(n)?.ok_or(RpcError::HeaderNotFound)?;
-    let view = if reader.head_number()? == Some(n) { StateView::Latest } else { StateView::Root(header.state_root) };
+    let view = if reader.head_number()? == Some(n) {
+        StateView::Latest
+    } else {
+        StateView::Root(header.state_root)
+    };
     let cfg = EvmConfig::at(c.chain.spec(), n, header.timestamp);
     let ctx = BlockContext::from_header(&header);
     let tx = req.to_tx_env(c.gas_cap)?;
-    let (result, insp) = qrs_evm::inspect_call(StateDb::new(reader, view), &cfg, &ctx, tx, &ov, inspector(&t, &opts))
-        .map_err(|e| RpcError::Rejected(e.to_string()))?;
+    let (result, insp) = qrs_evm::inspect_call(
+        StateDb::new(reader, view),
+        &cfg,
+        &ctx,
+        tx,
+        &ov,
+        inspector(&t, &opts),
+    )
+    .map_err(|e| RpcError::Rejected(e.to_string()))?;
     frame(&t, &opts, insp, &result)
 }

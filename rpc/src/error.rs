@@ -63,8 +63,12 @@ pub fn revert_reason(data: &[u8]) -> Option<String> {
 impl From<RpcError> for ErrorObjectOwned {
     fn from(e: RpcError) -> Self {
         match e {
-            RpcError::InvalidParams(msg) => ErrorObjectOwned::owned(INVALID_PARAMS, msg, None::<()>),
-            RpcError::MethodNotFound(_) => ErrorObjectOwned::owned(METHOD_NOT_FOUND, e.to_string(), None::<()>),
+            RpcError::InvalidParams(msg) => {
+                ErrorObjectOwned::owned(INVALID_PARAMS, msg, None::<()>)
+            }
+            RpcError::MethodNotFound(_) => {
+                ErrorObjectOwned::owned(METHOD_NOT_FOUND, e.to_string(), None::<()>)
+            }
             RpcError::Reverted { data } => {
                 let message = match revert_reason(&data) {
                     Some(reason) => format!("execution reverted: {reason}"),
@@ -73,8 +77,12 @@ impl From<RpcError> for ErrorObjectOwned {
                 let data = (!data.is_empty()).then(|| data.to_string());
                 ErrorObjectOwned::owned(EXECUTION_REVERTED, message, data)
             }
-            RpcError::Rejected(msg) | RpcError::Internal(msg) => ErrorObjectOwned::owned(SERVER_ERROR, msg, None::<()>),
-            RpcError::HeaderNotFound => ErrorObjectOwned::owned(SERVER_ERROR, e.to_string(), None::<()>),
+            RpcError::Rejected(msg) | RpcError::Internal(msg) => {
+                ErrorObjectOwned::owned(SERVER_ERROR, msg, None::<()>)
+            }
+            RpcError::HeaderNotFound => {
+                ErrorObjectOwned::owned(SERVER_ERROR, e.to_string(), None::<()>)
+            }
         }
     }
 }

@@ -6,7 +6,8 @@ use qrs_storage::{AccountRecord, ReadTx};
 use serde_json::{Value, json};
 
 use crate::{
-    Module, RegisterResult, blocking, ctx::RpcContext,
+    Module, RegisterResult, blocking,
+    ctx::RpcContext,
     error::{RpcError, RpcResult},
     json::{addr, block_json, data, hash, q, qu, receipt_json, tx_json},
     method,
@@ -22,10 +23,20 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
     method(m, "eth_coinbase", |c, _| Ok(addr(&c.chain.head().header.beneficiary)))?;
     method(m, "eth_protocolVersion", |_, _| Ok(q(65u64)))?;
     method(m, "eth_accounts", |c, _| {
-        Ok(Value::Array(c.keystore.as_ref().map(|k| k.accounts()).unwrap_or_default().iter().map(addr).collect()))
+        Ok(Value::Array(
+            c.keystore
+                .as_ref()
+                .map(|k| k.accounts())
+                .unwrap_or_default()
+                .iter()
+                .map(addr)
+                .collect(),
+        ))
     })?;
     method(m, "eth_gasPrice", |c, _| Ok(q(if c.free_gas() { 0u64 } else { 1_000_000_000 })))?;
-    method(m, "eth_maxPriorityFeePerGas", |c, _| Ok(q(if c.free_gas() { 0u64 } else { 1_000_000_000 })))?;
+    method(m, "eth_maxPriorityFeePerGas", |c, _| {
+        Ok(q(if c.free_gas() { 0u64 } else { 1_000_000_000 }))
+    })?;
     method(m, "eth_feeHistory", fee_history)?;
     method(m, "eth_getBlockByNumber", |c, a| {
         let a = a.at_most(2)?;
@@ -47,8 +58,12 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
     method(m, "eth_getUncleByBlockHashAndIndex", |_, _| Ok(Value::Null))?;
     method(m, "eth_getTransactionByHash", tx_by_hash)?;
     method(m, "eth_getRawTransactionByHash", raw_tx_by_hash)?;
-    method(m, "eth_getTransactionByBlockNumberAndIndex", |c, a| tx_by_index(c, a.req(0)?, a.req::<U64>(1)?))?;
-    method(m, "eth_getTransactionByBlockHashAndIndex", |c, a| tx_by_index(c, BlockSel::Hash(a.req(0)?), a.req::<U64>(1)?))?;
+    method(m, "eth_getTransactionByBlockNumberAndIndex", |c, a| {
+        tx_by_index(c, a.req(0)?, a.req::<U64>(1)?)
+    })?;
+    method(m, "eth_getTransactionByBlockHashAndIndex", |c, a| {
+        tx_by_index(c, BlockSel::Hash(a.req(0)?), a.req::<U64>(1)?)
+    })?;
     method(m, "eth_getTransactionReceipt", receipt_by_hash)?;
     method(m, "eth_getBlockReceipts", block_receipts)?;
     method(m, "eth_getBalance", |c, a| {
@@ -100,7 +115,11 @@ fn state_root(reader: &ReadTx, n: u64) -> RpcResult<B256> {
 }
 
 /// An account at a block: flat tables for the head, the trie for history.
-pub(crate) fn account(c: &RpcContext, address: &Address, sel: BlockSel) -> RpcResult<Option<AccountRecord>> {
+pub(crate) fn account(
+    c: &RpcContext,
+    address: &Address,
+    sel: BlockSel,
+) -> RpcResult<Option<AccountRecord>> {
     let reader = c.chain.reader()?;
     let n = c.resolve_existing(&reader, sel)?;
     if is_head(&reader, n)? {
@@ -127,9 +146,17 @@ fn tx_by_hash(c: &RpcContext, a: Args) -> RpcResult<Value> {
     let h: B256 = a.req(0)?;
     let reader = c.chain.reader()?;
     if let Some((block, i)) = c.mined_tx(&reader, &h)? {
-        return Ok(tx_json(&block.transactions[i], block.senders[i], Some((block.hash, block.header.number, i as u64, block.header.base_fee_per_gas))));
+        return Ok(tx_json(
+            &block.transactions[i],
+            block.senders[i],
+            Some((block.hash, block.header.number, i as u64, block.header.base_fee_per_gas)),
+        ));
     }
-    Ok(c.chain.pool().get(&h).map(|p| tx_json(p.envelope(), p.sender(), None)).unwrap_or(Value::Null))
+    Ok(c.chain
+        .pool()
+        .get(&h)
+        .map(|p| tx_json(p.envelope(), p.sender(), None))
+        .unwrap_or(Value::Null))
 }
 
 fn raw_tx_by_hash(c: &RpcContext, a: Args) -> RpcResult<Value> {
@@ -147,12 +174,18 @@ fn tx_by_index(c: &RpcContext, sel: BlockSel, index: U64) -> RpcResult<Value> {
     let Some(block) = reader.block(n)? else { return Ok(Value::Null) };
     let i = index.to::<usize>();
     Ok(match (block.transactions.get(i), block.senders.get(i)) {
-        (Some(tx), Some(from)) => tx_json(tx, *from, Some((block.hash, n, i as u64, block.header.base_fee_per_gas))),
+        (Some(tx), Some(from)) => {
+            tx_json(tx, *from, Some((block.hash, n, i as u64, block.header.base_fee_per_gas)))
+        }
         _ => Value::Null,
     })
 }
 
-fn receipts_json(c: &RpcContext, block: &qrs_storage::StoredBlock, receipts: &[qrs_storage::StoredReceipt]) -> Vec<Value> {
+fn receipts_json(
+    c: &RpcContext,
+    block: &qrs_storage::StoredBlock,
+    receipts: &[qrs_storage::StoredReceipt],
+) -> Vec<Value> {
     let free_gas = !c.chain.spec().gas_price_enabled_at(block.header.number);
     let mut prev = 0;
     let mut log_index = 0u64;
@@ -173,7 +206,9 @@ fn receipt_by_hash(c: &RpcContext, a: Args) -> RpcResult<Value> {
     let reader = c.chain.reader()?;
     let Some((block, i)) = c.mined_tx(&reader, &h)? else { return Ok(Value::Null) };
     let receipts = reader.receipts(block.header.number)?.unwrap_or_default();
-    Ok(receipts_json(c, &block, &receipts[..=i.min(receipts.len().saturating_sub(1))]).pop().unwrap_or(Value::Null))
+    Ok(receipts_json(c, &block, &receipts[..=i.min(receipts.len().saturating_sub(1))])
+        .pop()
+        .unwrap_or(Value::Null))
 }
 
 fn block_receipts(c: &RpcContext, a: Args) -> RpcResult<Value> {
@@ -199,13 +234,18 @@ fn fee_history(c: &RpcContext, a: Args) -> RpcResult<Value> {
     for n in oldest..=newest {
         let h = reader.header(n)?.ok_or(RpcError::HeaderNotFound)?;
         base_fees.push(q(h.base_fee_per_gas.unwrap_or_default()));
-        ratios.push(json!(if h.gas_limit == 0 { 0.0 } else { h.gas_used as f64 / h.gas_limit as f64 }));
+        ratios.push(json!(if h.gas_limit == 0 {
+            0.0
+        } else {
+            h.gas_used as f64 / h.gas_limit as f64
+        }));
         if let Some(p) = &percentiles {
             rewards.push(Value::Array(p.iter().map(|_| q(0u64)).collect()));
         }
     }
     base_fees.push(q(0u64));
-    let mut out = json!({ "oldestBlock": q(oldest), "baseFeePerGas": base_fees, "gasUsedRatio": ratios });
+    let mut out =
+        json!({ "oldestBlock": q(oldest), "baseFeePerGas": base_fees, "gasUsedRatio": ratios });
     if percentiles.is_some() {
         out["reward"] = Value::Array(rewards);
     }
@@ -226,7 +266,11 @@ fn get_proof(c: &RpcContext, a: Args) -> RpcResult<Value> {
     for slot in slots {
         let key = B256::from(slot.to_be_bytes::<32>());
         let value = reader.storage_at(storage_root, &key)?;
-        let proof = if storage_root == alloy_trie_empty_root() { Vec::new() } else { reader.proof(storage_root, &keccak256(key))? };
+        let proof = if storage_root == alloy_trie_empty_root() {
+            Vec::new()
+        } else {
+            reader.proof(storage_root, &keccak256(key))?
+        };
         storage_proof.push(json!({ "key": hash(&key), "value": qu(value), "proof": proof }));
     }
     Ok(json!({

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use alloy_primitives::Address;
-use qrs_evm::{BlockContext, CallError, EvmConfig, StateDb, StateView, revm::context::result::ExecutionResult};
+use qrs_evm::{
+    BlockContext, CallError, EvmConfig, StateDb, StateView, revm::context::result::ExecutionResult,
+};
 use serde_json::Value;
 
 use crate::{
@@ -55,7 +57,9 @@ fn call_error(e: CallError) -> RpcError {
 pub(crate) fn failure(result: ExecutionResult) -> RpcError {
     match result {
         ExecutionResult::Revert { output, .. } => RpcError::Reverted { data: output },
-        ExecutionResult::Halt { reason, .. } => RpcError::Rejected(halt_message(&format!("{reason:?}"))),
+        ExecutionResult::Halt { reason, .. } => {
+            RpcError::Rejected(halt_message(&format!("{reason:?}")))
+        }
         ExecutionResult::Success { .. } => RpcError::Internal("unexpected success".into()),
     }
 }
@@ -81,7 +85,9 @@ fn eth_call(c: &RpcContext, a: Args) -> RpcResult<Value> {
     let ov = overrides(a.opt::<BTreeMap<Address, OverrideJson>>(2)?)?;
     let site = call_site(c, sel)?;
     let tx = req.to_tx_env(c.gas_cap.min(site.ctx.gas_limit.max(c.gas_cap)))?;
-    let result = qrs_evm::simulate(db(c, site.view).map_err(call_error)?, &site.cfg, &site.ctx, tx, &ov).map_err(call_error)?;
+    let result =
+        qrs_evm::simulate(db(c, site.view).map_err(call_error)?, &site.cfg, &site.ctx, tx, &ov)
+            .map_err(call_error)?;
     tracing::trace!(target: "rpc::eth", block = site.number, success = result.is_success(), "eth_call");
     match result {
         ExecutionResult::Success { output, .. } => Ok(data(output.data())),
@@ -98,7 +104,12 @@ fn eth_estimate_gas(c: &RpcContext, a: Args) -> RpcResult<Value> {
 }
 
 /// `eth_estimateGas`, also used to fill `eth_sendTransaction`.
-pub(crate) fn estimate(c: &RpcContext, req: &CallRequest, sel: BlockSel, ov: &qrs_evm::StateOverrides) -> RpcResult<u64> {
+pub(crate) fn estimate(
+    c: &RpcContext,
+    req: &CallRequest,
+    sel: BlockSel,
+    ov: &qrs_evm::StateOverrides,
+) -> RpcResult<u64> {
     let site = call_site(c, sel)?;
     let cap = req.gas_limit().unwrap_or(site.ctx.gas_limit).min(c.gas_cap);
     let tx = req.to_tx_env(cap)?;

@@ -45,7 +45,9 @@ impl<'de> Deserialize<'de> for TopicSet {
                 }
                 Some(out)
             }
-            Some(other) => Some(vec![serde_json::from_value(other).map_err(serde::de::Error::custom)?]),
+            Some(other) => {
+                Some(vec![serde_json::from_value(other).map_err(serde::de::Error::custom)?])
+            }
         }))
     }
 }
@@ -116,27 +118,45 @@ impl LogFilter {
 }
 
 /// Matching logs of blocks `from..=to`, as JSON.
-pub fn logs_in_range(reader: &ReadTx, filter: &LogFilter, from: u64, to: u64) -> RpcResult<Vec<Value>> {
+pub fn logs_in_range(
+    reader: &ReadTx,
+    filter: &LogFilter,
+    from: u64,
+    to: u64,
+) -> RpcResult<Vec<Value>> {
     let mut out = Vec::new();
     for n in from..=to {
         let Some(header) = reader.header(n)? else { break };
         if !filter.may_match(&header.logs_bloom) {
             continue;
         }
-        let (Some(block), Some(receipts)) = (reader.block(n)?, reader.receipts(n)?) else { continue };
+        let (Some(block), Some(receipts)) = (reader.block(n)?, reader.receipts(n)?) else {
+            continue;
+        };
         out.extend(block_logs(&block, &receipts, filter));
     }
     Ok(out)
 }
 
 /// Matching logs of one block.
-pub fn block_logs(block: &qrs_storage::StoredBlock, receipts: &[qrs_storage::StoredReceipt], filter: &LogFilter) -> Vec<Value> {
+pub fn block_logs(
+    block: &qrs_storage::StoredBlock,
+    receipts: &[qrs_storage::StoredReceipt],
+    filter: &LogFilter,
+) -> Vec<Value> {
     let mut out = Vec::new();
     let mut log_index = 0u64;
     for (i, (r, tx)) in receipts.iter().zip(&block.transactions).enumerate() {
         for log in &r.logs {
             if filter.matches(log) {
-                out.push(log_json(log, &block.hash, block.header.number, tx.tx_hash(), i as u64, log_index));
+                out.push(log_json(
+                    log,
+                    &block.hash,
+                    block.header.number,
+                    tx.tx_hash(),
+                    i as u64,
+                    log_index,
+                ));
             }
             log_index += 1;
         }
@@ -147,13 +167,18 @@ pub fn block_logs(block: &qrs_storage::StoredBlock, receipts: &[qrs_storage::Sto
 fn range(c: &RpcContext, reader: &ReadTx, filter: &LogFilter) -> RpcResult<Option<(u64, u64)>> {
     if let Some(h) = filter.block_hash {
         if filter.from_block.is_some() || filter.to_block.is_some() {
-            return Err(RpcError::InvalidParams("cannot specify both BlockHash and FromBlock/ToBlock, choose one or the other".into()));
+            return Err(RpcError::InvalidParams(
+                "cannot specify both BlockHash and FromBlock/ToBlock, choose one or the other"
+                    .into(),
+            ));
         }
-        let n = reader.block_number(&h)?.ok_or_else(|| RpcError::Rejected("unknown block".into()))?;
+        let n =
+            reader.block_number(&h)?.ok_or_else(|| RpcError::Rejected("unknown block".into()))?;
         return Ok(Some((n, n)));
     }
     let head = reader.head_number()?.unwrap_or_default();
-    let from = c.resolve(reader, filter.from_block.unwrap_or_default())?.unwrap_or(head.saturating_add(1));
+    let from =
+        c.resolve(reader, filter.from_block.unwrap_or_default())?.unwrap_or(head.saturating_add(1));
     let to = c.resolve(reader, filter.to_block.unwrap_or_default())?.unwrap_or(head);
     if from > to {
         return Ok(None);
@@ -237,7 +262,11 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
                 hashes
             }
             FilterKind::Logs { filter, next } => {
-                let logs = if *next <= head { logs_in_range(&reader, filter, *next, head)? } else { Vec::new() };
+                let logs = if *next <= head {
+                    logs_in_range(&reader, filter, *next, head)?
+                } else {
+                    Vec::new()
+                };
                 *next = head.saturating_add(1).max(*next);
                 logs
             }
@@ -259,7 +288,8 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
         let id: String = a.req(0)?;
         let filter = {
             let mut map = c.filters.map.lock();
-            let f = map.get_mut(&id).ok_or_else(|| RpcError::Rejected("filter not found".into()))?;
+            let f =
+                map.get_mut(&id).ok_or_else(|| RpcError::Rejected("filter not found".into()))?;
             f.last_poll = Instant::now();
             match &f.kind {
                 FilterKind::Logs { filter, .. } => filter.clone(),

@@ -32,7 +32,12 @@ pub fn hash(h: &B256) -> Value {
 }
 
 /// Header fields (also the `newHeads` subscription payload).
-pub fn header_json(h: &Header, block_hash: &B256, total_difficulty: Option<U256>, size: Option<usize>) -> Map<String, Value> {
+pub fn header_json(
+    h: &Header,
+    block_hash: &B256,
+    total_difficulty: Option<U256>,
+    size: Option<usize>,
+) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("number".into(), q(h.number));
     m.insert("hash".into(), hash(block_hash));
@@ -80,10 +85,18 @@ pub fn header_json(h: &Header, block_hash: &B256, total_difficulty: Option<U256>
 /// RLP size of a block (header + transactions + empty uncles [+ empty withdrawals]).
 fn block_size(b: &StoredBlock) -> usize {
     let header_len = alloy_rlp::Encodable::length(&b.header);
-    let txs: usize = b.transactions.iter().map(|t| {
-        let l = t.encode_2718_len();
-        if t.is_legacy() { l } else { alloy_rlp::Header { list: false, payload_length: l }.length() + l }
-    }).sum();
+    let txs: usize = b
+        .transactions
+        .iter()
+        .map(|t| {
+            let l = t.encode_2718_len();
+            if t.is_legacy() {
+                l
+            } else {
+                alloy_rlp::Header { list: false, payload_length: l }.length() + l
+            }
+        })
+        .sum();
     let txs_list = alloy_rlp::Header { list: true, payload_length: txs }.length() + txs;
     let mut payload = header_len + txs_list + 1;
     if b.header.withdrawals_root.is_some() {
@@ -100,7 +113,13 @@ pub fn block_json(b: &StoredBlock, total_difficulty: Option<U256>, full: bool) -
             .iter()
             .zip(&b.senders)
             .enumerate()
-            .map(|(i, (tx, from))| tx_json(tx, *from, Some((b.hash, b.header.number, i as u64, b.header.base_fee_per_gas))))
+            .map(|(i, (tx, from))| {
+                tx_json(
+                    tx,
+                    *from,
+                    Some((b.hash, b.header.number, i as u64, b.header.base_fee_per_gas)),
+                )
+            })
             .collect()
     } else {
         b.transactions.iter().map(|tx| hash(tx.tx_hash())).collect()
@@ -123,7 +142,11 @@ fn legacy_v(chain_id: Option<u64>, parity: bool) -> u64 {
 }
 
 /// A transaction; `location` = (block hash, number, index, base fee) once mined.
-pub fn tx_json(tx: &TxEnvelope, from: Address, location: Option<(B256, u64, u64, Option<u64>)>) -> Value {
+pub fn tx_json(
+    tx: &TxEnvelope,
+    from: Address,
+    location: Option<(B256, u64, u64, Option<u64>)>,
+) -> Value {
     let private = qrs_primitives::is_private(tx);
     let sig = tx.signature();
     let mut m = Map::new();
@@ -146,7 +169,10 @@ pub fn tx_json(tx: &TxEnvelope, from: Address, location: Option<(B256, u64, u64,
     m.insert("gasPrice".into(), q(gas_price));
     if tx.is_dynamic_fee() {
         m.insert("maxFeePerGas".into(), q(tx.max_fee_per_gas()));
-        m.insert("maxPriorityFeePerGas".into(), q(tx.max_priority_fee_per_gas().unwrap_or_default()));
+        m.insert(
+            "maxPriorityFeePerGas".into(),
+            q(tx.max_priority_fee_per_gas().unwrap_or_default()),
+        );
     }
     m.insert("hash".into(), hash(tx.tx_hash()));
     m.insert("input".into(), data(tx.input()));
@@ -183,7 +209,14 @@ pub fn tx_json(tx: &TxEnvelope, from: Address, location: Option<(B256, u64, u64,
 }
 
 /// A log with its position.
-pub fn log_json(log: &Log, block_hash: &B256, block_number: u64, tx_hash: &B256, tx_index: u64, log_index: u64) -> Value {
+pub fn log_json(
+    log: &Log,
+    block_hash: &B256,
+    block_number: u64,
+    tx_hash: &B256,
+    tx_index: u64,
+    log_index: u64,
+) -> Value {
     json!({
         "address": addr(&log.address),
         "topics": log.topics().iter().map(hash).collect::<Vec<_>>(),
@@ -214,13 +247,23 @@ pub fn receipt_json(
         .logs
         .iter()
         .enumerate()
-        .map(|(i, l)| log_json(l, &block.hash, block.header.number, &tx_hash, index as u64, first_log_index + i as u64))
+        .map(|(i, l)| {
+            log_json(
+                l,
+                &block.hash,
+                block.header.number,
+                &tx_hash,
+                index as u64,
+                first_log_index + i as u64,
+            )
+        })
         .collect();
     let mut bloom = alloy_primitives::Bloom::default();
     for l in &receipt.logs {
         bloom.accrue_log(l);
     }
-    let effective_price = if free_gas { 0 } else { tx.effective_gas_price(block.header.base_fee_per_gas) };
+    let effective_price =
+        if free_gas { 0 } else { tx.effective_gas_price(block.header.base_fee_per_gas) };
     let mut m = Map::new();
     m.insert("blockHash".into(), hash(&block.hash));
     m.insert("blockNumber".into(), q(block.header.number));

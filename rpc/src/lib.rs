@@ -65,7 +65,10 @@ pub(crate) fn blocking(
 pub const ALL_APIS: [&str; 7] = ["eth", "net", "web3", "txpool", "debug", "personal", "admin"];
 
 /// Builds the module with the namespaces in `apis` (plus the unknown-method route).
-pub fn build_module(ctx: RpcContext, apis: &[String]) -> Result<(Module, HashSet<String>), RegisterMethodError> {
+pub fn build_module(
+    ctx: RpcContext,
+    apis: &[String],
+) -> Result<(Module, HashSet<String>), RegisterMethodError> {
     let mut m = RpcModule::new(ctx);
     let on = |ns: &str| apis.iter().any(|a| a.eq_ignore_ascii_case(ns));
     if on("eth") {
@@ -94,10 +97,14 @@ pub fn build_module(ctx: RpcContext, apis: &[String]) -> Result<(Module, HashSet
         misc::register_admin(&mut m)?;
     }
     let known: HashSet<String> = m.method_names().map(str::to_string).collect();
-    m.register_method(middleware::UNKNOWN_METHOD, |params, _, _| -> Result<Value, ErrorObjectOwned> {
-        let name = Args::parse(params.as_str()).and_then(|a| a.req::<String>(0)).unwrap_or_default();
-        Err(RpcError::MethodNotFound(name).into())
-    })?;
+    m.register_method(
+        middleware::UNKNOWN_METHOD,
+        |params, _, _| -> Result<Value, ErrorObjectOwned> {
+            let name =
+                Args::parse(params.as_str()).and_then(|a| a.req::<String>(0)).unwrap_or_default();
+            Err(RpcError::MethodNotFound(name).into())
+        },
+    )?;
     Ok((m, known))
 }
 
@@ -117,12 +124,21 @@ pub struct ServeConfig {
 impl ServeConfig {
     /// Defaults for `addr`.
     pub fn new(addr: SocketAddr) -> Self {
-        Self { addr, cors: Vec::new(), max_request_bytes: 5 * 1024 * 1024, max_response_bytes: 100 * 1024 * 1024 }
+        Self {
+            addr,
+            cors: Vec::new(),
+            max_request_bytes: 5 * 1024 * 1024,
+            max_response_bytes: 100 * 1024 * 1024,
+        }
     }
 }
 
 /// Starts one server (it answers both HTTP and WebSocket on its port).
-pub async fn serve(module: Module, known: HashSet<String>, cfg: &ServeConfig) -> std::io::Result<(SocketAddr, ServerHandle)> {
+pub async fn serve(
+    module: Module,
+    known: HashSet<String>,
+    cfg: &ServeConfig,
+) -> std::io::Result<(SocketAddr, ServerHandle)> {
     use tower_http::cors::{AllowOrigin, Any, CorsLayer};
     let cors = if cfg.cors.is_empty() {
         None
@@ -130,7 +146,12 @@ pub async fn serve(module: Module, known: HashSet<String>, cfg: &ServeConfig) ->
         Some(CorsLayer::new().allow_origin(Any).allow_headers(Any).allow_methods(Any))
     } else {
         let origins: Vec<_> = cfg.cors.iter().filter_map(|o| o.parse().ok()).collect();
-        Some(CorsLayer::new().allow_origin(AllowOrigin::list(origins)).allow_headers(Any).allow_methods(Any))
+        Some(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_headers(Any)
+                .allow_methods(Any),
+        )
     };
     let http = tower::ServiceBuilder::new().option_layer(cors);
     let rpc = RpcServiceBuilder::new().layer(middleware::UnknownMethodLayer::new(known));
@@ -140,7 +161,12 @@ pub async fn serve(module: Module, known: HashSet<String>, cfg: &ServeConfig) ->
         .max_connections(1000)
         .set_id_provider(HexIdProvider)
         .build();
-    let server = Server::builder().set_config(config).set_http_middleware(http).set_rpc_middleware(rpc).build(cfg.addr).await?;
+    let server = Server::builder()
+        .set_config(config)
+        .set_http_middleware(http)
+        .set_rpc_middleware(rpc)
+        .build(cfg.addr)
+        .await?;
     let addr = server.local_addr()?;
     Ok((addr, server.start(module)))
 }

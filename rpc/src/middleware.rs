@@ -56,7 +56,10 @@ where
     type NotificationResponse = S::NotificationResponse;
     type BatchResponse = S::BatchResponse;
 
-    fn call<'a>(&self, mut request: Request<'a>) -> impl Future<Output = Self::MethodResponse> + Send + 'a {
+    fn call<'a>(
+        &self,
+        mut request: Request<'a>,
+    ) -> impl Future<Output = Self::MethodResponse> + Send + 'a {
         if !self.known.contains(request.method_name()) {
             request.params = redirect_params(request.method_name());
             request.method = Cow::Borrowed(UNKNOWN_METHOD);
@@ -64,7 +67,10 @@ where
         self.service.call(request)
     }
 
-    fn batch<'a>(&self, mut batch: Batch<'a>) -> impl Future<Output = Self::BatchResponse> + Send + 'a {
+    fn batch<'a>(
+        &self,
+        mut batch: Batch<'a>,
+    ) -> impl Future<Output = Self::BatchResponse> + Send + 'a {
         for entry in batch.iter_mut().flatten() {
             if let BatchEntry::Call(request) = entry
                 && !self.known.contains(request.method_name())
@@ -76,7 +82,10 @@ where
         self.service.batch(batch)
     }
 
-    fn notification<'a>(&self, n: Notification<'a>) -> impl Future<Output = Self::NotificationResponse> + Send + 'a {
+    fn notification<'a>(
+        &self,
+        n: Notification<'a>,
+    ) -> impl Future<Output = Self::NotificationResponse> + Send + 'a {
         self.service.notification(n)
     }
 }

@@ -38,8 +38,10 @@ pub(crate) fn register_txpool(m: &mut Module) -> RegisterResult {
         let conv = |set: qrs_txpool::TxsBySender| -> Value {
             let mut out = Map::new();
             for (sender, txs) in set {
-                let by_nonce: BTreeMap<String, Value> =
-                    txs.iter().map(|(n, t)| (n.to_string(), tx_json(t.envelope(), t.sender(), None))).collect();
+                let by_nonce: BTreeMap<String, Value> = txs
+                    .iter()
+                    .map(|(n, t)| (n.to_string(), tx_json(t.envelope(), t.sender(), None)))
+                    .collect();
                 out.insert(format!("{sender:#x}"), json!(by_nonce));
             }
             Value::Object(out)
@@ -55,9 +57,19 @@ pub(crate) fn register_txpool(m: &mut Module) -> RegisterResult {
                     .iter()
                     .map(|(n, t)| {
                         let tx = t.envelope();
-                        let to = tx.to().map(|a| format!("{a:#x}")).unwrap_or_else(|| "contract creation".into());
+                        let to = tx
+                            .to()
+                            .map(|a| format!("{a:#x}"))
+                            .unwrap_or_else(|| "contract creation".into());
                         let price = tx.gas_price().unwrap_or_else(|| tx.max_fee_per_gas());
-                        (n.to_string(), Value::String(format!("{to}: {} wei + {} gas × {price} wei", tx.value(), tx.gas_limit())))
+                        (
+                            n.to_string(),
+                            Value::String(format!(
+                                "{to}: {} wei + {} gas × {price} wei",
+                                tx.value(),
+                                tx.gas_limit()
+                            )),
+                        )
                     })
                     .collect();
                 out.insert(format!("{sender:#x}"), json!(by_nonce));

@@ -60,9 +60,10 @@ impl Args {
 }
 
 /// A block selector: tag, number, or hash (EIP-1898).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BlockSel {
     /// `latest` (also `safe`/`finalized`: blocks are final once committed on our chains).
+    #[default]
     Latest,
     /// `pending`: the latest state plus, for nonces, the pool.
     Pending,
@@ -72,12 +73,6 @@ pub enum BlockSel {
     Number(u64),
     /// A hash.
     Hash(B256),
-}
-
-impl Default for BlockSel {
-    fn default() -> Self {
-        Self::Latest
-    }
 }
 
 impl<'de> serde::Deserialize<'de> for BlockSel {
@@ -97,7 +92,9 @@ impl<'de> serde::Deserialize<'de> for BlockSel {
                     Err(D::Error::custom("invalid block object: need blockHash or blockNumber"))
                 }
             }
-            Value::Number(n) => n.as_u64().map(Self::Number).ok_or_else(|| D::Error::custom("invalid block number")),
+            Value::Number(n) => {
+                n.as_u64().map(Self::Number).ok_or_else(|| D::Error::custom("invalid block number"))
+            }
             _ => Err(D::Error::custom("invalid block number or tag")),
         }
     }
@@ -110,8 +107,9 @@ fn parse_block_str(s: &str) -> Result<BlockSel, String> {
         "earliest" => BlockSel::Earliest,
         hex if hex.len() == 66 => BlockSel::Hash(hex.parse::<B256>().map_err(|e| e.to_string())?),
         hex => {
-            let n: U64 = serde_json::from_value(Value::String(hex.to_string()))
-                .map_err(|_| format!("hex string without 0x prefix or invalid block number {hex:?}"))?;
+            let n: U64 = serde_json::from_value(Value::String(hex.to_string())).map_err(|_| {
+                format!("hex string without 0x prefix or invalid block number {hex:?}")
+            })?;
             BlockSel::Number(n.to::<u64>())
         }
     })

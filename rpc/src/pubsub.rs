@@ -14,34 +14,51 @@ use crate::{
 };
 
 pub(crate) fn register(m: &mut Module) -> RegisterResult {
-    m.register_subscription("eth_subscribe", "eth_subscription", "eth_unsubscribe", |params, pending, ctx, _| async move {
-        let parsed = Args::parse(params.as_str()).and_then(|a| {
-            let kind: String = a.req(0)?;
-            let filter: Option<LogFilter> = if kind == "logs" { a.opt(1)? } else { None };
-            Ok((kind, filter))
-        });
-        let (kind, filter) = match parsed {
-            Ok(p) => p,
-            Err(e) => {
-                pending.reject(ErrorObjectOwned::from(e)).await;
-                return Ok(());
+    m.register_subscription(
+        "eth_subscribe",
+        "eth_subscription",
+        "eth_unsubscribe",
+        |params, pending, ctx, _| async move {
+            let parsed = Args::parse(params.as_str()).and_then(|a| {
+                let kind: String = a.req(0)?;
+                let filter: Option<LogFilter> = if kind == "logs" { a.opt(1)? } else { None };
+                Ok((kind, filter))
+            });
+            let (kind, filter) = match parsed {
+                Ok(p) => p,
+                Err(e) => {
+                    pending.reject(ErrorObjectOwned::from(e)).await;
+                    return Ok(());
+                }
+            };
+            match kind.as_str() {
+                "newHeads" | "logs" => {
+                    chain_feed(
+                        pending,
+                        ctx.chain.clone(),
+                        kind == "logs",
+                        filter.unwrap_or_default(),
+                    )
+                    .await
+                }
+                "newPendingTransactions" => pending_feed(pending, ctx.chain.clone()).await,
+                "syncing" => {
+                    let sink = pending.accept().await?;
+                    sink.send(to_msg(&Value::Bool(false))?).await?;
+                    sink.closed().await;
+                    Ok(())
+                }
+                other => {
+                    pending
+                        .reject(ErrorObjectOwned::from(RpcError::Rejected(format!(
+                            "no \"{other}\" subscription in eth namespace"
+                        ))))
+                        .await;
+                    Ok(())
+                }
             }
-        };
-        match kind.as_str() {
-            "newHeads" | "logs" => chain_feed(pending, ctx.chain.clone(), kind == "logs", filter.unwrap_or_default()).await,
-            "newPendingTransactions" => pending_feed(pending, ctx.chain.clone()).await,
-            "syncing" => {
-                let sink = pending.accept().await?;
-                sink.send(to_msg(&Value::Bool(false))?).await?;
-                sink.closed().await;
-                Ok(())
-            }
-            other => {
-                pending.reject(ErrorObjectOwned::from(RpcError::Rejected(format!("no \"{other}\" subscription in eth namespace")))).await;
-                Ok(())
-            }
-        }
-    })?;
+        },
+    )?;
     Ok(())
 }
 
@@ -51,7 +68,12 @@ fn to_msg(v: &Value) -> Result<SubscriptionMessage, serde_json::Error> {
     Ok(SubscriptionMessage::from(serde_json::value::to_raw_value(v)?))
 }
 
-async fn chain_feed(pending: PendingSubscriptionSink, chain: qrs_chain::Chain, logs: bool, filter: LogFilter) -> SubResult {
+async fn chain_feed(
+    pending: PendingSubscriptionSink,
+    chain: qrs_chain::Chain,
+    logs: bool,
+    filter: LogFilter,
+) -> SubResult {
     let mut rx = chain.subscribe();
     let sink = pending.accept().await?;
     loop {

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use alloy_consensus::{TxEip1559, TxEip2930, TxEnvelope, TxLegacy, TypedTransaction};
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, eip191_hash_message, keccak256};
+use alloy_primitives::{
+    Address, B256, Bytes, Signature, TxKind, U256, eip191_hash_message, keccak256,
+};
 use qrs_chainspec::Hardfork;
 use qrs_primitives::RecoveredTx;
 use serde_json::{Value, json};
@@ -24,7 +26,9 @@ pub(crate) fn register_eth(m: &mut Module) -> RegisterResult {
     method(m, "eth_sendRawTransaction", |c, a| {
         let raw: Bytes = a.at_most(1)?.req(0)?;
         let tx = qrs_primitives::recover_transaction(&raw).map_err(|e| match e {
-            qrs_primitives::DecodeTxError::Signature(_) => RpcError::Rejected("invalid sender".into()),
+            qrs_primitives::DecodeTxError::Signature(_) => {
+                RpcError::Rejected("invalid sender".into())
+            }
             other => RpcError::Rejected(other.to_string()),
         })?;
         submit(c, tx)?;
@@ -51,7 +55,15 @@ pub(crate) fn register_eth(m: &mut Module) -> RegisterResult {
 
 pub(crate) fn register_personal(m: &mut Module) -> RegisterResult {
     method(m, "personal_listAccounts", |c, _| {
-        Ok(Value::Array(c.keystore.as_ref().map(|k| k.accounts()).unwrap_or_default().iter().map(addr).collect()))
+        Ok(Value::Array(
+            c.keystore
+                .as_ref()
+                .map(|k| k.accounts())
+                .unwrap_or_default()
+                .iter()
+                .map(addr)
+                .collect(),
+        ))
     })?;
     blocking(m, "personal_newAccount", |c, a| {
         let password: String = a.req(0)?;
@@ -81,18 +93,31 @@ pub(crate) fn register_personal(m: &mut Module) -> RegisterResult {
     blocking(m, "personal_sendTransaction", |c, a| {
         let (req, password): (CallRequest, String) = (a.req(0)?, a.req(1)?);
         let (from, tx) = fill(c, &req)?;
-        let signed = c.keystore()?.sign_transaction_with_password(&from, &password, tx, c.chain.spec().chain_id)?;
+        let signed = c.keystore()?.sign_transaction_with_password(
+            &from,
+            &password,
+            tx,
+            c.chain.spec().chain_id,
+        )?;
         send_signed(c, signed, from)
     })?;
     blocking(m, "personal_signTransaction", |c, a| {
         let (req, password): (CallRequest, String) = (a.req(0)?, a.req(1)?);
         let (from, tx) = fill(c, &req)?;
-        let signed = c.keystore()?.sign_transaction_with_password(&from, &password, tx, c.chain.spec().chain_id)?;
+        let signed = c.keystore()?.sign_transaction_with_password(
+            &from,
+            &password,
+            tx,
+            c.chain.spec().chain_id,
+        )?;
         Ok(json!({ "raw": data(&signed.encoded_2718()), "tx": tx_json(&signed, from, None) }))
     })?;
     blocking(m, "personal_sign", |c, a| {
-        let (message, address, password): (Bytes, Address, String) = (a.req(0)?, a.req(1)?, a.req(2)?);
-        Ok(signature_json(&c.keystore()?.sign_message_with_password(&address, &password, &message)?))
+        let (message, address, password): (Bytes, Address, String) =
+            (a.req(0)?, a.req(1)?, a.req(2)?);
+        Ok(signature_json(
+            &c.keystore()?.sign_message_with_password(&address, &password, &message)?,
+        ))
     })?;
     method(m, "personal_ecRecover", |_, a| {
         let (message, sig): (Bytes, Bytes) = (a.req(0)?, a.req(1)?);
@@ -134,18 +159,23 @@ fn send_signed(c: &RpcContext, signed: TxEnvelope, from: Address) -> RpcResult<V
 /// geth's `setDefaults`: nonce from the pool, gas by estimation, fees by the chain's rules
 /// (London chains get an EIP-1559 transaction with zero fees on free-gas chains).
 pub(crate) fn fill(c: &RpcContext, req: &CallRequest) -> RpcResult<(Address, TypedTransaction)> {
-    if req.private_for.is_some() {
+    if req.check_privacy_fields()? {
         return Err(RpcError::Rejected("private transaction manager is not in use".into()));
     }
     let from = req.from.ok_or_else(|| RpcError::Rejected("from address is required".into()))?;
     let spec = c.chain.spec();
     if let Some(id) = req.chain_id.map(|c| c.to::<u64>()).filter(|id| *id != spec.chain_id) {
-        return Err(RpcError::Rejected(format!("chainId does not match node's (have={id}, want={})", spec.chain_id)));
+        return Err(RpcError::Rejected(format!(
+            "chainId does not match node's (have={id}, want={})",
+            spec.chain_id
+        )));
     }
     let nonce = match req.nonce {
         Some(n) => n.to::<u64>(),
         None => {
-            let state_nonce = crate::eth::account(c, &from, BlockSel::Latest)?.map(|r| r.nonce).unwrap_or_default();
+            let state_nonce = crate::eth::account(c, &from, BlockSel::Latest)?
+                .map(|r| r.nonce)
+                .unwrap_or_default();
             c.chain.pool().pending_nonce(from, state_nonce)
         }
     };
@@ -158,9 +188,13 @@ pub(crate) fn fill(c: &RpcContext, req: &CallRequest) -> RpcResult<(Address, Typ
     let value = req.value.unwrap_or_default();
     let head = c.chain.head();
     let next = head.header.number.saturating_add(1);
-    let london = spec.is_active(Hardfork::London, next, qrs_chain::now_secs().max(head.header.timestamp));
-    let price = |v: Option<U256>| v.map(|x| u128::try_from(x).unwrap_or(u128::MAX)).unwrap_or_default();
-    let tx = if req.is_dynamic_fee() || (london && req.gas_price.is_none() && req.access_list.is_none()) {
+    let london =
+        spec.is_active(Hardfork::London, next, qrs_chain::now_secs().max(head.header.timestamp));
+    let price =
+        |v: Option<U256>| v.map(|x| u128::try_from(x).unwrap_or(u128::MAX)).unwrap_or_default();
+    let tx = if req.is_dynamic_fee()
+        || (london && req.gas_price.is_none() && req.access_list.is_none())
+    {
         TypedTransaction::Eip1559(TxEip1559 {
             chain_id: spec.chain_id,
             nonce,
@@ -173,9 +207,26 @@ pub(crate) fn fill(c: &RpcContext, req: &CallRequest) -> RpcResult<(Address, Typ
             input,
         })
     } else if let Some(list) = req.access_list.clone() {
-        TypedTransaction::Eip2930(TxEip2930 { chain_id: spec.chain_id, nonce, gas_price: price(req.gas_price), gas_limit, to, value, access_list: list, input })
+        TypedTransaction::Eip2930(TxEip2930 {
+            chain_id: spec.chain_id,
+            nonce,
+            gas_price: price(req.gas_price),
+            gas_limit,
+            to,
+            value,
+            access_list: list,
+            input,
+        })
     } else {
-        TypedTransaction::Legacy(TxLegacy { chain_id: Some(spec.chain_id), nonce, gas_price: price(req.gas_price), gas_limit, to, value, input })
+        TypedTransaction::Legacy(TxLegacy {
+            chain_id: Some(spec.chain_id),
+            nonce,
+            gas_price: price(req.gas_price),
+            gas_limit,
+            to,
+            value,
+            input,
+        })
     };
     Ok((from, tx))
 }

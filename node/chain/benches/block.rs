@@ -58,7 +58,8 @@ fn balance_slot(owner: Address) -> B256 {
 
 fn spec(senders: &[PrivateKeySigner]) -> ChainSpec {
     let per_sender = U256::from(10u128.pow(24));
-    let mut token = GenesisAccount { code: qrs_token().deployed_bytecode.clone(), ..GenesisAccount::default() };
+    let mut token =
+        GenesisAccount { code: qrs_token().deployed_bytecode.clone(), ..GenesisAccount::default() };
     token.storage.insert(B256::ZERO, B256::from(per_sender * U256::from(senders.len())));
     let mut genesis = Genesis {
         gas_limit: GAS_LIMIT,
@@ -107,13 +108,19 @@ impl Fixture {
     /// One signed transfer per sender at the senders' current nonce, each to a fresh recipient.
     fn sign_block(&self) -> Vec<TxEnvelope> {
         let reader = self.chain.reader().expect("reader");
-        let nonce = reader.account(&self.senders[0].address()).expect("read").map(|a| a.nonce).unwrap_or_default();
+        let nonce = reader
+            .account(&self.senders[0].address())
+            .expect("read")
+            .map(|a| a.nonce)
+            .unwrap_or_default();
         let block = self.chain.head().header.number + 1;
         self.senders
             .iter()
             .enumerate()
             .map(|(i, signer)| {
-                let to = Address::from_slice(&keccak256([block.to_be_bytes(), (i as u64).to_be_bytes()].concat())[12..]);
+                let to = Address::from_slice(
+                    &keccak256([block.to_be_bytes(), (i as u64).to_be_bytes()].concat())[12..],
+                );
                 let input = QrsToken::transferCall { to, value: U256::from(1u64) }.abi_encode();
                 let tx = TxLegacy {
                     chain_id: Some(CHAIN_ID),
@@ -131,7 +138,10 @@ impl Fixture {
     }
 
     fn recovered(&self, txs: Vec<TxEnvelope>) -> Vec<RecoveredTx> {
-        txs.into_iter().zip(&self.senders).map(|(tx, s)| RecoveredTx::new_unchecked(tx, s.address())).collect()
+        txs.into_iter()
+            .zip(&self.senders)
+            .map(|(tx, s)| RecoveredTx::new_unchecked(tx, s.address()))
+            .collect()
     }
 
     fn build(&self) -> BuiltBlock {
@@ -209,7 +219,8 @@ fn timed_block(f: &Fixture, with_recovery: bool, phases: &mut Phases) -> Duratio
     };
     let start = Instant::now();
     let txs: Vec<RecoveredTx> = if with_recovery {
-        let txs = raw.iter().map(|r| qrs_primitives::recover_transaction(r).expect("recover")).collect();
+        let txs =
+            raw.iter().map(|r| qrs_primitives::recover_transaction(r).expect("recover")).collect();
         phases.recover.push(start.elapsed());
         txs
     } else {
@@ -233,11 +244,16 @@ fn timed_block(f: &Fixture, with_recovery: bool, phases: &mut Phases) -> Duratio
 fn end_to_end(c: &mut Criterion) {
     let f = fixture();
     let mut group = c.benchmark_group("block_1000_erc20");
-    group.sample_size(10).measurement_time(Duration::from_secs(15)).throughput(Throughput::Elements(TXS as u64));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(15))
+        .throughput(Throughput::Elements(TXS as u64));
     for (name, with_recovery) in [("prerecovered", false), ("with_recovery", true)] {
         let mut phases = Phases::default();
         group.bench_function(name, |b| {
-            b.iter_custom(|iters| (0..iters).map(|_| timed_block(&f, with_recovery, &mut phases)).sum())
+            b.iter_custom(|iters| {
+                (0..iters).map(|_| timed_block(&f, with_recovery, &mut phases)).sum()
+            })
         });
         phases.report(name);
     }
@@ -253,12 +269,19 @@ fn phases(c: &mut Criterion) {
     let signed = f.sign_block();
     let outcome = f.execute(&signed);
     let mut group = c.benchmark_group("block_phases");
-    group.sample_size(10).measurement_time(Duration::from_secs(10)).throughput(Throughput::Elements(TXS as u64));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10))
+        .throughput(Throughput::Elements(TXS as u64));
     group.bench_function("execute", |b| b.iter(|| black_box(f.execute(&signed))));
     let reader = f.chain.reader().expect("reader");
     let parent_root = f.chain.head().header.state_root;
     group.bench_function("state_root", |b| {
-        b.iter(|| black_box(compute_state_update(&reader, parent_root, &outcome.changes).expect("state update")))
+        b.iter(|| {
+            black_box(
+                compute_state_update(&reader, parent_root, &outcome.changes).expect("state update"),
+            )
+        })
     });
     drop(reader);
 
@@ -272,7 +295,9 @@ fn phases(c: &mut Criterion) {
     group.bench_function("mdbx_write_commit", |b| {
         b.iter(|| {
             let writer = env.write().expect("write tx");
-            writer.write_block(&built.block, &built.receipts, &built.state, built.total_difficulty).expect("write");
+            writer
+                .write_block(&built.block, &built.receipts, &built.state, built.total_difficulty)
+                .expect("write");
             writer.commit().expect("commit");
         })
     });

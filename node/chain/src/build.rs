@@ -69,7 +69,8 @@ impl Chain {
             excess_blob_gas: cancun.then_some(0),
         };
         let cfg = EvmConfig::at(spec, number, timestamp);
-        let mut executor = BlockExecutor::new(StateDb::new(self.reader()?, StateView::Latest), &cfg, &ctx);
+        let mut executor =
+            BlockExecutor::new(StateDb::new(self.reader()?, StateView::Latest), &cfg, &ctx);
         let mut transactions = Vec::new();
         let mut senders = Vec::new();
         let mut skipped: HashSet<Address> = HashSet::new();
@@ -100,7 +101,8 @@ impl Chain {
         let outcome = executor.finish();
         let reader = self.reader()?;
         let state = compute_state_update(&reader, head.header.state_root, &outcome.changes)?;
-        let header = self.next_header(&head, &ctx, &attrs, &transactions, &outcome, state.state_root);
+        let header =
+            self.next_header(&head, &ctx, &attrs, &transactions, &outcome, state.state_root);
         let hash = header.hash_slow();
         let total_difficulty = head.total_difficulty.saturating_add(header.difficulty);
         Ok(BuiltBlock {
@@ -175,7 +177,7 @@ impl Chain {
         let reader = self.reader()?;
         *self.inner.head.write() = load_head(&reader)?;
         let mined: Vec<B256> = built.block.transactions.iter().map(|tx| *tx.tx_hash()).collect();
-        self.inner.pool.on_new_block(&mined, &LatestAccounts::new(&reader));
+        self.inner.pool.on_new_block(&mined, &self.tx_rules(), &LatestAccounts::new(&reader));
         tracing::info!(target: "chain", number = built.block.header.number, hash = %built.block.hash,
             txs = mined.len(), gas = built.block.header.gas_used, "committed block");
         let committed = CommittedBlock { block: built.block, receipts: built.receipts };

@@ -12,7 +12,9 @@ pub enum ChainError {
     #[error("database has no genesis block")]
     NoGenesis,
     /// The database was initialised with another genesis.
-    #[error("database already contains an incompatible genesis block (have {stored}, new {expected})")]
+    #[error(
+        "database already contains an incompatible genesis block (have {stored}, new {expected})"
+    )]
     GenesisMismatch {
         /// Genesis hash in the database.
         stored: B256,

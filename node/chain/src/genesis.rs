@@ -1,9 +1,11 @@
 //! Writing the genesis block on first open.
 
 use alloy_primitives::{Bytes, KECCAK256_EMPTY, U256, keccak256};
-use qrs_chainspec::ChainSpec;
-use qrs_storage::{AccountChange, AccountInfo, Env, StateChanges, StoredBlock, compute_state_update};
 use alloy_trie::EMPTY_ROOT_HASH;
+use qrs_chainspec::ChainSpec;
+use qrs_storage::{
+    AccountChange, AccountInfo, Env, StateChanges, StoredBlock, compute_state_update,
+};
 
 use crate::ChainError;
 
@@ -11,7 +13,8 @@ use crate::ChainError;
 pub(crate) fn genesis_changes(spec: &ChainSpec) -> StateChanges {
     let mut changes = StateChanges::default();
     for (address, account) in &spec.genesis.alloc {
-        let code_hash = if account.code.is_empty() { KECCAK256_EMPTY } else { keccak256(&account.code) };
+        let code_hash =
+            if account.code.is_empty() { KECCAK256_EMPTY } else { keccak256(&account.code) };
         if !account.code.is_empty() {
             changes.codes.insert(code_hash, Bytes::clone(&account.code));
         }
@@ -23,7 +26,11 @@ pub(crate) fn genesis_changes(spec: &ChainSpec) -> StateChanges {
         changes.accounts.insert(
             *address,
             AccountChange {
-                info: Some(AccountInfo { nonce: account.nonce, balance: account.balance, code_hash }),
+                info: Some(AccountInfo {
+                    nonce: account.nonce,
+                    balance: account.balance,
+                    code_hash,
+                }),
                 storage_wiped: false,
                 storage,
             },
@@ -48,10 +55,14 @@ pub(crate) fn ensure_genesis(env: &Env, spec: &ChainSpec) -> Result<(), ChainErr
     if update.state_root != header.state_root {
         return Err(ChainError::InvalidBlock {
             number: 0,
-            reason: format!("genesis state root {} differs from {}", update.state_root, header.state_root),
+            reason: format!(
+                "genesis state root {} differs from {}",
+                update.state_root, header.state_root
+            ),
         });
     }
-    let block = StoredBlock { hash: expected, header, transactions: Vec::new(), senders: Vec::new() };
+    let block =
+        StoredBlock { hash: expected, header, transactions: Vec::new(), senders: Vec::new() };
     let td = block.header.difficulty;
     let writer = env.write()?;
     writer.write_block(&block, &[], &update, td)?;

@@ -10,13 +10,21 @@ impl Chain {
     /// Verifies `header` + `transactions` against the head by executing them, and commits the
     /// block only if every root matches. Consensus-specific header checks (seals, proposer) are
     /// the engine's job before calling this.
-    pub fn import_block(&self, header: Header, transactions: Vec<TxEnvelope>) -> Result<(), ChainError> {
+    pub fn import_block(
+        &self,
+        header: Header,
+        transactions: Vec<TxEnvelope>,
+    ) -> Result<(), ChainError> {
         let _guard = self.inner.writer.lock();
         let head = self.head();
         let number = header.number;
         let invalid = |reason: String| ChainError::InvalidBlock { number, reason };
         if header.parent_hash != head.hash || number != head.header.number.saturating_add(1) {
-            return Err(ChainError::NotOnHead { number, parent: header.parent_hash, head: head.hash });
+            return Err(ChainError::NotOnHead {
+                number,
+                parent: header.parent_hash,
+                head: head.hash,
+            });
         }
         if header.timestamp < head.header.timestamp {
             return Err(invalid("timestamp before parent".into()));
@@ -30,12 +38,16 @@ impl Chain {
         }
         let ctx = BlockContext::from_header(&header);
         let cfg = EvmConfig::at(&self.inner.spec, number, header.timestamp);
-        let mut executor = BlockExecutor::new(StateDb::new(self.reader()?, StateView::Latest), &cfg, &ctx);
+        let mut executor =
+            BlockExecutor::new(StateDb::new(self.reader()?, StateView::Latest), &cfg, &ctx);
         for (tx, sender) in transactions.iter().zip(&senders) {
-            executor.execute(tx, *sender).map_err(|e| invalid(format!("transaction {}: {e}", tx.tx_hash())))?;
+            executor
+                .execute(tx, *sender)
+                .map_err(|e| invalid(format!("transaction {}: {e}", tx.tx_hash())))?;
         }
         let outcome = executor.finish();
-        let state = compute_state_update(&self.reader()?, head.header.state_root, &outcome.changes)?;
+        let state =
+            compute_state_update(&self.reader()?, head.header.state_root, &outcome.changes)?;
         let attrs = BuildAttributes {
             timestamp: header.timestamp,
             beneficiary: header.beneficiary,
@@ -44,7 +56,8 @@ impl Chain {
             difficulty: header.difficulty,
             nonce: header.nonce,
         };
-        let expected = self.next_header(&head, &ctx, &attrs, &transactions, &outcome, state.state_root);
+        let expected =
+            self.next_header(&head, &ctx, &attrs, &transactions, &outcome, state.state_root);
         for (what, ours, theirs) in [
             ("state root", expected.state_root, header.state_root),
             ("receipts root", expected.receipts_root, header.receipts_root),

@@ -37,7 +37,8 @@ impl DevEngine {
         let chain = chain.clone();
         let beneficiary = self.beneficiary;
         tokio::task::spawn_blocking(move || {
-            let attrs = BuildAttributes { timestamp: now_secs(), beneficiary, ..Default::default() };
+            let attrs =
+                BuildAttributes { timestamp: now_secs(), beneficiary, ..Default::default() };
             let built = chain.build_block(attrs)?;
             let count = built.block.transactions.len();
             if count > 0 || allow_empty {
@@ -55,7 +56,11 @@ impl ConsensusEngine for DevEngine {
         "dev"
     }
 
-    fn run(self: Box<Self>, chain: Chain, mut shutdown: watch::Receiver<bool>) -> BoxFuture<'static, Result<(), EngineError>> {
+    fn run(
+        self: Box<Self>,
+        chain: Chain,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> BoxFuture<'static, Result<(), EngineError>> {
         async move {
             tracing::info!(target: "consensus::dev", mode = ?self.mode, "dev block production started");
             let ready = chain.pool().ready_notify();

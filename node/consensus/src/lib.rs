@@ -32,5 +32,9 @@ pub trait ConsensusEngine: Send + 'static {
     fn name(&self) -> &'static str;
 
     /// Runs until `shutdown` turns true.
-    fn run(self: Box<Self>, chain: Chain, shutdown: watch::Receiver<bool>) -> BoxFuture<'static, Result<(), EngineError>>;
+    fn run(
+        self: Box<Self>,
+        chain: Chain,
+        shutdown: watch::Receiver<bool>,
+    ) -> BoxFuture<'static, Result<(), EngineError>>;
 }

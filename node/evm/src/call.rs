@@ -6,7 +6,10 @@ use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use revm::{
     Context, ExecuteEvm, InspectEvm, Inspector, MainBuilder, MainContext,
     bytecode::Bytecode,
-    context::{TxEnv, result::{EVMError, ExecutionResult}},
+    context::{
+        TxEnv,
+        result::{EVMError, ExecutionResult},
+    },
     database::CacheDB,
     handler::MainnetContext,
     state::AccountInfo,
@@ -58,7 +61,9 @@ fn map_err(e: EVMError<EvmDbError>) -> CallError {
 fn prepared_db(db: StateDb, overrides: &StateOverrides) -> Result<CacheDB<StateDb>, CallError> {
     let mut cache = CacheDB::new(db);
     for (address, o) in overrides {
-        let mut info = revm::DatabaseRef::basic_ref(&cache.db, *address).map_err(|e| CallError::Storage(e.0))?.unwrap_or_default();
+        let mut info = revm::DatabaseRef::basic_ref(&cache.db, *address)
+            .map_err(|e| CallError::Storage(e.0))?
+            .unwrap_or_default();
         if let Some(b) = o.balance {
             info.balance = b;
         }
@@ -71,13 +76,20 @@ fn prepared_db(db: StateDb, overrides: &StateOverrides) -> Result<CacheDB<StateD
         }
         cache.insert_account_info(*address, AccountInfo { ..info });
         if let Some(state) = &o.state {
-            let slots = state.iter().map(|(k, v)| (U256::from_be_bytes(k.0), U256::from_be_bytes(v.0))).collect();
+            let slots = state
+                .iter()
+                .map(|(k, v)| (U256::from_be_bytes(k.0), U256::from_be_bytes(v.0)))
+                .collect();
             cache.replace_account_storage(*address, slots).map_err(|e| CallError::Storage(e.0))?;
         }
         if let Some(diff) = &o.state_diff {
             for (k, v) in diff {
                 cache
-                    .insert_account_storage(*address, U256::from_be_bytes(k.0), U256::from_be_bytes(v.0))
+                    .insert_account_storage(
+                        *address,
+                        U256::from_be_bytes(k.0),
+                        U256::from_be_bytes(v.0),
+                    )
                     .map_err(|e| CallError::Storage(e.0))?;
             }
         }
@@ -105,7 +117,11 @@ pub fn simulate(
     overrides: &StateOverrides,
 ) -> Result<ExecutionResult, CallError> {
     let cache = prepared_db(db, overrides)?;
-    let mut evm = Context::mainnet().with_db(cache).with_cfg(call_cfg(cfg)).with_block(cfg.block_env(ctx)).build_mainnet();
+    let mut evm = Context::mainnet()
+        .with_db(cache)
+        .with_cfg(call_cfg(cfg))
+        .with_block(cfg.block_env(ctx))
+        .build_mainnet();
     evm.transact(tx).map(|r| r.result).map_err(map_err)
 }
 

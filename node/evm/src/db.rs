@@ -45,7 +45,10 @@ impl StateDb {
         &self.tx
     }
 
-    fn record(&self, address: &Address) -> Result<Option<qrs_storage::AccountRecord>, StorageError> {
+    fn record(
+        &self,
+        address: &Address,
+    ) -> Result<Option<qrs_storage::AccountRecord>, StorageError> {
         match self.view {
             StateView::Latest => self.tx.account(address),
             StateView::Root(root) => {

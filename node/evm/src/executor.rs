@@ -76,7 +76,13 @@ impl BlockExecutor {
             .with_cfg(cfg.cfg_env())
             .with_block(cfg.block_env(ctx))
             .build_mainnet();
-        Self { evm, spec: cfg.spec, gas_limit: ctx.gas_limit, outcome: BlockOutcome::default(), tx_types: Vec::new() }
+        Self {
+            evm,
+            spec: cfg.spec,
+            gas_limit: ctx.gas_limit,
+            outcome: BlockOutcome::default(),
+            tx_types: Vec::new(),
+        }
     }
 
     /// Gas still available in the block.
@@ -93,7 +99,9 @@ impl BlockExecutor {
         let env = tx_env(tx, sender).map_err(|e| ExecError::Invalid(e.to_string()))?;
         let result = match self.evm.transact(env) {
             Ok(r) => r,
-            Err(EVMError::Transaction(invalid)) => return Err(ExecError::Invalid(geth_message(&invalid))),
+            Err(EVMError::Transaction(invalid)) => {
+                return Err(ExecError::Invalid(geth_message(&invalid)));
+            }
             Err(EVMError::Database(EvmDbError(e))) => return Err(ExecError::Storage(e)),
             Err(other) => return Err(ExecError::Invalid(other.to_string())),
         };
@@ -103,7 +111,10 @@ impl BlockExecutor {
         let gas_used = exec.tx_gas_used();
         self.outcome.gas_used = self.outcome.gas_used.saturating_add(gas_used);
         let success = exec.is_success();
-        let contract_address = exec.created_address().map(|a| Bytes::copy_from_slice(a.as_slice())).unwrap_or_default();
+        let contract_address = exec
+            .created_address()
+            .map(|a| Bytes::copy_from_slice(a.as_slice()))
+            .unwrap_or_default();
         let (logs, revert_data) = match exec {
             ExecutionResult::Success { logs, .. } => (logs, Bytes::new()),
             ExecutionResult::Revert { logs, output, .. } => (logs, output),
@@ -181,7 +192,11 @@ fn accumulate(changes: &mut StateChanges, state: &EvmState, spec: SpecId) {
             continue;
         }
         let info = &account.info;
-        entry.info = Some(AccountInfo { nonce: info.nonce, balance: info.balance, code_hash: info.code_hash });
+        entry.info = Some(AccountInfo {
+            nonce: info.nonce,
+            balance: info.balance,
+            code_hash: info.code_hash,
+        });
         if info.code_hash != KECCAK256_EMPTY
             && let Some(code) = &info.code
             && account.is_created()
@@ -199,13 +214,18 @@ pub(crate) fn geth_message(e: &InvalidTransaction) -> String {
     match e {
         InvalidTransaction::NonceTooLow { .. } => "nonce too low".into(),
         InvalidTransaction::NonceTooHigh { .. } => "nonce too high".into(),
-        InvalidTransaction::LackOfFundForMaxFee { .. } => "insufficient funds for gas * price + value".into(),
-        InvalidTransaction::CallGasCostMoreThanGasLimit { .. } | InvalidTransaction::GasFloorMoreThanGasLimit { .. } => {
-            "intrinsic gas too low".into()
+        InvalidTransaction::LackOfFundForMaxFee { .. } => {
+            "insufficient funds for gas * price + value".into()
         }
+        InvalidTransaction::CallGasCostMoreThanGasLimit { .. }
+        | InvalidTransaction::GasFloorMoreThanGasLimit { .. } => "intrinsic gas too low".into(),
         InvalidTransaction::InvalidChainId => "invalid chain id for signer".into(),
-        InvalidTransaction::GasPriceLessThanBasefee => "max fee per gas less than block base fee".into(),
-        InvalidTransaction::PriorityFeeGreaterThanMaxFee => "max priority fee per gas higher than max fee per gas".into(),
+        InvalidTransaction::GasPriceLessThanBasefee => {
+            "max fee per gas less than block base fee".into()
+        }
+        InvalidTransaction::PriorityFeeGreaterThanMaxFee => {
+            "max priority fee per gas higher than max fee per gas".into()
+        }
         InvalidTransaction::CallerGasLimitMoreThanBlock => "exceeds block gas limit".into(),
         InvalidTransaction::RejectCallerWithCode => "sender not an eoa".into(),
         InvalidTransaction::CreateInitCodeSizeLimit => "max initcode size exceeded".into(),

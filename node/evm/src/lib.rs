@@ -16,7 +16,10 @@ mod db;
 mod executor;
 mod tx;
 
-pub use call::{AccountOverride, CallError, StateOverrides, estimate_gas, inspect_call, replay_and_inspect, simulate};
+pub use call::{
+    AccountOverride, CallError, StateOverrides, estimate_gas, inspect_call, replay_and_inspect,
+    simulate,
+};
 pub use config::{BlockContext, EvmConfig, spec_id};
 pub use db::{EvmDbError, StateDb, StateView};
 pub use executor::{BlockExecutor, BlockOutcome, ExecError, TxOutcome};

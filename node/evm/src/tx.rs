@@ -19,7 +19,9 @@ pub enum TxEnvError {
 pub fn tx_env(tx: &TxEnvelope, sender: Address) -> Result<TxEnv, TxEnvError> {
     let private = qrs_primitives::is_private(tx);
     let (gas_price, priority) = match tx {
-        TxEnvelope::Legacy(_) | TxEnvelope::Eip2930(_) => (tx.gas_price().unwrap_or_default(), None),
+        TxEnvelope::Legacy(_) | TxEnvelope::Eip2930(_) => {
+            (tx.gas_price().unwrap_or_default(), None)
+        }
         TxEnvelope::Eip1559(_) | TxEnvelope::Eip7702(_) => {
             (tx.max_fee_per_gas(), tx.max_priority_fee_per_gas())
         }

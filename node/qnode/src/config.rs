@@ -52,7 +52,11 @@ impl NodeConfig {
     /// A dev node on loopback port 0 with every namespace: what tests use.
     pub fn dev_test(datadir: PathBuf) -> Self {
         let apis: Vec<String> = qrs_rpc::ALL_APIS.iter().map(|s| s.to_string()).collect();
-        let local = |apis: Vec<String>| RpcEndpoint { addr: "127.0.0.1:0".parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0))), apis, cors: vec!["*".into()] };
+        let local = |apis: Vec<String>| RpcEndpoint {
+            addr: "127.0.0.1:0".parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0))),
+            apis,
+            cors: vec!["*".into()],
+        };
         Self {
             datadir,
             network_id: None,

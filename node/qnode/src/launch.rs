@@ -36,7 +36,8 @@ fn chaindata(datadir: &Path) -> std::path::PathBuf {
 
 /// `qnode init`: validates a genesis file, writes the genesis block and remembers the file.
 pub fn init_datadir(datadir: &Path, genesis_file: &Path) -> eyre::Result<B256> {
-    let json = std::fs::read_to_string(genesis_file).wrap_err_with(|| format!("reading {}", genesis_file.display()))?;
+    let json = std::fs::read_to_string(genesis_file)
+        .wrap_err_with(|| format!("reading {}", genesis_file.display()))?;
     let spec = ChainSpec::from_json(&json).wrap_err("invalid genesis file")?;
     let hash = spec.genesis_hash();
     std::fs::create_dir_all(datadir.join("qnode"))?;
@@ -99,11 +100,19 @@ fn load_spec(config: &NodeConfig) -> eyre::Result<ChainSpec> {
             ConsensusChoice::Dev { period } => period.as_secs(),
             ConsensusChoice::None => 0,
         };
-        return Ok(ChainSpec::dev(DEV_CHAIN_ID, &[(DEV_ADDRESS, U256::from(10u128.pow(27)))], period));
+        return Ok(ChainSpec::dev(
+            DEV_CHAIN_ID,
+            &[(DEV_ADDRESS, U256::from(10u128.pow(27)))],
+            period,
+        ));
     }
     let path = genesis_path(&config.datadir);
     ChainSpec::from_file(&path).wrap_err_with(|| {
-        format!("no usable genesis in {} (run `qnode init --datadir {} genesis.json` first)", path.display(), config.datadir.display())
+        format!(
+            "no usable genesis in {} (run `qnode init --datadir {} genesis.json` first)",
+            path.display(),
+            config.datadir.display()
+        )
     })
 }
 
@@ -118,7 +127,9 @@ fn open_keystore(config: &NodeConfig) -> eyre::Result<Arc<Keystore>> {
         keystore.unlock(&DEV_ADDRESS, "", None)?;
     }
     for (address, password) in &config.unlock {
-        keystore.unlock(address, password, None).wrap_err_with(|| format!("could not unlock {address:#x}"))?;
+        keystore
+            .unlock(address, password, None)
+            .wrap_err_with(|| format!("could not unlock {address:#x}"))?;
         tracing::info!(target: "node", %address, "unlocked account");
     }
     Ok(Arc::new(keystore))
@@ -128,11 +139,15 @@ fn open_keystore(config: &NodeConfig) -> eyre::Result<Arc<Keystore>> {
 pub async fn launch(config: NodeConfig) -> eyre::Result<NodeHandle> {
     let spec = load_spec(&config)?;
     let chain_id = spec.chain_id;
-    let pool = PoolConfig { allow_unprotected: config.allow_unprotected_txs, ..PoolConfig::default() };
+    let pool =
+        PoolConfig { allow_unprotected: config.allow_unprotected_txs, ..PoolConfig::default() };
     let chain = Chain::open(&chaindata(&config.datadir), spec, pool)?;
     let keystore = open_keystore(&config)?;
     let node = NodeInfo {
-        client_version: format!("Geth/v1.10.3-stable/qnode-v{}/linux-amd64/rust", env!("CARGO_PKG_VERSION")),
+        client_version: format!(
+            "Geth/v1.10.3-stable/qnode-v{}/linux-amd64/rust",
+            env!("CARGO_PKG_VERSION")
+        ),
         name: "qnode".into(),
         datadir: config.datadir.display().to_string(),
         network_id: config.network_id.unwrap_or(chain_id),
@@ -156,11 +171,15 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<NodeHandle> {
     };
     // one jsonrpsee server answers HTTP and WebSocket: share it when both ask for one address
     let ws_addr = match (&config.ws, &config.http) {
-        (Some(ws), Some(http)) if ws.addr == http.addr && ws.addr.port() != 0 && ws.apis == http.apis => http_addr,
+        (Some(ws), Some(http))
+            if ws.addr == http.addr && ws.addr.port() != 0 && ws.apis == http.apis =>
+        {
+            http_addr
+        }
         (Some(ws), _) => Some(start(ws).await?),
         (None, _) => None,
     };
-    drop(start);
+
     finish(chain, config, servers, http_addr, ws_addr)
 }
 

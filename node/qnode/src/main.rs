@@ -1,4 +1,6 @@
 //! `qnode`: the node binary, with geth/GoQuorum-style flags.
+// The `qnode listening ...` lines on stdout are this binary's interface to supervisors and tests.
+#![allow(clippy::print_stdout)]
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -104,8 +106,12 @@ struct RunArgs {
 }
 
 fn endpoint(addr: &str, port: u16, apis: &str, cors: &str) -> eyre::Result<RpcEndpoint> {
-    let addr: SocketAddr = format!("{addr}:{port}").parse().wrap_err_with(|| format!("bad listen address {addr}:{port}"))?;
-    let split = |s: &str| s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>();
+    let addr: SocketAddr = format!("{addr}:{port}")
+        .parse()
+        .wrap_err_with(|| format!("bad listen address {addr}:{port}"))?;
+    let split = |s: &str| {
+        s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>()
+    };
     Ok(RpcEndpoint { addr, apis: split(apis), cors: split(cors) })
 }
 
@@ -139,7 +145,11 @@ fn node_config(a: &RunArgs, datadir: PathBuf) -> eyre::Result<NodeConfig> {
     let mut unlock = Vec::new();
     for (i, s) in a.unlock.split(',').map(str::trim).filter(|s| !s.is_empty()).enumerate() {
         let address: Address = s.parse().wrap_err_with(|| format!("--unlock: bad address {s}"))?;
-        let password = passwords.get(i).or(passwords.last()).cloned().ok_or_else(|| eyre!("--unlock needs --password"))?;
+        let password = passwords
+            .get(i)
+            .or(passwords.last())
+            .cloned()
+            .ok_or_else(|| eyre!("--unlock needs --password"))?;
         unlock.push((address, password));
     }
     let consensus = if a.dev || a.mine {
@@ -150,7 +160,10 @@ fn node_config(a: &RunArgs, datadir: PathBuf) -> eyre::Result<NodeConfig> {
     Ok(NodeConfig {
         datadir,
         network_id: a.networkid,
-        http: a.http.then(|| endpoint(&a.http_addr, a.http_port, &a.http_api, &a.http_cors)).transpose()?,
+        http: a
+            .http
+            .then(|| endpoint(&a.http_addr, a.http_port, &a.http_api, &a.http_cors))
+            .transpose()?,
         ws: a.ws.then(|| endpoint(&a.ws_addr, a.ws_port, &a.ws_api, &a.ws_origins)).transpose()?,
         consensus,
         dev: a.dev,

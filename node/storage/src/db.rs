@@ -74,7 +74,8 @@ impl Env {
     /// Commits are durable (`SyncMode::Durable`): a block that was committed survives SIGKILL
     /// and power loss, and MDBX's copy-on-write pages mean a crash never leaves a torn state.
     pub fn open(dir: &Path) -> Result<Self, StorageError> {
-        std::fs::create_dir_all(dir).map_err(|e| StorageError::Io(dir.display().to_string(), e.to_string()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StorageError::Io(dir.display().to_string(), e.to_string()))?;
         let options = DatabaseOptions {
             max_tables: Some(32),
             max_readers: Some(512),
@@ -116,6 +117,9 @@ impl Env {
         Ok(WriteTx { txn: ManuallyDrop::new(txn), _env: self.inner.clone() })
     }
 }
+
+/// A key/value pair read from a table.
+pub type Entry = (Vec<u8>, Vec<u8>);
 
 /// A read-only snapshot.
 pub struct ReadTx {
@@ -163,7 +167,7 @@ impl ReadTx {
     }
 
     /// The last entry of a table.
-    pub fn last(&self, table: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>, StorageError> {
+    pub fn last(&self, table: &str) -> Result<Option<Entry>, StorageError> {
         let t = self.txn.open_table(Some(table))?;
         let mut cursor = self.txn.cursor(&t)?;
         Ok(cursor.last::<Vec<u8>, Vec<u8>>()?)

@@ -14,7 +14,8 @@ pub mod trie;
 
 pub use db::{Env, ReadTx, WriteTx};
 pub use model::{
-    AccountChange, AccountInfo, AccountRecord, StateChanges, StateUpdate, StoredBlock, StoredReceipt,
+    AccountChange, AccountInfo, AccountRecord, StateChanges, StateUpdate, StoredBlock,
+    StoredReceipt,
 };
 pub use provider::TxLocation;
 pub use state::compute_state_update;

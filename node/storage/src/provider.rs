@@ -68,7 +68,9 @@ impl ReadTx {
 
     /// The number of a canonical block by hash.
     pub fn block_number(&self, hash: &B256) -> Result<Option<u64>, StorageError> {
-        self.get(tables::HEADER_NUMBERS, hash.as_slice())?.map(|b| be_u64("header number", &b)).transpose()
+        self.get(tables::HEADER_NUMBERS, hash.as_slice())?
+            .map(|b| be_u64("header number", &b))
+            .transpose()
     }
 
     /// A header by number.
@@ -87,19 +89,27 @@ impl ReadTx {
         let encoded: Vec<Bytes> = decode("body", &raw)?;
         encoded
             .iter()
-            .map(|b| TxEnvelope::decode_2718(&mut &b[..]).map_err(|e| StorageError::Corrupt("transaction", e.to_string())))
+            .map(|b| {
+                TxEnvelope::decode_2718(&mut &b[..])
+                    .map_err(|e| StorageError::Corrupt("transaction", e.to_string()))
+            })
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
     }
 
     /// The senders of a block's transactions.
     pub fn senders(&self, number: u64) -> Result<Option<Vec<Address>>, StorageError> {
-        Ok(self.get(tables::SENDERS, &num_key(number))?.map(|b| b.chunks_exact(20).map(Address::from_slice).collect()))
+        Ok(self
+            .get(tables::SENDERS, &num_key(number))?
+            .map(|b| b.chunks_exact(20).map(Address::from_slice).collect()))
     }
 
     /// A whole block.
     pub fn block(&self, number: u64) -> Result<Option<StoredBlock>, StorageError> {
-        let (Some(header), Some(hash)) = (self.header(number)?, self.canonical_hash(number)?) else { return Ok(None) };
+        let (Some(header), Some(hash)) = (self.header(number)?, self.canonical_hash(number)?)
+        else {
+            return Ok(None);
+        };
         let transactions = self.transactions(number)?.unwrap_or_default();
         let senders = self.senders(number)?.unwrap_or_default();
         Ok(Some(StoredBlock { header, hash, transactions, senders }))
@@ -133,7 +143,10 @@ impl ReadTx {
 
     /// The latest value of a storage slot.
     pub fn storage(&self, address: &Address, slot: &B256) -> Result<U256, StorageError> {
-        Ok(self.get(tables::STORAGE, &storage_key(address, slot))?.map(|b| U256::from_be_slice(&b)).unwrap_or_default())
+        Ok(self
+            .get(tables::STORAGE, &storage_key(address, slot))?
+            .map(|b| U256::from_be_slice(&b))
+            .unwrap_or_default())
     }
 
     /// Contract code by hash.
@@ -146,9 +159,15 @@ impl ReadTx {
 
 impl ReadTx {
     /// An account in the state with this root (any historical root).
-    pub fn account_at(&self, state_root: B256, address: &Address) -> Result<Option<AccountRecord>, StorageError> {
+    pub fn account_at(
+        &self,
+        state_root: B256,
+        address: &Address,
+    ) -> Result<Option<AccountRecord>, StorageError> {
         let trie = Trie::new(self, state_root);
-        trie.get(alloy_primitives::keccak256(address).as_slice())?.map(|b| decode("account leaf", &b)).transpose()
+        trie.get(alloy_primitives::keccak256(address).as_slice())?
+            .map(|b| decode("account leaf", &b))
+            .transpose()
     }
 
     /// A storage slot in the storage trie with this root.
@@ -190,9 +209,10 @@ impl WriteTx {
         self.put(tables::CANONICAL_HASHES, &key, block.hash.as_slice())?;
         self.put(tables::HEADER_NUMBERS, block.hash.as_slice(), &key)?;
         self.put(tables::TOTAL_DIFFICULTY, &key, &total_difficulty.to_be_bytes::<32>())?;
-        let body: Vec<Bytes> = block.transactions.iter().map(|tx| Bytes::from(tx.encoded_2718())).collect();
+        let body: Vec<Bytes> =
+            block.transactions.iter().map(|tx| Bytes::from(tx.encoded_2718())).collect();
         self.put(tables::BODIES, &key, &alloy_rlp::encode(&body))?;
-        let senders: Vec<u8> = block.senders.iter().flat_map(|a| a.0 .0).collect();
+        let senders: Vec<u8> = block.senders.iter().flat_map(|a| a.0.0).collect();
         self.put(tables::SENDERS, &key, &senders)?;
         let mut receipts_rlp = Vec::new();
         alloy_rlp::encode_list(receipts, &mut receipts_rlp);
@@ -213,7 +233,10 @@ impl WriteTx {
 
     /// Writes trie nodes, latest-state records and code.
     pub fn apply_state(&self, state: &StateUpdate) -> Result<(), StorageError> {
-        self.put_many(tables::TRIE_NODES, state.nodes.iter().map(|(h, n)| (h.as_slice(), n.as_slice())))?;
+        self.put_many(
+            tables::TRIE_NODES,
+            state.nodes.iter().map(|(h, n)| (h.as_slice(), n.as_slice())),
+        )?;
         for (hash, code) in &state.codes {
             self.put(tables::CODE, hash.as_slice(), code)?;
         }

@@ -11,7 +11,9 @@ fn value_transfer_moves_exactly_the_value_with_a_tip_set() {
     let chain = open(dir.path(), spec(&keys));
     let before = chain.reader().unwrap().account(&keys[0].address()).unwrap().unwrap().balance;
     let value = U256::from(12345u64);
-    chain.submit(eip1559(&keys[0], 0, TxKind::Call(keys[1].address()), value, Bytes::new(), 21_000)).unwrap();
+    chain
+        .submit(eip1559(&keys[0], 0, TxKind::Call(keys[1].address()), value, Bytes::new(), 21_000))
+        .unwrap();
     let built = mine(&chain);
     assert_eq!(built.block.transactions.len(), 1);
     assert_eq!(built.block.header.gas_used, 21_000);
@@ -22,7 +24,10 @@ fn value_transfer_moves_exactly_the_value_with_a_tip_set() {
     assert_eq!(built.block.header.base_fee_per_gas, Some(0));
 }
 
-fn deploy_token_and_transfer(chain: &qrs_chain::Chain, keys: &[alloy_signer_local::PrivateKeySigner]) -> alloy_primitives::Address {
+fn deploy_token_and_transfer(
+    chain: &qrs_chain::Chain,
+    keys: &[alloy_signer_local::PrivateKeySigner],
+) -> alloy_primitives::Address {
     let init = QrsToken::constructorCall { initialSupply: U256::from(1_000_000u64) }.abi_encode();
     let deploy = qrs_token().deploy_data(&init);
     chain.submit(legacy(&keys[0], 0, TxKind::Create, U256::ZERO, deploy, 3_000_000)).unwrap();
@@ -30,8 +35,11 @@ fn deploy_token_and_transfer(chain: &qrs_chain::Chain, keys: &[alloy_signer_loca
     let token = built.receipts[0].created().expect("contract created");
     assert!(built.receipts[0].success);
     for i in 0..20u64 {
-        let data = QrsToken::transferCall { to: keys[1].address(), value: U256::from(10u64) }.abi_encode();
-        chain.submit(legacy(&keys[0], 1 + i, TxKind::Call(token), U256::ZERO, data.into(), 100_000)).unwrap();
+        let data =
+            QrsToken::transferCall { to: keys[1].address(), value: U256::from(10u64) }.abi_encode();
+        chain
+            .submit(legacy(&keys[0], 1 + i, TxKind::Call(token), U256::ZERO, data.into(), 100_000))
+            .unwrap();
     }
     let built = mine(chain);
     assert_eq!(built.block.transactions.len(), 20);
@@ -82,9 +90,21 @@ fn a_second_node_imports_the_blocks_and_reaches_the_same_state_root() {
     assert!(err.to_string().contains("state root mismatch"), "{err}");
 }
 
-fn mine_on(chain: &qrs_chain::Chain, keys: &[alloy_signer_local::PrivateKeySigner]) -> (alloy_consensus::Header, Vec<alloy_consensus::TxEnvelope>) {
+fn mine_on(
+    chain: &qrs_chain::Chain,
+    keys: &[alloy_signer_local::PrivateKeySigner],
+) -> (alloy_consensus::Header, Vec<alloy_consensus::TxEnvelope>) {
     let nonce = chain.reader().unwrap().account(&keys[1].address()).unwrap().unwrap().nonce;
-    chain.submit(legacy(&keys[1], nonce, TxKind::Call(keys[0].address()), U256::from(1u64), Bytes::new(), 21_000)).unwrap();
+    chain
+        .submit(legacy(
+            &keys[1],
+            nonce,
+            TxKind::Call(keys[0].address()),
+            U256::from(1u64),
+            Bytes::new(),
+            21_000,
+        ))
+        .unwrap();
     let built = mine(chain);
     (built.block.header, built.block.transactions)
 }
@@ -95,8 +115,26 @@ fn invalid_transactions_are_dropped_not_included() {
     let dir = tempfile::tempdir().unwrap();
     let chain = open(dir.path(), spec(&keys));
     // nonce 0 and 1 from the same sender; the second is fine, both are included
-    chain.submit(legacy(&keys[0], 0, TxKind::Call(keys[1].address()), U256::from(1u64), Bytes::new(), 21_000)).unwrap();
-    chain.submit(legacy(&keys[0], 1, TxKind::Call(keys[1].address()), U256::from(1u64), Bytes::new(), 21_000)).unwrap();
+    chain
+        .submit(legacy(
+            &keys[0],
+            0,
+            TxKind::Call(keys[1].address()),
+            U256::from(1u64),
+            Bytes::new(),
+            21_000,
+        ))
+        .unwrap();
+    chain
+        .submit(legacy(
+            &keys[0],
+            1,
+            TxKind::Call(keys[1].address()),
+            U256::from(1u64),
+            Bytes::new(),
+            21_000,
+        ))
+        .unwrap();
     let built = mine(&chain);
     assert_eq!(built.block.transactions.len(), 2);
     assert_eq!(chain.pool().status(), (0, 0));

@@ -13,7 +13,9 @@ pub const CHAIN_ID: u64 = 1337;
 
 pub fn signers(n: usize) -> Vec<PrivateKeySigner> {
     (1..=n as u64)
-        .map(|i| PrivateKeySigner::from_bytes(&alloy_primitives::keccak256(i.to_be_bytes())).unwrap())
+        .map(|i| {
+            PrivateKeySigner::from_bytes(&alloy_primitives::keccak256(i.to_be_bytes())).unwrap()
+        })
         .collect()
 }
 
@@ -27,7 +29,14 @@ pub fn open(dir: &std::path::Path, spec: ChainSpec) -> Chain {
     Chain::open(dir, spec, PoolConfig::default()).unwrap()
 }
 
-pub fn eip1559(signer: &PrivateKeySigner, nonce: u64, to: TxKind, value: U256, input: Bytes, gas: u64) -> RecoveredTx {
+pub fn eip1559(
+    signer: &PrivateKeySigner,
+    nonce: u64,
+    to: TxKind,
+    value: U256,
+    input: Bytes,
+    gas: u64,
+) -> RecoveredTx {
     let tx = TxEip1559 {
         chain_id: CHAIN_ID,
         nonce,
@@ -44,8 +53,23 @@ pub fn eip1559(signer: &PrivateKeySigner, nonce: u64, to: TxKind, value: U256, i
     RecoveredTx::new_unchecked(env, signer.address())
 }
 
-pub fn legacy(signer: &PrivateKeySigner, nonce: u64, to: TxKind, value: U256, input: Bytes, gas: u64) -> RecoveredTx {
-    let tx = TxLegacy { chain_id: Some(CHAIN_ID), nonce, gas_price: 0, gas_limit: gas, to, value, input };
+pub fn legacy(
+    signer: &PrivateKeySigner,
+    nonce: u64,
+    to: TxKind,
+    value: U256,
+    input: Bytes,
+    gas: u64,
+) -> RecoveredTx {
+    let tx = TxLegacy {
+        chain_id: Some(CHAIN_ID),
+        nonce,
+        gas_price: 0,
+        gas_limit: gas,
+        to,
+        value,
+        input,
+    };
     let sig = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
     let env: TxEnvelope = tx.into_signed(sig).into();
     RecoveredTx::new_unchecked(env, signer.address())

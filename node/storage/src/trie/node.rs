@@ -13,9 +13,18 @@ pub(crate) type Path = Vec<u8>;
 pub(crate) enum Node {
     #[default]
     Empty,
-    Leaf { path: Path, value: Vec<u8> },
-    Extension { path: Path, child: Box<Node> },
-    Branch { children: Box<[Node; 16]>, value: Option<Vec<u8>> },
+    Leaf {
+        path: Path,
+        value: Vec<u8>,
+    },
+    Extension {
+        path: Path,
+        child: Box<Node>,
+    },
+    Branch {
+        children: Box<[Node; 16]>,
+        value: Option<Vec<u8>>,
+    },
     Hash(B256),
 }
 
@@ -39,7 +48,8 @@ pub(crate) fn hex_prefix(path: &[u8], leaf: bool) -> Vec<u8> {
 
 /// Decodes a hex-prefix path; returns (nibbles, is_leaf).
 fn decode_hex_prefix(bytes: &[u8]) -> Result<(Path, bool), TrieError> {
-    let (&first, rest) = bytes.split_first().ok_or(TrieError::Malformed("empty hex-prefix path"))?;
+    let (&first, rest) =
+        bytes.split_first().ok_or(TrieError::Malformed("empty hex-prefix path"))?;
     let flag = first >> 4;
     if flag > 3 {
         return Err(TrieError::Malformed("bad hex-prefix flag"));
@@ -193,9 +203,11 @@ fn string_payload(item: &[u8]) -> Result<&[u8], TrieError> {
 fn decode_child(item: &[u8]) -> Result<Node, TrieError> {
     let mut buf = item;
     match Header::decode_raw(&mut buf).map_err(TrieError::Rlp)? {
-        PayloadView::String(s) if s.is_empty() => Ok(Node::Empty),
+        PayloadView::String([]) => Ok(Node::Empty),
         PayloadView::String(s) if s.len() == 32 => Ok(Node::Hash(B256::from_slice(s))),
-        PayloadView::String(_) => Err(TrieError::Malformed("child reference must be 0 or 32 bytes")),
+        PayloadView::String(_) => {
+            Err(TrieError::Malformed("child reference must be 0 or 32 bytes"))
+        }
         PayloadView::List(_) => decode_node(item),
     }
 }

@@ -44,7 +44,8 @@ fn split(
     if existing_path.len() == common {
         branch_value = existing_value_at_branch;
     } else {
-        branch_children[usize::from(existing_path[common])] = existing(&existing_path[common + 1..]);
+        branch_children[usize::from(existing_path[common])] =
+            existing(&existing_path[common + 1..]);
     }
     if path.len() == common {
         branch_value = Some(value);
@@ -76,17 +77,25 @@ pub(super) fn insert<S: NodeStore + ?Sized>(
             } else {
                 let leaf_value = lv.clone();
                 let at_branch = (lp.len() == common).then_some(lv);
-                let make_existing = move |rest: &[u8]| Node::Leaf { path: rest.to_vec(), value: leaf_value };
+                let make_existing =
+                    move |rest: &[u8]| Node::Leaf { path: rest.to_vec(), value: leaf_value };
                 split(&lp, make_existing, at_branch, path, value, common)
             }
         }
         Node::Extension { path: ep, child } => {
             let common = common_prefix(&ep, path);
             if common == ep.len() {
-                Node::Extension { path: ep, child: Box::new(insert(trie, *child, &path[common..], value)?) }
+                Node::Extension {
+                    path: ep,
+                    child: Box::new(insert(trie, *child, &path[common..], value)?),
+                }
             } else {
                 let make_existing = move |rest: &[u8]| {
-                    if rest.is_empty() { *child } else { Node::Extension { path: rest.to_vec(), child } }
+                    if rest.is_empty() {
+                        *child
+                    } else {
+                        Node::Extension { path: rest.to_vec(), child }
+                    }
                 };
                 split(&ep, make_existing, None, path, value, common)
             }
@@ -141,7 +150,11 @@ pub(super) fn remove<S: NodeStore + ?Sized>(
     })
 }
 
-fn contains_path<S: NodeStore + ?Sized>(trie: &Trie<'_, S>, node: &Node, path: &[u8]) -> Result<bool, TrieError> {
+fn contains_path<S: NodeStore + ?Sized>(
+    trie: &Trie<'_, S>,
+    node: &Node,
+    path: &[u8],
+) -> Result<bool, TrieError> {
     Ok(get(trie, node, path)?.is_some())
 }
 
@@ -230,8 +243,12 @@ fn proof_inner<S: NodeStore + ?Sized>(
     out: &mut Vec<Vec<u8>>,
 ) -> Result<(), TrieError> {
     let next = match node {
-        Node::Extension { path: ep, child } => path.strip_prefix(ep.as_slice()).map(|rest| (child.as_ref(), rest)),
-        Node::Branch { children, .. } => path.split_first().map(|(&i, rest)| (&children[usize::from(i)], rest)),
+        Node::Extension { path: ep, child } => {
+            path.strip_prefix(ep.as_slice()).map(|rest| (child.as_ref(), rest))
+        }
+        Node::Branch { children, .. } => {
+            path.split_first().map(|(&i, rest)| (&children[usize::from(i)], rest))
+        }
         _ => None,
     };
     match next {

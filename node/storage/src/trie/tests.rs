@@ -33,17 +33,33 @@ fn naive_root(entries: &BTreeMap<Vec<u8>, Vec<u8>>) -> B256 {
             [(path, value)] => rlp_list(&[rlp_str(&node::hex_prefix(path, true)), rlp_str(value)]),
             _ => {
                 let first = &entries[0].0;
-                let lcp = entries.iter().map(|(p, _)| first.iter().zip(p).take_while(|(a, b)| a == b).count()).min().unwrap_or(0);
+                let lcp = entries
+                    .iter()
+                    .map(|(p, _)| first.iter().zip(p).take_while(|(a, b)| a == b).count())
+                    .min()
+                    .unwrap_or(0);
                 if lcp > 0 {
-                    let rest: Vec<_> = entries.iter().map(|(p, v)| (p[lcp..].to_vec(), v.clone())).collect();
-                    return rlp_list(&[rlp_str(&node::hex_prefix(&first[..lcp], false)), reference(build(&rest))]);
+                    let rest: Vec<_> =
+                        entries.iter().map(|(p, v)| (p[lcp..].to_vec(), v.clone())).collect();
+                    return rlp_list(&[
+                        rlp_str(&node::hex_prefix(&first[..lcp], false)),
+                        reference(build(&rest)),
+                    ]);
                 }
                 let mut items = Vec::new();
                 for nib in 0u8..16 {
-                    let sub: Vec<_> = entries.iter().filter(|(p, _)| p.first() == Some(&nib)).map(|(p, v)| (p[1..].to_vec(), v.clone())).collect();
+                    let sub: Vec<_> = entries
+                        .iter()
+                        .filter(|(p, _)| p.first() == Some(&nib))
+                        .map(|(p, v)| (p[1..].to_vec(), v.clone()))
+                        .collect();
                     items.push(if sub.is_empty() { vec![0x80] } else { reference(build(&sub)) });
                 }
-                let value = entries.iter().find(|(p, _)| p.is_empty()).map(|(_, v)| rlp_str(v)).unwrap_or(vec![0x80]);
+                let value = entries
+                    .iter()
+                    .find(|(p, _)| p.is_empty())
+                    .map(|(_, v)| rlp_str(v))
+                    .unwrap_or(vec![0x80]);
                 items.push(value);
                 rlp_list(&items)
             }

@@ -1,0 +1,135 @@
+//! State-root update time for one block's worth of changes against a small and a large state.
+//!
+//! The changes: 2,000 existing accounts get a new nonce and balance (the senders and recipients of
+//! 1,000 transfers), and one contract (a token with 10,000 stored slots) gets 1,000 slot writes
+//! (500 updates of existing slots, 500 new slots). The state holds 10,000 or 1,000,000 accounts,
+//! built once on a temporary MDBX database in batches of 100,000 accounts per commit.
+//!
+//! The measured `compute_state_update` is never committed, so every iteration starts from the
+//! same state. After building each state the bench prints the mean proof length (trie depth) of
+//! the changed accounts: the update cost should grow with that depth only, not with the state size.
+//!
+//! Run: `cargo bench -p qrs-storage --bench state_root`
+
+use std::{collections::BTreeMap, hint::black_box, time::Duration};
+
+use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256, keccak256};
+use alloy_trie::EMPTY_ROOT_HASH;
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use qrs_storage::{AccountChange, AccountInfo, Env, StateChanges, compute_state_update};
+
+const BATCH: u64 = 100_000;
+const CHANGED_ACCOUNTS: u64 = 2_000;
+const CONTRACT_SLOTS: u64 = 10_000;
+const CHANGED_SLOTS: u64 = 1_000;
+const CONTRACT: Address = Address::new([0xc0; 20]);
+
+fn account(i: u64) -> Address {
+    Address::from_slice(&keccak256(i.to_be_bytes())[12..])
+}
+
+fn slot(i: u64) -> B256 {
+    keccak256([b"slot".as_slice(), &i.to_be_bytes()].concat())
+}
+
+fn info(nonce: u64, balance: u64) -> Option<AccountInfo> {
+    Some(AccountInfo { nonce, balance: U256::from(balance), code_hash: KECCAK256_EMPTY })
+}
+
+/// Applies `changes` on top of `root` and commits; returns the new root.
+fn commit(env: &Env, root: B256, changes: &StateChanges) -> B256 {
+    let update =
+        compute_state_update(&env.read().expect("read"), root, changes).expect("state update");
+    let writer = env.write().expect("write");
+    writer.apply_state(&update).expect("apply");
+    writer.commit().expect("commit");
+    update.state_root
+}
+
+/// A state of `accounts` plain accounts plus the contract; returns the env and its root.
+fn build_state(dir: &std::path::Path, accounts: u64) -> (Env, B256) {
+    let env = Env::open(dir).expect("env");
+    let mut root = EMPTY_ROOT_HASH;
+    let mut next = 0;
+    while next < accounts {
+        let end = (next + BATCH).min(accounts);
+        let mut changes = StateChanges::default();
+        for i in next..end {
+            changes.accounts.insert(
+                account(i),
+                AccountChange { info: info(0, 1_000_000), ..Default::default() },
+            );
+        }
+        root = commit(&env, root, &changes);
+        next = end;
+    }
+    let storage: BTreeMap<B256, U256> =
+        (0..CONTRACT_SLOTS).map(|i| (slot(i), U256::from(i + 1))).collect();
+    let mut changes = StateChanges::default();
+    changes
+        .accounts
+        .insert(CONTRACT, AccountChange { info: info(1, 0), storage_wiped: false, storage });
+    root = commit(&env, root, &changes);
+    (env, root)
+}
+
+/// One block's changes: accounts spread over the whole key space, half old and half new slots.
+fn block_changes(accounts: u64) -> StateChanges {
+    let mut changes = StateChanges::default();
+    let stride = accounts / CHANGED_ACCOUNTS;
+    for k in 0..CHANGED_ACCOUNTS {
+        changes.accounts.insert(
+            account(k * stride),
+            AccountChange { info: info(1, 999_999), ..Default::default() },
+        );
+    }
+    let storage: BTreeMap<B256, U256> = (0..CHANGED_SLOTS)
+        .map(|k| {
+            if k % 2 == 0 {
+                (slot(k * 7), U256::from(42u64))
+            } else {
+                (slot(CONTRACT_SLOTS + k), U256::from(1u64))
+            }
+        })
+        .collect();
+    changes
+        .accounts
+        .insert(CONTRACT, AccountChange { info: info(1, 0), storage_wiped: false, storage });
+    changes
+}
+
+fn mean_depth(env: &Env, root: B256, changes: &StateChanges) -> f64 {
+    let reader = env.read().expect("read");
+    let total: usize = changes
+        .accounts
+        .keys()
+        .map(|a| reader.proof(root, &keccak256(a)).expect("proof").len())
+        .sum();
+    total as f64 / changes.accounts.len() as f64
+}
+
+fn state_root(c: &mut Criterion) {
+    let mut group = c.benchmark_group("state_root_2000_accounts_1000_slots");
+    group.sample_size(20).measurement_time(Duration::from_secs(10));
+    for accounts in [10_000u64, 1_000_000] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let started = std::time::Instant::now();
+        let (env, root) = build_state(dir.path(), accounts);
+        let changes = block_changes(accounts);
+        eprintln!(
+            "state of {accounts} accounts built in {:.1} s; mean account proof length {:.2} nodes",
+            started.elapsed().as_secs_f64(),
+            mean_depth(&env, root, &changes)
+        );
+        let reader = env.read().expect("read");
+        group.bench_with_input(BenchmarkId::from_parameter(accounts), &changes, |b, changes| {
+            b.iter(|| {
+                black_box(compute_state_update(&reader, root, changes).expect("state update"))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, state_root);
+criterion_main!(benches);
