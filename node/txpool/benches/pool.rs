@@ -123,7 +123,7 @@ fn benches(c: &mut Criterion) {
                 (pool, mined)
             },
             |(pool, mined)| {
-                pool.on_new_block(&mined, &FreshAccounts { nonce: 1 });
+                pool.on_new_block(&mined, &rules, &FreshAccounts { nonce: 1 });
                 pool
             },
             BatchSize::LargeInput,

@@ -58,7 +58,7 @@
 //! //   `err.to_string()` as the message (geth's code and text).
 //! // Dev miner: pool.ready_notify().notified().await; build from pool.best_transactions(),
 //! //   skipping a sender's remaining txs after one of them fails.
-//! // After the block is committed: pool.on_new_block(&mined_hashes, &Head).
+//! // After the block is committed: pool.on_new_block(&mined_hashes, &rules, &Head).
 //! // eth_getTransactionCount(a, "pending"): pool.pending_nonce(a, Head.nonce(a)).
 //! assert_eq!(pool.status(), (0, 0));
 //! assert_eq!(pool.pending_nonce(Address::ZERO, Head.nonce(Address::ZERO)), 0);

@@ -23,7 +23,8 @@ pub struct PoolMetrics {
     pub replaced: u64,
     /// Evicted to make room for a higher-ranked transaction, or over the per-account queue.
     pub evicted: u64,
-    /// `txpool/{pending,queued}/nofunds`: dropped because the sender can no longer pay.
+    /// `txpool/{pending,queued}/nofunds`: dropped at a new head because the sender can no longer
+    /// pay, or because the transaction exceeds the new block gas limit.
     pub nofunds: u64,
     /// `txpool/queued/eviction`: queued transactions dropped after `queued_lifetime`.
     pub expired: u64,

@@ -166,9 +166,10 @@ impl Pool {
     }
 
     /// A new head was committed: removes `mined` transactions and everything the new account
-    /// state makes stale (nonce below the account nonce) or unaffordable, demotes what lost its
-    /// predecessor, and promotes what became executable. Call it after `state` shows the new head.
-    pub fn on_new_block(&self, mined: &[B256], state: &dyn AccountState) {
+    /// state makes stale (nonce below the account nonce) or unaffordable, and transactions over
+    /// the new `rules.block_gas_limit`; demotes what lost its predecessor, and promotes what
+    /// became executable. Call it after `state` shows the new head, with the rules at that head.
+    pub fn on_new_block(&self, mined: &[B256], rules: &TxRules, state: &dyn AccountState) {
         self.head_generation.fetch_add(1, Ordering::SeqCst);
         let senders: Vec<Address> = self.store.read().senders.keys().copied().collect();
         let accounts: Vec<(Address, u64, U256)> =
@@ -184,8 +185,8 @@ impl Pool {
                     store.advance(sender, nonce.saturating_add(1));
                 }
             }
-            for (address, nonce, balance) in accounts {
-                store.reconcile(address, nonce, balance, &self.cfg);
+            for account in accounts {
+                store.reconcile(account, rules.block_gas_limit, &self.cfg);
             }
             let mut promotable: Vec<(usize, Address)> = store
                 .senders

@@ -235,17 +235,28 @@ impl Store {
         }
     }
 
-    /// Applies a new head's account state to one sender: drops stale and unaffordable
-    /// transactions (later ones are demoted to queued) and trims the queue to `account_queue`.
-    pub fn reconcile(&mut self, sender: Address, nonce: u64, balance: U256, cfg: &PoolConfig) {
+    /// Applies a new head's account state to one sender: drops stale transactions and those
+    /// the sender can no longer afford or that exceed the block gas limit (later ones are
+    /// demoted to queued), then trims the queue to `account_queue` (geth's
+    /// `demoteUnexecutables` + `promoteExecutables` filters).
+    pub fn reconcile(
+        &mut self,
+        (sender, nonce, balance): (Address, u64, U256),
+        block_gas_limit: u64,
+        cfg: &PoolConfig,
+    ) {
         self.advance(sender, nonce);
         let Some(entry) = self.senders.get(&sender) else { return };
-        let unaffordable: Vec<u64> =
-            entry.txs.iter().filter(|(_, tx)| tx.cost > balance).map(|(n, _)| *n).collect();
+        let unaffordable: Vec<u64> = entry
+            .txs
+            .iter()
+            .filter(|(_, tx)| tx.cost > balance || tx.envelope().gas_limit() > block_gas_limit)
+            .map(|(n, _)| *n)
+            .collect();
         for n in unaffordable {
             if let Some(tx) = self.remove_tx(sender, n) {
                 self.counters.nofunds = self.counters.nofunds.saturating_add(1);
-                debug!(target: "txpool", hash = %tx.hash, %sender, nonce = n, "dropped unaffordable tx");
+                debug!(target: "txpool", hash = %tx.hash, %sender, nonce = n, "dropped unaffordable or over-gas-limit tx");
             }
         }
         self.trim_queue(sender, cfg);

@@ -46,7 +46,7 @@ fn concurrent_adds_and_blocks_drain_cleanly() {
             }
         }
         mined_total += mined.len();
-        pool.on_new_block(&mined, state.as_ref());
+        pool.on_new_block(&mined, &rules(), state.as_ref());
         for h in &mined {
             assert!(!pool.contains(h));
         }

@@ -93,7 +93,7 @@ fn next_in_line_waits_in_queue_when_pending_is_full() {
     assert_eq!(pool.status(), (3, 2));
 
     state.set_nonce(a.address(), 2);
-    pool.on_new_block(&a_hashes[..2], &state);
+    pool.on_new_block(&a_hashes[..2], &rules(), &state);
     // b's tx and a's nonce 2 pending (a back at its guarantee); a's nonce 3 waits.
     assert_eq!(pool.status(), (2, 1));
     let best: Vec<_> = pool.best_transactions().iter().map(|t| (t.sender(), t.nonce())).collect();

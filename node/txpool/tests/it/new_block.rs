@@ -17,7 +17,7 @@ fn mined_and_stale_are_dropped() {
     // The block mined a0..a2; b's nonce 0 was consumed by a tx we never saw.
     state.set_nonce(a.address(), 3);
     state.set_nonce(b.address(), 1);
-    pool.on_new_block(&a_hashes[..3], &state);
+    pool.on_new_block(&a_hashes[..3], &rules(), &state);
     assert_eq!(pool.status(), (3, 0));
     let best: Vec<_> = pool.best_transactions().iter().map(|t| (t.sender(), t.nonce())).collect();
     assert_eq!(best.len(), 3);
@@ -28,7 +28,7 @@ fn mined_and_stale_are_dropped() {
     // Everything mined: the sender disappears.
     state.set_nonce(a.address(), 5);
     state.set_nonce(b.address(), 2);
-    pool.on_new_block(&[], &state);
+    pool.on_new_block(&[], &rules(), &state);
     assert_eq!(pool.status(), (0, 0));
     assert_eq!(pool.pending_nonce(a.address(), 5), 5);
 }
@@ -49,7 +49,7 @@ fn unaffordable_dropped_and_followers_demoted() {
     let h2 = pool.add(value_tx(2, 1), &rules(), &state).unwrap();
     assert_eq!(pool.status(), (3, 0));
     state.set_balance(a.address(), U256::from(5));
-    pool.on_new_block(&[], &state);
+    pool.on_new_block(&[], &rules(), &state);
     assert!(!pool.contains(&h1));
     assert_eq!(pool.status(), (1, 1));
     let (_, queued) = pool.pending_and_queued();
@@ -66,7 +66,7 @@ fn queued_promoted_when_state_nonce_catches_up() {
     let mut rx = pool.subscribe();
     assert_eq!(pool.status(), (0, 2));
     state.set_nonce(a.address(), 5);
-    pool.on_new_block(&[], &state);
+    pool.on_new_block(&[], &rules(), &state);
     assert_eq!(pool.status(), (2, 0));
     assert_eq!(rx.try_recv().unwrap(), h5);
     assert_eq!(rx.try_recv().unwrap(), h6);
@@ -98,11 +98,11 @@ fn mining_the_first_of_many_demotes_nothing() {
     let hashes: Vec<_> =
         (0..20).map(|n| pool.add(legacy(&a, n), &rules(), &state).unwrap()).collect();
     state.set_nonce(a.address(), 1);
-    pool.on_new_block(&hashes[..1], &state);
+    pool.on_new_block(&hashes[..1], &rules(), &state);
     assert_eq!(pool.status(), (19, 0));
     // Even when the node reports the mined hash before its state shows the new nonce.
     state.set_nonce(a.address(), 1);
-    pool.on_new_block(&hashes[1..2], &state);
+    pool.on_new_block(&hashes[1..2], &rules(), &state);
     assert_eq!(pool.status(), (18, 0));
     assert_eq!(pool.best_transactions()[0].nonce(), 2);
 }
@@ -121,4 +121,21 @@ fn add_catches_a_sender_up_before_on_new_block() {
     pool.add(legacy(&a, 7), &rules(), &state).unwrap();
     assert_eq!(pool.status(), (3, 0));
     assert_eq!(rx.try_recv().unwrap(), h5);
+}
+
+#[test]
+fn lowered_block_gas_limit_drops_oversized_and_demotes_followers() {
+    let pool = Pool::new(cfg());
+    let state = TestState::default();
+    let a = key(1);
+    pool.add(legacy(&a, 0), &rules(), &state).unwrap();
+    let big = sign(&a, alloy_consensus::TxLegacy { gas_limit: 5_000_000, ..legacy_tx(1) });
+    let big = pool.add(big, &rules(), &state).unwrap();
+    pool.add(legacy(&a, 2), &rules(), &state).unwrap();
+    assert_eq!(pool.status(), (3, 0));
+    let lower = qrs_txpool::TxRules { block_gas_limit: 1_000_000, ..rules() };
+    pool.on_new_block(&[], &lower, &state);
+    assert!(!pool.contains(&big));
+    assert_eq!(pool.status(), (1, 1));
+    assert_eq!(pool.metrics().nofunds, 1);
 }

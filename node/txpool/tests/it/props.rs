@@ -158,7 +158,7 @@ proptest! {
                         .map(|m| m.range(..new_nonce).map(|(_, t)| t.hash).collect())
                         .unwrap_or_default();
                     state.set_nonce(address, new_nonce);
-                    pool.on_new_block(&mined, &state);
+                    pool.on_new_block(&mined, &rules(), &state);
                     for h in mined {
                         prop_assert!(!pool.contains(&h));
                     }
@@ -167,7 +167,7 @@ proptest! {
                     // Variant 0 costs 21000 * 100, variant 1 twice that.
                     let balance = if rich { DEFAULT_BALANCE } else { U256::from(21_000u64 * 150) };
                     state.set_balance(senders[sender], balance);
-                    pool.on_new_block(&[], &state);
+                    pool.on_new_block(&[], &rules(), &state);
                     if !rich {
                         let (pending, queued) = pool.pending_and_queued();
                         for tx in pending.get(&senders[sender]).into_iter().chain(queued.get(&senders[sender])).flat_map(|m| m.values()) {

@@ -37,7 +37,7 @@ impl AccountState for ReentrantState {
         if let Some(sender) = head {
             // A block lands after the nonce was read: the sender's nonce moves from 0 to 1.
             self.inner.set_nonce(sender, 1);
-            self.pool.on_new_block(&[], &self.inner);
+            self.pool.on_new_block(&[], &rules(), &self.inner);
         }
         self.inner.balance(address)
     }
@@ -80,7 +80,7 @@ fn state_calling_back_into_the_pool_does_not_deadlock_and_admission_retries() {
         pool.add(legacy(&k, 1), &rules(), &state).unwrap();
         pool.add(legacy(&k, 2), &rules(), &state).unwrap();
         state.inner.set_nonce(k.address(), 2);
-        pool.on_new_block(&[], &state);
+        pool.on_new_block(&[], &rules(), &state);
         assert_eq!(pool.status(), (1, 0));
     });
 }
