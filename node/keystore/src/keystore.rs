@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy, TypedTransaction};
@@ -30,7 +31,8 @@ struct AccountFile {
 /// A decrypted key held in memory until `until` (`None` = until locked or dropped).
 #[derive(Debug)]
 struct Unlocked {
-    key: PrivateKey,
+    /// Shared so signing happens outside the lock; zeroized when the last holder drops it.
+    key: Arc<PrivateKey>,
     until: Option<Instant>,
 }
 
@@ -184,7 +186,7 @@ impl Keystore {
         if until.is_some() && unlocked.get(address).is_some_and(|u| u.until.is_none()) {
             return Ok(());
         }
-        unlocked.insert(*address, Unlocked { key, until });
+        unlocked.insert(*address, Unlocked { key: Arc::new(key), until });
         tracing::info!(target: "keystore", %address, ?duration, "account unlocked");
         Ok(())
     }
@@ -293,8 +295,12 @@ impl Keystore {
                 self.find(address)?;
                 let mut unlocked = self.unlocked.lock();
                 purge_expired(&mut unlocked);
-                let entry = unlocked.get(address).ok_or(KeystoreError::Locked)?;
-                f(&entry.key)
+                let key = unlocked
+                    .get(address)
+                    .map(|u| Arc::clone(&u.key))
+                    .ok_or(KeystoreError::Locked)?;
+                drop(unlocked);
+                f(&key)
             }
         }
     }

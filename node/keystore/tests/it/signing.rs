@@ -102,3 +102,25 @@ fn private_transactions_use_the_homestead_hash_and_v_37_38() {
     let v = <u64 as alloy_rlp::Decodable>::decode(buf).unwrap();
     assert!(v == 37 || v == 38, "v = {v}");
 }
+
+#[test]
+fn concurrent_signing_and_locking() {
+    let (_tmp, ks, address, _signer) = setup();
+    std::thread::scope(|s| {
+        for t in 0..4u8 {
+            let ks = &ks;
+            s.spawn(move || {
+                for i in 0..50u8 {
+                    let hash = keccak256([t, i]);
+                    let sig = ks.sign_hash(&address, &hash).unwrap();
+                    assert_eq!(sig.recover_address_from_prehash(&hash).unwrap(), address);
+                }
+            });
+        }
+    });
+    assert!(ks.lock(&address));
+    assert!(matches!(
+        ks.sign_hash(&address, &B256::ZERO),
+        Err(qrs_keystore::KeystoreError::Locked)
+    ));
+}
