@@ -13,6 +13,7 @@
 //! end-to-end benches are printed to stderr.
 //!
 //! Run: `cargo bench -p qrs-chain --bench block`
+//! (`QRS_BENCH_MDBX_ASSERTS=off` to measure without libmdbx's runtime assertions)
 
 use std::{
     hint::black_box,
@@ -25,7 +26,7 @@ use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use qrs_chain::{BuildAttributes, BuiltBlock, Chain};
 use qrs_chainspec::{ChainConfig, ChainSpec, Genesis, GenesisAccount};
 use qrs_contracts::{bindings::QrsToken, qrs_token};
@@ -242,6 +243,7 @@ fn timed_block(f: &Fixture, with_recovery: bool, phases: &mut Phases) -> Duratio
 }
 
 fn end_to_end(c: &mut Criterion) {
+    mdbx_asserts_from_env();
     let f = fixture();
     let mut group = c.benchmark_group("block_1000_erc20");
     group
@@ -261,6 +263,7 @@ fn end_to_end(c: &mut Criterion) {
 }
 
 fn phases(c: &mut Criterion) {
+    mdbx_asserts_from_env();
     let f = fixture();
     // advance a few blocks so the token's storage trie is not just the genesis one
     for _ in 0..3 {
@@ -285,23 +288,68 @@ fn phases(c: &mut Criterion) {
     });
     drop(reader);
 
-    // A real built block, written again and again into a separate database.
+    // A real built block, written into a separate database with fresh keys and values every
+    // time (MDBX skips a put whose value is unchanged, so rewriting one block would measure
+    // nothing).
     for tx in f.recovered(signed) {
         f.chain.submit(tx).expect("submit");
     }
     let built = f.build();
     let dir = tempfile::tempdir().expect("tempdir");
     let env = Env::open(dir.path()).expect("env");
+    let mut copies = 0u64;
     group.bench_function("mdbx_write_commit", |b| {
-        b.iter(|| {
-            let writer = env.write().expect("write tx");
-            writer
-                .write_block(&built.block, &built.receipts, &built.state, built.total_difficulty)
-                .expect("write");
-            writer.commit().expect("commit");
-        })
+        b.iter_batched(
+            || {
+                copies += 1;
+                fresh_copy(&built, copies)
+            },
+            |block| {
+                let writer = env.write().expect("write tx");
+                writer
+                    .write_block(&block.block, &block.receipts, &block.state, block.total_difficulty)
+                    .expect("write");
+                writer.commit().expect("commit");
+            },
+            BatchSize::PerIteration,
+        )
     });
     group.finish();
+}
+
+/// `built` as block `k` of another chain: new block number and hash, new trie-node keys, new
+/// account and slot values (same sizes and counts as the real block).
+fn fresh_copy(built: &BuiltBlock, k: u64) -> BuiltBlock {
+    let salt = k.to_be_bytes();
+    let mut copy = built.clone();
+    copy.block.header.number = k;
+    copy.block.hash = keccak256([built.block.hash.as_slice(), &salt].concat());
+    for (hash, _) in &mut copy.state.nodes {
+        *hash = keccak256([hash.as_slice(), &salt].concat());
+    }
+    for (_, record) in &mut copy.state.accounts {
+        if let Some(r) = record {
+            r.nonce += k;
+        }
+    }
+    for (_, _, value) in &mut copy.state.storage {
+        *value += U256::from(k);
+    }
+    copy
+}
+
+/// `QRS_BENCH_MDBX_ASSERTS=off` turns off libmdbx's runtime assertions, which mdbx-sys leaves on
+/// (it compiles mdbx.c without `NDEBUG`, so `MDBX_DEBUG=1` and `MDBX_DBG_ASSERT` is set), to
+/// measure what the proposed storage fix gains.
+fn mdbx_asserts_from_env() {
+    if std::env::var("QRS_BENCH_MDBX_ASSERTS").as_deref() == Ok("off") {
+        // SAFETY: plain setter of libmdbx's global debug flags, called before any environment
+        // is opened; `None` keeps the default (no) logger.
+        unsafe {
+            mdbx_sys::mdbx_setup_debug(mdbx_sys::MDBX_LOG_DONTCHANGE, mdbx_sys::MDBX_DBG_NONE, None);
+        }
+        eprintln!("libmdbx runtime assertions: off");
+    }
 }
 
 criterion_group!(benches, end_to_end, phases);
