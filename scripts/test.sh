@@ -16,7 +16,7 @@ export PATH="$QRS_PY_VENV/bin:$PATH"
 scripts/setup.sh
 
 echo "== build (all binaries, so process tests find them)"
-cargo build --workspace --bins
+cargo build --workspace --all-targets
 
 echo "== tests"
 if command -v cargo-nextest >/dev/null 2>&1; then

@@ -22,17 +22,7 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
     method(m, "eth_hashrate", |_, _| Ok(q(0u64)))?;
     method(m, "eth_coinbase", |c, _| Ok(addr(&c.chain.head().header.beneficiary)))?;
     method(m, "eth_protocolVersion", |_, _| Ok(q(65u64)))?;
-    method(m, "eth_accounts", |c, _| {
-        Ok(Value::Array(
-            c.keystore
-                .as_ref()
-                .map(|k| k.accounts())
-                .unwrap_or_default()
-                .iter()
-                .map(addr)
-                .collect(),
-        ))
-    })?;
+    method(m, "eth_accounts", |c, _| Ok(crate::send::accounts_json(c)))?;
     method(m, "eth_gasPrice", |c, _| Ok(q(if c.free_gas() { 0u64 } else { 1_000_000_000 })))?;
     method(m, "eth_maxPriorityFeePerGas", |c, _| {
         Ok(q(if c.free_gas() { 0u64 } else { 1_000_000_000 }))

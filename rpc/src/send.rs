@@ -19,7 +19,7 @@ use crate::{
     error::{RpcError, RpcResult},
     json::{addr, data, hash, tx_json},
     method,
-    params::BlockSel,
+    params::{Args, BlockSel},
 };
 
 pub(crate) fn register_eth(m: &mut Module) -> RegisterResult {
@@ -44,7 +44,7 @@ pub(crate) fn register_eth(m: &mut Module) -> RegisterResult {
         let req: CallRequest = a.at_most(1)?.req(0)?;
         let (from, tx) = fill(c, &req)?;
         let signed = c.keystore()?.sign_transaction(&from, tx, c.chain.spec().chain_id)?;
-        Ok(json!({ "raw": data(&signed.encoded_2718()), "tx": tx_json(&signed, from, None) }))
+        Ok(signed_json(&signed, from))
     })?;
     method(m, "eth_sign", |c, a| {
         let (address, message): (Address, Bytes) = (a.req(0)?, a.req(1)?);
@@ -54,17 +54,7 @@ pub(crate) fn register_eth(m: &mut Module) -> RegisterResult {
 }
 
 pub(crate) fn register_personal(m: &mut Module) -> RegisterResult {
-    method(m, "personal_listAccounts", |c, _| {
-        Ok(Value::Array(
-            c.keystore
-                .as_ref()
-                .map(|k| k.accounts())
-                .unwrap_or_default()
-                .iter()
-                .map(addr)
-                .collect(),
-        ))
-    })?;
+    method(m, "personal_listAccounts", |c, _| Ok(accounts_json(c)))?;
     blocking(m, "personal_newAccount", |c, a| {
         let password: String = a.req(0)?;
         Ok(addr(&c.keystore()?.new_account(&password)?))
@@ -91,26 +81,12 @@ pub(crate) fn register_personal(m: &mut Module) -> RegisterResult {
         Ok(Value::Bool(c.keystore()?.lock(&address)))
     })?;
     blocking(m, "personal_sendTransaction", |c, a| {
-        let (req, password): (CallRequest, String) = (a.req(0)?, a.req(1)?);
-        let (from, tx) = fill(c, &req)?;
-        let signed = c.keystore()?.sign_transaction_with_password(
-            &from,
-            &password,
-            tx,
-            c.chain.spec().chain_id,
-        )?;
+        let (signed, from) = sign_with_password(c, &a)?;
         send_signed(c, signed, from)
     })?;
     blocking(m, "personal_signTransaction", |c, a| {
-        let (req, password): (CallRequest, String) = (a.req(0)?, a.req(1)?);
-        let (from, tx) = fill(c, &req)?;
-        let signed = c.keystore()?.sign_transaction_with_password(
-            &from,
-            &password,
-            tx,
-            c.chain.spec().chain_id,
-        )?;
-        Ok(json!({ "raw": data(&signed.encoded_2718()), "tx": tx_json(&signed, from, None) }))
+        let (signed, from) = sign_with_password(c, &a)?;
+        Ok(signed_json(&signed, from))
     })?;
     blocking(m, "personal_sign", |c, a| {
         let (message, address, password): (Bytes, Address, String) =
@@ -127,6 +103,31 @@ pub(crate) fn register_personal(m: &mut Module) -> RegisterResult {
         Ok(addr(&signer))
     })?;
     Ok(())
+}
+
+/// The node's accounts (`eth_accounts`, `personal_listAccounts`).
+pub(crate) fn accounts_json(c: &RpcContext) -> Value {
+    Value::Array(
+        c.keystore.as_ref().map(|k| k.accounts()).unwrap_or_default().iter().map(addr).collect(),
+    )
+}
+
+/// `personal_*Transaction(tx, password)`: fills and signs with the given password.
+fn sign_with_password(c: &RpcContext, a: &Args) -> RpcResult<(TxEnvelope, Address)> {
+    let (req, password): (CallRequest, String) = (a.req(0)?, a.req(1)?);
+    let (from, tx) = fill(c, &req)?;
+    let signed = c.keystore()?.sign_transaction_with_password(
+        &from,
+        &password,
+        tx,
+        c.chain.spec().chain_id,
+    )?;
+    Ok((signed, from))
+}
+
+/// `{raw, tx}` of a signed transaction.
+fn signed_json(signed: &TxEnvelope, from: Address) -> Value {
+    json!({ "raw": data(&signed.encoded_2718()), "tx": tx_json(signed, from, None) })
 }
 
 fn signature_json(sig: &Signature) -> Value {

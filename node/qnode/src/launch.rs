@@ -198,6 +198,18 @@ fn finish(
         }
         ConsensusChoice::None => None,
     };
+    // queued transactions that never become executable expire (geth: 3 hours)
+    let pool = chain.pool().clone();
+    let mut expiry_shutdown = rx.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => { pool.expire_queued(); }
+                _ = expiry_shutdown.changed() => return,
+            }
+        }
+    });
     let engine = engine.map(|e| {
         tracing::info!(target: "node", engine = e.name(), "starting consensus engine");
         tokio::spawn(e.run(chain.clone(), rx))
