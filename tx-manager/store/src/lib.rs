@@ -6,7 +6,8 @@
 //!   SQLite `BEGIN IMMEDIATE`), so several qtm processes may start at once on one database.
 //! - A recipient-key index table makes "every payload for key K" an index range scan with
 //!   keyset pagination ([`PayloadStore::find_by_recipient`]) instead of Tessera's full-table
-//!   scan with trial decryption.
+//!   scan with trial decryption. It points at an insertion-order payload id, so index inserts
+//!   are appends, not random 64-byte-key inserts.
 //! - SQLite writes go through a single group-commit writer task: concurrent writes are committed
 //!   together in one transaction; each caller gets its own result only after the commit.
 //! - No in-process state matters for correctness: processes sharing one PostgreSQL database
@@ -61,8 +62,11 @@ pub trait PayloadStore: Send + Sync + std::fmt::Debug {
     /// Deletes the payload and its index entries; `Ok(false)` if there was none.
     async fn delete(&self, hash: &[u8; 64]) -> Result<bool, StoreError>;
 
-    /// Payloads indexed under recipient `key`, ordered by hash, strictly after `after`
-    /// (keyset pagination: pass the last hash of the previous page), at most `limit`.
+    /// Payloads indexed under recipient `key`, in the order they were first stored, strictly
+    /// after the payload `after` (keyset pagination: pass the hash of the last payload of the
+    /// previous page), at most `limit`. Replacing a payload keeps its position. If `after` is no
+    /// longer stored (deleted meanwhile), listing restarts from the beginning: a caller may see
+    /// payloads twice (resend is idempotent), never miss one that existed throughout.
     async fn find_by_recipient(
         &self,
         key: &[u8; 32],

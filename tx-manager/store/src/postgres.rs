@@ -37,13 +37,13 @@ WITH upserted AS (
     ON CONFLICT (hash) DO UPDATE SET encoded_payload = EXCLUDED.encoded_payload,
         payload_codec = EXCLUDED.payload_codec, recipients = EXCLUDED.recipients,
         sender = EXCLUDED.sender, timestamp = EXCLUDED.timestamp
-    RETURNING hash
+    RETURNING id
 ), stale AS (
     DELETE FROM qtm_payload_recipient r USING upserted u
-    WHERE r.hash = u.hash AND NOT (r.recipient = ANY($7::bytea[]))
+    WHERE r.payload_id = u.id AND NOT (r.recipient = ANY($7::bytea[]))
 ), added AS (
-    INSERT INTO qtm_payload_recipient (recipient, hash)
-    SELECT k, u.hash FROM unnest($7::bytea[]) AS k CROSS JOIN upserted u
+    INSERT INTO qtm_payload_recipient (recipient, payload_id)
+    SELECT k, u.id FROM unnest($7::bytea[]) AS k CROSS JOIN upserted u
     ON CONFLICT DO NOTHING
 )
 SELECT count(*) FROM upserted";
@@ -54,10 +54,10 @@ WITH inserted AS (
     INSERT INTO qtm_payload (hash, encoded_payload, payload_codec, recipients, sender, timestamp)
     VALUES ($1, $2, $3, $4, $5, $6)
     ON CONFLICT (hash) DO NOTHING
-    RETURNING hash
+    RETURNING id
 ), added AS (
-    INSERT INTO qtm_payload_recipient (recipient, hash)
-    SELECT k, i.hash FROM unnest($7::bytea[]) AS k CROSS JOIN inserted i
+    INSERT INTO qtm_payload_recipient (recipient, payload_id)
+    SELECT k, i.id FROM unnest($7::bytea[]) AS k CROSS JOIN inserted i
     ON CONFLICT DO NOTHING
 )
 SELECT count(*) FROM inserted";
@@ -69,13 +69,13 @@ WITH updated AS (
     UPDATE qtm_payload SET encoded_payload = $2, payload_codec = $3, recipients = $4, sender = $5,
         timestamp = $6
     WHERE hash = $1 AND encoded_payload = $8
-    RETURNING hash
+    RETURNING id
 ), stale AS (
     DELETE FROM qtm_payload_recipient r USING updated u
-    WHERE r.hash = u.hash AND NOT (r.recipient = ANY($7::bytea[]))
+    WHERE r.payload_id = u.id AND NOT (r.recipient = ANY($7::bytea[]))
 ), added AS (
-    INSERT INTO qtm_payload_recipient (recipient, hash)
-    SELECT k, u.hash FROM unnest($7::bytea[]) AS k CROSS JOIN updated u
+    INSERT INTO qtm_payload_recipient (recipient, payload_id)
+    SELECT k, u.id FROM unnest($7::bytea[]) AS k CROSS JOIN updated u
     ON CONFLICT DO NOTHING
 )
 SELECT count(*) FROM updated";
@@ -206,8 +206,10 @@ impl PayloadStore for PostgresStore {
         }
         let found: Vec<PayloadRow> = sqlx::query_as(
             "SELECT p.hash, p.encoded_payload, p.payload_codec, p.recipients, p.sender, p.timestamp
-             FROM qtm_payload_recipient r JOIN qtm_payload p ON p.hash = r.hash
-             WHERE r.recipient = $1 AND r.hash > $2 ORDER BY r.hash LIMIT $3",
+             FROM qtm_payload_recipient r JOIN qtm_payload p ON p.id = r.payload_id
+             WHERE r.recipient = $1
+               AND r.payload_id > coalesce((SELECT id FROM qtm_payload WHERE hash = $2), 0)
+             ORDER BY r.payload_id LIMIT $3",
         )
         .bind(&key[..])
         .bind(after_bound(after))

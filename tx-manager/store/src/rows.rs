@@ -111,7 +111,7 @@ pub(crate) fn count_from_db(backend: Backend, n: i64) -> Result<u64, StoreError>
     })
 }
 
-/// Lower bound for keyset pagination: every 64-byte hash sorts after the empty blob.
+/// The cursor hash for keyset pagination; the empty blob matches no payload (start at the top).
 pub(crate) fn after_bound(after: Option<[u8; 64]>) -> Vec<u8> {
     after.map(|h| h.to_vec()).unwrap_or_default()
 }

@@ -1,7 +1,10 @@
 -- qtm payload store, PostgreSQL. Tables are prefixed qtm_ so they can live next to Tessera's own
 -- encrypted_transaction etc. in a database that Tessera used before.
+-- `id` is the insertion order: the recipient index points at it, so index inserts are appends
+-- rather than random 64-byte keys.
 CREATE TABLE qtm_payload (
-    hash            BYTEA  NOT NULL PRIMARY KEY CHECK (octet_length(hash) = 64),
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    hash            BYTEA  NOT NULL UNIQUE CHECK (octet_length(hash) = 64),
     encoded_payload BYTEA  NOT NULL CHECK (octet_length(encoded_payload) > 0),
     payload_codec   TEXT   NOT NULL CHECK (payload_codec IN ('LEGACY', 'CBOR')),
     -- concatenated 32-byte recipient keys, in the caller's order (the index below is the
@@ -11,14 +14,14 @@ CREATE TABLE qtm_payload (
     timestamp       BIGINT NOT NULL
 );
 
--- recipient key -> payload hash. The primary key is the recipient index: "payloads for key K
--- after hash H" is a range scan.
+-- recipient key -> payload id. The primary key is the recipient index: "payloads for key K
+-- after payload P" is a range scan.
 CREATE TABLE qtm_payload_recipient (
-    recipient BYTEA NOT NULL CHECK (octet_length(recipient) = 32),
-    hash      BYTEA NOT NULL REFERENCES qtm_payload (hash) ON DELETE CASCADE,
-    PRIMARY KEY (recipient, hash)
+    recipient  BYTEA  NOT NULL CHECK (octet_length(recipient) = 32),
+    payload_id BIGINT NOT NULL REFERENCES qtm_payload (id) ON DELETE CASCADE,
+    PRIMARY KEY (recipient, payload_id)
 );
-CREATE INDEX qtm_payload_recipient_hash ON qtm_payload_recipient (hash);
+CREATE INDEX qtm_payload_recipient_payload ON qtm_payload_recipient (payload_id);
 
 CREATE TABLE qtm_raw_payload (
     hash              BYTEA  NOT NULL PRIMARY KEY CHECK (octet_length(hash) = 64),

@@ -1,7 +1,10 @@
 -- qtm payload store, SQLite. Tables are prefixed qtm_ so they can live next to Tessera's own
 -- ENCRYPTED_TRANSACTION etc. in a database that Tessera used before.
+-- `id` is the insertion order: the recipient index points at it, so index inserts are appends
+-- (random 64-byte hashes as index keys would dirty a random B-tree page per recipient).
 CREATE TABLE qtm_payload (
-    hash            BLOB    NOT NULL PRIMARY KEY CHECK (length(hash) = 64),
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    hash            BLOB    NOT NULL UNIQUE CHECK (length(hash) = 64),
     encoded_payload BLOB    NOT NULL CHECK (length(encoded_payload) > 0),
     payload_codec   TEXT    NOT NULL CHECK (payload_codec IN ('LEGACY', 'CBOR')),
     -- concatenated 32-byte recipient keys, in the caller's order (the index below is the
@@ -11,14 +14,14 @@ CREATE TABLE qtm_payload (
     timestamp       INTEGER NOT NULL
 );
 
--- recipient key -> payload hash. The primary key is the recipient index: "payloads for key K
--- after hash H" is a range scan.
+-- recipient key -> payload id. The primary key is the recipient index: "payloads for key K
+-- after payload P" is a range scan. Entries are removed by the store together with their
+-- payload (keys from qtm_payload.recipients), so no foreign key / second index is needed.
 CREATE TABLE qtm_payload_recipient (
-    recipient BLOB NOT NULL CHECK (length(recipient) = 32),
-    hash      BLOB NOT NULL REFERENCES qtm_payload (hash) ON DELETE CASCADE,
-    PRIMARY KEY (recipient, hash)
+    recipient  BLOB    NOT NULL CHECK (length(recipient) = 32),
+    payload_id INTEGER NOT NULL,
+    PRIMARY KEY (recipient, payload_id)
 ) WITHOUT ROWID;
-CREATE INDEX qtm_payload_recipient_hash ON qtm_payload_recipient (hash);
 
 CREATE TABLE qtm_raw_payload (
     hash              BLOB    NOT NULL PRIMARY KEY CHECK (length(hash) = 64),

@@ -2,13 +2,16 @@
 //! worker thread, so a batch of N saves is written with a handful of multi-row `INSERT`s
 //! instead of N × (1 + recipients) single-row ones.
 
-use std::{collections::HashSet, sync::OnceLock};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::OnceLock,
+};
 
 use sqlx::SqliteConnection;
 
 use crate::{
     error::{Backend, StoreError, StoreOp},
-    model::{MessageHash, PublicKey, StoredPayload},
+    model::{PublicKey, StoredPayload},
     rows::{PAYLOAD_TABLE, RECIPIENT_TABLE, concat_keys, unique_recipients},
     sqlite::write_ops::{ApplyError, upsert_payload},
 };
@@ -31,7 +34,7 @@ fn values_sql(prefix: &str, row: &str, n: usize, suffix: &str) -> String {
     sql
 }
 
-/// `INSERT` of `n` payload rows (1 ≤ n ≤ [`ROWS_PER_INSERT`]) returning the hashes inserted.
+/// `INSERT` of `n` payload rows (1 ≤ n ≤ [`ROWS_PER_INSERT`]) returning the hashes and ids inserted.
 fn payload_insert_sql(n: usize) -> &'static str {
     static SQL: OnceLock<Vec<String>> = OnceLock::new();
     let all = SQL.get_or_init(|| {
@@ -41,7 +44,7 @@ fn payload_insert_sql(n: usize) -> &'static str {
                     "INSERT INTO qtm_payload (hash, encoded_payload, payload_codec, recipients, sender, timestamp) VALUES ",
                     "(?, ?, ?, ?, ?, ?)",
                     n,
-                    " ON CONFLICT (hash) DO NOTHING RETURNING hash",
+                    " ON CONFLICT (hash) DO NOTHING RETURNING hash, id",
                 )
             })
             .collect()
@@ -56,7 +59,7 @@ fn pairs_insert_sql(n: usize) -> &'static str {
         (1..=PAIRS_PER_INSERT)
             .map(|n| {
                 values_sql(
-                    "INSERT INTO qtm_payload_recipient (recipient, hash) VALUES ",
+                    "INSERT INTO qtm_payload_recipient (recipient, payload_id) VALUES ",
                     "(?, ?)",
                     n,
                     " ON CONFLICT DO NOTHING",
@@ -74,13 +77,13 @@ fn stmt(op: StoreOp, table: &'static str) -> impl Fn(sqlx::Error) -> ApplyError 
 /// Adds recipient index rows.
 pub(crate) async fn insert_recipient_pairs(
     conn: &mut SqliteConnection,
-    pairs: &[(PublicKey, MessageHash)],
+    pairs: &[(PublicKey, i64)],
     op: StoreOp,
 ) -> Result<(), ApplyError> {
     for chunk in pairs.chunks(PAIRS_PER_INSERT) {
         let mut query = sqlx::query(pairs_insert_sql(chunk.len()));
-        for (key, hash) in chunk {
-            query = query.bind(&key[..]).bind(&hash[..]);
+        for (key, id) in chunk {
+            query = query.bind(&key[..]).bind(*id);
         }
         query.execute(&mut *conn).await.map_err(stmt(op, RECIPIENT_TABLE))?;
     }
@@ -100,7 +103,7 @@ pub(crate) async fn save_run(
     for chunk in run.chunks(ROWS_PER_INSERT) {
         let unique: Vec<Vec<PublicKey>> =
             chunk.iter().map(|p| unique_recipients(&p.recipients)).collect();
-        let mut query = sqlx::query_scalar::<_, Vec<u8>>(payload_insert_sql(chunk.len()));
+        let mut query = sqlx::query_as::<_, (Vec<u8>, i64)>(payload_insert_sql(chunk.len()));
         for (p, recipients) in chunk.iter().zip(&unique) {
             query = query
                 .bind(&p.hash[..])
@@ -110,7 +113,7 @@ pub(crate) async fn save_run(
                 .bind(&p.sender[..])
                 .bind(p.timestamp);
         }
-        let inserted: HashSet<Vec<u8>> = query
+        let inserted: HashMap<Vec<u8>, i64> = query
             .fetch_all(&mut *conn)
             .await
             .map_err(stmt(op, PAYLOAD_TABLE))?
@@ -119,10 +122,11 @@ pub(crate) async fn save_run(
         // Of several rows with one new hash, the first was inserted; the rest replace it.
         let mut claimed: HashSet<&[u8]> = HashSet::new();
         for (p, recipients) in chunk.iter().zip(unique) {
-            if inserted.contains(&p.hash[..]) && claimed.insert(&p.hash[..]) {
-                pairs.extend(recipients.into_iter().map(|key| (key, p.hash)));
-            } else {
-                replaced.push(*p);
+            match inserted.get(&p.hash[..]) {
+                Some(&id) if claimed.insert(&p.hash[..]) => {
+                    pairs.extend(recipients.into_iter().map(|key| (key, id)));
+                }
+                _ => replaced.push(*p),
             }
         }
     }

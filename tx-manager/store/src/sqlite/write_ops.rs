@@ -7,7 +7,9 @@ use sqlx::SqliteConnection;
 use crate::{
     error::{Backend, StoreError, StoreOp},
     model::{StoredPayload, StoredPrivacyGroup, StoredRawPayload},
-    rows::{GROUP_TABLE, PAYLOAD_TABLE, RAW_TABLE, concat_keys, unique_recipients},
+    rows::{
+        GROUP_TABLE, PAYLOAD_TABLE, RAW_TABLE, RECIPIENT_TABLE, concat_keys, unique_recipients,
+    },
     sqlite::bulk::{insert_recipient_pairs, save_run},
 };
 
@@ -111,12 +113,16 @@ async fn apply_inner(
             upsert_payload(conn, p, store_op).await
         }
         WriteOp::Delete(hash) => {
-            let done = sqlx::query("DELETE FROM qtm_payload WHERE hash = ?1")
-                .bind(&hash[..])
-                .execute(&mut *conn)
-                .await
-                .map_err(stmt(store_op, PAYLOAD_TABLE))?;
-            Ok(WriteOutcome::Deleted(done.rows_affected() > 0))
+            let deleted: Option<(i64, Vec<u8>)> =
+                sqlx::query_as("DELETE FROM qtm_payload WHERE hash = ?1 RETURNING id, recipients")
+                    .bind(&hash[..])
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(stmt(store_op, PAYLOAD_TABLE))?;
+            if let Some((id, recipients)) = &deleted {
+                delete_index_entries(conn, *id, recipients, store_op).await?;
+            }
+            Ok(WriteOutcome::Deleted(deleted.is_some()))
         }
         WriteOp::SaveRaw(r) => {
             sqlx::query(
@@ -206,32 +212,23 @@ async fn flush(
     result.map_err(|(ApplyError::Conflict(e) | ApplyError::Statement(e))| e)
 }
 
-/// Insert, or replace the row and its recipient index entries.
+/// Insert, or replace the row and its recipient index entries (the row keeps its id).
 pub(crate) async fn upsert_payload(
     conn: &mut SqliteConnection,
     p: &StoredPayload,
     op: StoreOp,
 ) -> Result<WriteOutcome, ApplyError> {
     let recipients = unique_recipients(&p.recipients);
-    let inserted = sqlx::query(
-        "INSERT INTO qtm_payload (hash, encoded_payload, payload_codec, recipients, sender, timestamp)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (hash) DO NOTHING",
-    )
-    .bind(&p.hash[..])
-    .bind(&p.encoded_payload)
-    .bind(p.codec.as_str())
-    .bind(concat_keys(&recipients))
-    .bind(&p.sender[..])
-    .bind(p.timestamp)
-    .execute(&mut *conn)
-    .await
-    .map_err(stmt(op, PAYLOAD_TABLE))?
-    .rows_affected()
-        == 1;
-    if !inserted {
-        sqlx::query(
-            "UPDATE qtm_payload SET encoded_payload = ?2, payload_codec = ?3, recipients = ?4, sender = ?5,
-               timestamp = ?6 WHERE hash = ?1",
+    let existing: Option<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT id, recipients FROM qtm_payload WHERE hash = ?1")
+            .bind(&p.hash[..])
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(stmt(op, PAYLOAD_TABLE))?;
+    let id = match existing {
+        None => sqlx::query_scalar::<_, i64>(
+            "INSERT INTO qtm_payload (hash, encoded_payload, payload_codec, recipients, sender, timestamp)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
         )
         .bind(&p.hash[..])
         .bind(&p.encoded_payload)
@@ -239,16 +236,46 @@ pub(crate) async fn upsert_payload(
         .bind(concat_keys(&recipients))
         .bind(&p.sender[..])
         .bind(p.timestamp)
-        .execute(&mut *conn)
+        .fetch_one(&mut *conn)
         .await
-        .map_err(stmt(op, PAYLOAD_TABLE))?;
-        sqlx::query("DELETE FROM qtm_payload_recipient WHERE hash = ?1")
-            .bind(&p.hash[..])
+        .map_err(stmt(op, PAYLOAD_TABLE))?,
+        Some((id, old_recipients)) => {
+            sqlx::query(
+                "UPDATE qtm_payload SET encoded_payload = ?2, payload_codec = ?3, recipients = ?4,
+                   sender = ?5, timestamp = ?6 WHERE id = ?1",
+            )
+            .bind(id)
+            .bind(&p.encoded_payload)
+            .bind(p.codec.as_str())
+            .bind(concat_keys(&recipients))
+            .bind(&p.sender[..])
+            .bind(p.timestamp)
             .execute(&mut *conn)
             .await
             .map_err(stmt(op, PAYLOAD_TABLE))?;
-    }
-    let pairs: Vec<_> = recipients.into_iter().map(|key| (key, p.hash)).collect();
+            delete_index_entries(conn, id, &old_recipients, op).await?;
+            id
+        }
+    };
+    let pairs: Vec<_> = recipients.into_iter().map(|key| (key, id)).collect();
     insert_recipient_pairs(conn, &pairs, op).await?;
     Ok(WriteOutcome::Done)
+}
+
+/// Removes the index entries of payload `id` for the concatenated keys `recipients`.
+async fn delete_index_entries(
+    conn: &mut SqliteConnection,
+    id: i64,
+    recipients: &[u8],
+    op: StoreOp,
+) -> Result<(), ApplyError> {
+    for key in recipients.chunks_exact(32) {
+        sqlx::query("DELETE FROM qtm_payload_recipient WHERE recipient = ?1 AND payload_id = ?2")
+            .bind(key)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(stmt(op, RECIPIENT_TABLE))?;
+    }
+    Ok(())
 }
