@@ -435,17 +435,19 @@ impl TxManager {
                 )));
             }
         }
-        let pushes = remote.iter().zip(&routes).map(|(key, route)| {
+        // One push per node, carrying the boxes of every recipient key that node holds.
+        let mut by_node: BTreeMap<&str, Vec<PublicKey>> = BTreeMap::new();
+        for (key, route) in remote.iter().zip(&routes) {
+            by_node.entry(route.url.as_str()).or_default().push(*key);
+        }
+        let pushes = by_node.into_iter().map(|(url, keys)| {
             let payload = &payload;
             async move {
-                let body = payload
-                    .for_recipient(key)
-                    .ok_or_else(|| ApiError::Internal(format!("no box for recipient {key}")))?
+                let first = keys.first().copied().unwrap_or(sender);
+                let body = for_recipients(payload, &keys)
+                    .ok_or_else(|| ApiError::Internal(format!("no box for recipient {first}")))?
                     .encode_legacy();
-                self.client
-                    .push(&route.url, body)
-                    .await
-                    .map_err(|e| self.push_error(e, &route.url, *key))
+                self.client.push(url, body).await.map_err(|e| self.push_error(e, url, first))
             }
         });
         try_join_all(pushes).await?;
@@ -800,6 +802,25 @@ impl TxManager {
     }
 }
 
+/// The payload a node holding `keys` receives: Tessera's `forRecipient` generalised to several
+/// keys of one node (their boxes, in order; PSV keeps every key, the node's first).
+pub fn for_recipients(payload: &EncodedPayload, keys: &[PublicKey]) -> Option<EncodedPayload> {
+    if let [key] = keys {
+        return payload.for_recipient(key);
+    }
+    let mut recipient_keys = Vec::with_capacity(payload.recipient_keys.len());
+    let mut recipient_boxes = Vec::with_capacity(keys.len());
+    for key in keys {
+        let index = payload.recipient_keys.iter().position(|k| k == key)?;
+        recipient_keys.push(*key);
+        recipient_boxes.push(payload.recipient_boxes.get(index)?.clone());
+    }
+    if payload.privacy_mode == PrivacyMode::PrivateStateValidation {
+        recipient_keys.extend(payload.recipient_keys.iter().filter(|k| !keys.contains(k)));
+    }
+    Some(EncodedPayload { recipient_keys, recipient_boxes, ..payload.clone() })
+}
+
 fn distinct_hashes(hashes: &[MessageHash]) -> Vec<MessageHash> {
     let mut seen = BTreeSet::new();
     hashes.iter().copied().filter(|h| seen.insert(*h)).collect()
@@ -850,6 +871,22 @@ mod tests {
         let merged = merge(&existing, &incoming).expect("new box");
         assert_eq!(merged.recipient_keys, vec![b, a, s]);
         assert_eq!(merged.recipient_boxes, vec![vec![20; 48], vec![10; 48]]);
+    }
+
+    #[test]
+    fn for_recipients_keeps_each_nodes_boxes() {
+        let (a, b, c, s) =
+            (PublicKey([1; 32]), PublicKey([2; 32]), PublicKey([3; 32]), PublicKey([9; 32]));
+        let boxes = vec![vec![10; 48], vec![20; 48], vec![30; 48], vec![90; 48]];
+        let p = payload(vec![a, b, c, s], boxes.clone(), PrivacyMode::StandardPrivate);
+        let out = for_recipients(&p, &[c, a]).expect("both are recipients");
+        assert_eq!(out.recipient_keys, vec![c, a]);
+        assert_eq!(out.recipient_boxes, vec![vec![30; 48], vec![10; 48]]);
+        let psv = payload(vec![a, b, c, s], boxes, PrivacyMode::PrivateStateValidation);
+        let out = for_recipients(&psv, &[b, c]).expect("both are recipients");
+        assert_eq!(out.recipient_keys, vec![b, c, a, s]);
+        assert_eq!(out.recipient_boxes, vec![vec![20; 48], vec![30; 48]]);
+        assert!(for_recipients(&p, &[a, PublicKey([7; 32])]).is_none());
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub struct NodeOptions {
     pub https: bool,
     /// PartyInfo broadcast interval.
     pub party_info_interval_ms: u64,
+    /// `RUST_LOG` for the process.
+    pub log_filter: String,
 }
 
 impl Default for NodeOptions {
@@ -67,6 +69,7 @@ impl Default for NodeOptions {
             dir: None,
             https: false,
             party_info_interval_ms: 300,
+            log_filter: "info,qtm=debug".into(),
         }
     }
 }
@@ -239,7 +242,7 @@ impl Node {
         let mut child = Command::new(env!("CARGO_BIN_EXE_qtm"))
             .arg("-configfile")
             .arg(&config_path)
-            .env("RUST_LOG", "info,qtm=debug")
+            .env("RUST_LOG", &self.options.log_filter)
             .stdout(Stdio::piped())
             .stderr(log)
             .stdin(Stdio::null())

@@ -3,6 +3,7 @@
 mod bad_input;
 mod cli;
 mod harness;
+mod privacy;
 mod remote_enclave;
 mod resend;
 mod schemathesis;
