@@ -1,1 +1,24 @@
-//! End-to-end tests that drive whole nodes over JSON-RPC.
+//! End-to-end tests that drive whole `qnode` processes over real sockets.
+//!
+//! This library is the process harness the integration tests (`tests/it/`) and later network
+//! tests share:
+//!
+//! - [`binary`]: finds the `qnode` binary next to the test executable (`target/<profile>/qnode`).
+//! - [`process`]: [`QNode`] spawns a node on port 0, parses the endpoints it prints, stops it with
+//!   SIGTERM or SIGKILL, restarts it on the same data directory and kills it on drop.
+//! - [`rpc`]: a blocking JSON-RPC-over-HTTP client that keeps geth's error code, message and data.
+//! - [`wallet`]: signs transactions locally with alloy and sends them raw.
+//! - [`verify`]: independent checks of what the node reports (header hashes, account proofs).
+//!
+//! The tests need the binary built first: `cargo build --workspace --bins` (CI does this before
+//! `cargo test -p qrs-e2e`).
+
+pub mod binary;
+pub mod process;
+pub mod rpc;
+pub mod verify;
+pub mod wallet;
+
+pub use process::{QNode, QNodeOptions};
+pub use rpc::{Rpc, RpcError};
+pub use wallet::{DEV_ADDRESS, DEV_CHAIN_ID, DEV_KEY, Wallet};
