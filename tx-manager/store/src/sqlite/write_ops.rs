@@ -91,7 +91,7 @@ async fn apply_inner(
 ) -> Result<WriteOutcome, ApplyError> {
     let store_op = op.store_op();
     match op {
-        WriteOp::Save(p) => upsert_payload(conn, p, store_op).await,
+        WriteOp::Save(p) => save_run(conn, &[p], store_op).await.map(|()| WriteOutcome::Done),
         WriteOp::SaveBatch(ps) => {
             let run: Vec<&StoredPayload> = ps.iter().collect();
             save_run(conn, &run, store_op).await?;
