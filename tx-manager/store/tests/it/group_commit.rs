@@ -52,3 +52,32 @@ async fn max_batch_bounds_each_commit() -> eyre::Result<()> {
     assert_eq!(store.count().await?, 64);
     Ok(())
 }
+
+/// `:memory:` stores (used by qtm's tests) share one in-memory database between the writer and
+/// the readers; reads must work while group commits are in flight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_memory_reads_during_writes() -> eyre::Result<()> {
+    let store = Arc::new(SqliteStore::open_memory(&StoreOptions::default()).await?);
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                for _ in 0..20 {
+                    let p = fixtures::payload();
+                    store.save(p.clone()).await?;
+                    ensure!(
+                        store.find(&p.hash).await?.as_ref() == Some(&p),
+                        "read-your-write failed"
+                    );
+                    ensure!(!store.find_by_recipient(&p.sender, None, 1).await?.is_empty());
+                }
+                Ok::<_, eyre::Report>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    assert_eq!(store.count().await?, 32 * 20);
+    Ok(())
+}
