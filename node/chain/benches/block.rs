@@ -9,6 +9,9 @@
 //! - `block_phases/*`: execution only (`BlockExecutor`), state-root computation
 //!   (`compute_state_update`) and MDBX `write_block` + durable commit, each in isolation.
 //!
+//! - `block_phases/mdbx_*`: the same block's trie-node and account writes straight through
+//!   libmdbx under other modes (see `support/mdbx_modes.rs`).
+//!
 //! Signing happens outside the timed region. After a run, the medians of each phase of the
 //! end-to-end benches are printed to stderr.
 //!
@@ -34,6 +37,9 @@ use qrs_evm::{BlockContext, BlockExecutor, BlockOutcome, EvmConfig, StateDb, Sta
 use qrs_primitives::RecoveredTx;
 use qrs_storage::{Env, compute_state_update};
 use qrs_txpool::PoolConfig;
+
+#[path = "support/mdbx_modes.rs"]
+mod mdbx_modes;
 
 const CHAIN_ID: u64 = 1337;
 /// Transfers per block.
@@ -307,13 +313,36 @@ fn phases(c: &mut Criterion) {
             |block| {
                 let writer = env.write().expect("write tx");
                 writer
-                    .write_block(&block.block, &block.receipts, &block.state, block.total_difficulty)
+                    .write_block(
+                        &block.block,
+                        &block.receipts,
+                        &block.state,
+                        block.total_difficulty,
+                    )
                     .expect("write");
                 writer.commit().expect("commit");
             },
             BatchSize::PerIteration,
         )
     });
+    let node_bytes: usize = built.state.nodes.iter().map(|(_, n)| n.len()).sum();
+    eprintln!(
+        "a {TXS}-transfer block writes {} trie nodes ({} KiB), {} account records, {} storage slots",
+        built.state.nodes.len(),
+        node_bytes / 1024,
+        built.state.accounts.len(),
+        built.state.storage.len()
+    );
+    let rows = mdbx_modes::BlockRows {
+        nodes: built.state.nodes.clone(),
+        accounts: built
+            .state
+            .accounts
+            .iter()
+            .filter_map(|(a, r)| r.map(|r| (a.to_vec(), alloy_rlp::encode(r))))
+            .collect(),
+    };
+    mdbx_modes::bench_modes(&mut group, &rows);
     group.finish();
 }
 
@@ -346,7 +375,11 @@ fn mdbx_asserts_from_env() {
         // SAFETY: plain setter of libmdbx's global debug flags, called before any environment
         // is opened; `None` keeps the default (no) logger.
         unsafe {
-            mdbx_sys::mdbx_setup_debug(mdbx_sys::MDBX_LOG_DONTCHANGE, mdbx_sys::MDBX_DBG_NONE, None);
+            mdbx_sys::mdbx_setup_debug(
+                mdbx_sys::MDBX_LOG_DONTCHANGE,
+                mdbx_sys::MDBX_DBG_NONE,
+                None,
+            );
         }
         eprintln!("libmdbx runtime assertions: off");
     }

@@ -21,6 +21,9 @@ fuzz_target!(|data: &[u8]| {
     match (recover_sender(&tx), recovered) {
         (Ok(sender), Ok(r)) => assert_eq!(r.signer(), sender),
         (Err(_), Err(_)) => {}
-        (a, b) => panic!("recover_sender {a:?} disagrees with recover_transaction {:?}", b.map(|r| r.signer())),
+        (a, b) => panic!(
+            "recover_sender {a:?} disagrees with recover_transaction {:?}",
+            b.map(|r| r.signer())
+        ),
     }
 });
