@@ -18,6 +18,10 @@ struct Cli {
     /// Tessera config file (JSON).
     #[arg(long = "configfile", global = false)]
     configfile: Option<PathBuf>,
+    /// After starting, ask every peer to resend every transaction of our keys (recovery
+    /// after data loss; Tessera's `-r`). The node keeps running afterwards.
+    #[arg(long, short = 'r')]
+    recover: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -43,6 +47,7 @@ fn tessera_args() -> Vec<String> {
         .map(|(i, arg)| match (i, arg.as_str()) {
             (0, _) => arg,
             (_, "-configfile") => "--configfile".into(),
+            (_, "-recover") => "--recover".into(),
             (_, "-keygen") => "keygen".into(),
             (_, "-filename") => "--filename".into(),
             _ => arg,
@@ -74,7 +79,7 @@ fn keygen(filenames: &[PathBuf], locked: bool) -> eyre::Result<()> {
     Ok(())
 }
 
-async fn run(configfile: PathBuf) -> eyre::Result<()> {
+async fn run(configfile: PathBuf, recover: bool) -> eyre::Result<()> {
     let raw = std::fs::read_to_string(&configfile)
         .wrap_err_with(|| format!("reading config file {}", configfile.display()))?;
     let node = qrs_qtm::start(&raw).await.wrap_err("starting qtm")?;
@@ -83,6 +88,12 @@ async fn run(configfile: PathBuf) -> eyre::Result<()> {
         for server in &node.servers {
             writeln!(out, "qtm listening app={} url={}", server.app.as_str(), server.url)?;
         }
+        out.flush()?;
+    }
+    if recover {
+        let (ok, failed) = node.recover().await;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "qtm recovery done requests_ok={ok} requests_failed={failed}")?;
         out.flush()?;
     }
     let cleanup_paths: Vec<_> = node
@@ -131,7 +142,7 @@ fn main() -> eyre::Result<()> {
         (Some(Command::Keygen { filename, locked }), _) => keygen(&filename, locked),
         (None, Some(configfile)) => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(run(configfile))
+            runtime.block_on(run(configfile, cli.recover))
         }
         (None, None) => Err(eyre!("--configfile FILE is required (or use the keygen subcommand)")),
     }

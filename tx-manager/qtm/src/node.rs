@@ -90,9 +90,29 @@ pub struct RunningNode {
     pub servers: Vec<BoundServer>,
     tasks: JoinSet<Result<(), NodeError>>,
     unix_paths: Vec<PathBuf>,
+    tm: Arc<TxManager>,
 }
 
 impl RunningNode {
+    /// Asks every known peer to resend every transaction of our keys (after data loss);
+    /// logs and returns how many resend requests succeeded and failed.
+    pub async fn recover(&self) -> (usize, usize) {
+        let results = self.tm.recover_from_peers().await;
+        let mut ok = 0;
+        for (url, key, result) in &results {
+            match result {
+                Ok(()) => {
+                    ok += 1;
+                    tracing::info!(target: "qtm::recovery", %url, %key, "peer resent everything");
+                }
+                Err(e) => {
+                    tracing::warn!(target: "qtm::recovery", %url, %key, error = %e, "resend request failed")
+                }
+            }
+        }
+        (ok, results.len() - ok)
+    }
+
     /// Waits until a server stops (which only happens on error).
     pub async fn wait(mut self) -> Result<(), NodeError> {
         let result = match self.tasks.join_next().await {
@@ -275,7 +295,8 @@ pub async fn start(raw: &str) -> Result<RunningNode, NodeError> {
         resident_groups: resident_groups(raw, config.features.enable_multiple_private_states)?,
         whitelist: whitelist(&config).await,
     };
-    let state = AppState { tm, discovery: discovery.clone(), settings: Arc::new(settings) };
+    let state =
+        AppState { tm: tm.clone(), discovery: discovery.clone(), settings: Arc::new(settings) };
 
     let mut tasks = JoinSet::new();
     let mut servers = Vec::new();
@@ -301,5 +322,5 @@ pub async fn start(raw: &str) -> Result<RunningNode, NodeError> {
         discovery.run().await;
         Ok(())
     });
-    Ok(RunningNode { servers, tasks, unix_paths })
+    Ok(RunningNode { servers, tasks, unix_paths, tm })
 }

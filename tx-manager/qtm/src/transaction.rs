@@ -781,6 +781,35 @@ impl TxManager {
         Ok(total)
     }
 
+    /// Recovery after data loss: asks every known node to resend (ALL) every transaction of
+    /// every local key. Returns each `(node url, key, outcome)`.
+    pub async fn recover_from_peers(&self) -> Vec<(String, PublicKey, Result<(), PeerError>)> {
+        // A wiped node may know no peer yet: wait a few broadcast rounds for them to call in.
+        let interval = self.discovery.interval();
+        let deadline =
+            tokio::time::Instant::now() + (interval * 3).min(std::time::Duration::from_secs(15));
+        let urls = loop {
+            self.discovery.refresh().await;
+            let mut urls: BTreeSet<String> = self.discovery.active_urls().into_iter().collect();
+            urls.extend(self.discovery.parties());
+            urls.remove(self.discovery.own_url());
+            if !urls.is_empty() || tokio::time::Instant::now() >= deadline {
+                break urls;
+            }
+            tokio::time::sleep((interval / 4).max(std::time::Duration::from_millis(50))).await;
+        };
+        let requests: Vec<(String, PublicKey)> = urls
+            .into_iter()
+            .flat_map(|url| self.local_keys.iter().map(move |k| (url.clone(), *k)))
+            .collect();
+        let results = futures::future::join_all(requests.iter().map(|(url, key)| {
+            let request = ResendRequest { kind: ResendType::All, public_key: *key, key: None };
+            async move { self.client.resend(url, &request).await.map(|_| ()) }
+        }))
+        .await;
+        requests.into_iter().zip(results).map(|((url, key), r)| (url, key, r)).collect()
+    }
+
     /// `POST /resendBatch`: pushes every payload for `key` through `/pushBatch`.
     pub async fn resend_batch(&self, key: &PublicKey, batch_size: u32) -> ApiResult<u64> {
         let route = self.discovery.route_or_refresh(key).await?;

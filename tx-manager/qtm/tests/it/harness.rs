@@ -52,6 +52,10 @@ pub struct NodeOptions {
     pub party_info_interval_ms: u64,
     /// `RUST_LOG` for the process.
     pub log_filter: String,
+    /// Extra command line arguments.
+    pub extra_args: Vec<String>,
+    /// Extra top-level config fields.
+    pub extra_config: Option<Value>,
 }
 
 impl Default for NodeOptions {
@@ -70,6 +74,8 @@ impl Default for NodeOptions {
             https: false,
             party_info_interval_ms: 300,
             log_filter: "info,qtm=debug".into(),
+            extra_args: vec![],
+            extra_config: None,
         }
     }
 }
@@ -91,6 +97,8 @@ pub struct Node {
     pub p2p: String,
     /// Its public keys.
     pub keys: Vec<PublicKey>,
+    /// The `qtm recovery done ...` line of the last `--recover` start.
+    pub last_recovery: Option<String>,
 }
 
 /// PostgreSQL URL of the test database.
@@ -172,6 +180,10 @@ fn config_json(options: &NodeOptions, dir: &Path, key_prefixes: &[PathBuf]) -> V
         }
     }
     config["serverConfigs"] = json!(servers);
+    if let (Some(Value::Object(extra)), Some(obj)) = (&options.extra_config, config.as_object_mut())
+    {
+        obj.extend(extra.clone());
+    }
     config
 }
 
@@ -224,6 +236,7 @@ impl Node {
             third_party: String::new(),
             p2p: String::new(),
             keys,
+            last_recovery: None,
         };
         node.spawn().await?;
         if node.keys.is_empty() {
@@ -242,6 +255,7 @@ impl Node {
         let mut child = Command::new(env!("CARGO_BIN_EXE_qtm"))
             .arg("-configfile")
             .arg(&config_path)
+            .args(&self.options.extra_args)
             .env("RUST_LOG", &self.options.log_filter)
             .stdout(Stdio::piped())
             .stderr(log)
@@ -261,12 +275,19 @@ impl Node {
         });
         let deadline = Instant::now() + Duration::from_secs(60);
         let (mut q2t, mut tp, mut p2p) = (None, None, None);
-        while q2t.is_none() || tp.is_none() || p2p.is_none() {
+        let recovering = self.options.extra_args.iter().any(|a| a == "--recover");
+        let mut recovered = !recovering;
+        while q2t.is_none() || tp.is_none() || p2p.is_none() || !recovered {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = match rx.recv_timeout(left) {
                 Ok(line) => line,
                 Err(_) => bail!("qtm did not print its addresses; log:\n{}", self.log()),
             };
+            if line.starts_with("qtm recovery done") {
+                recovered = true;
+                self.last_recovery = Some(line);
+                continue;
+            }
             let Some(rest) = line.strip_prefix("qtm listening app=") else { continue };
             let Some((app, url)) = rest.split_once(" url=") else { continue };
             match app {

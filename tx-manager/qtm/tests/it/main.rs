@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod cli;
+mod discovery;
 mod harness;
 mod privacy;
 mod remote_enclave;

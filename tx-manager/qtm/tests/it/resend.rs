@@ -80,3 +80,28 @@ async fn wiped_node_recovers_with_resend_all() -> Result<()> {
     assert_eq!(v["total"], json!(3));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wiped_node_recovers_by_itself_with_recover_flag() -> Result<()> {
+    let mut a = Node::start(NodeOptions::default()).await?;
+    let b =
+        Node::start(NodeOptions { peers: vec![a.p2p.clone()], ..NodeOptions::default() }).await?;
+    let c =
+        Node::start(NodeOptions { peers: vec![a.p2p.clone()], ..NodeOptions::default() }).await?;
+    wait_for_discovery(&[&a, &b, &c]).await?;
+    let sent = send(&a, b"A to C", &[c.key()]).await?;
+    let received = send(&b, b"B to A and C", &[a.key(), c.key()]).await?;
+
+    a.kill();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(a.dir.join(format!("db.sqlite{suffix}")));
+    }
+    a.options.extra_args = vec!["--recover".into()];
+    a.restart().await?;
+    let line = a.last_recovery.clone().unwrap_or_default();
+    assert!(line.contains("requests_failed=0") && !line.contains("requests_ok=0"), "{line}");
+    assert_eq!(receive(&a, &sent).await?.as_deref(), Some(&b"A to C"[..]));
+    assert_eq!(receive(&a, &received).await?.as_deref(), Some(&b"B to A and C"[..]));
+    assert_eq!(store_count(&a).await?, 2);
+    Ok(())
+}
