@@ -21,15 +21,18 @@
     )
 )]
 
+pub mod block;
 pub mod crypto;
 pub mod extra;
 pub mod header;
+pub mod messages;
 
 mod rlp_util;
 pub mod seal;
 pub mod snapshot;
 pub mod validator;
 
+pub use block::{Proposal, RawBlock};
 pub use crypto::{SignatureError, ValidatorKey};
 pub use extra::{IbftExtra, QbftExtra, ValidatorVote};
 pub use header::{ISTANBUL_DIGEST, istanbul_block_hash};

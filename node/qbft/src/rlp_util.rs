@@ -5,7 +5,7 @@
 //! sizes and integers with leading zeros. `alloy-rlp` already enforces the canonical forms; these
 //! helpers add the "exact list" and "no trailing bytes" rules.
 
-use alloy_rlp::{Decodable, Error, Header};
+use alloy_rlp::{Error, Header};
 
 /// Decodes one list header and returns its payload, advancing `buf` past the whole list.
 pub(crate) fn list_payload<'a>(buf: &mut &'a [u8]) -> Result<&'a [u8], Error> {
@@ -20,7 +20,6 @@ pub(crate) fn list_payload<'a>(buf: &mut &'a [u8]) -> Result<&'a [u8], Error> {
 }
 
 /// Returns the raw bytes (header included) of the next item, advancing `buf` past it.
-#[allow(dead_code)]
 pub(crate) fn raw_item<'a>(buf: &mut &'a [u8]) -> Result<&'a [u8], Error> {
     let start = *buf;
     let mut probe = *buf;
@@ -38,20 +37,11 @@ pub(crate) fn finish(buf: &[u8]) -> Result<(), Error> {
     if buf.is_empty() { Ok(()) } else { Err(Error::Custom("trailing data after RLP value")) }
 }
 
-/// Decodes a `T` from the whole of `bytes`, refusing trailing data.
-#[allow(dead_code)]
-pub(crate) fn decode_exact<T: Decodable>(bytes: &[u8]) -> Result<T, Error> {
-    let mut buf = bytes;
-    let value = T::decode(&mut buf)?;
-    finish(buf)?;
-    Ok(value)
-}
-
-/// True when the next item is an empty string (`0x80`) or an empty list (`0xc0`), the forms
-/// Go's `Stream.Kind` reports with size 0 (and not a single byte).
-#[allow(dead_code)]
+/// True when Go's `Stream.Kind` reports size 0 for the next item: an empty string (`0x80`), an
+/// empty list (`0xc0`) or a single byte below `0x80`. GoQuorum's ROUND-CHANGE decoder skips such
+/// an item as "no prepared block" / "no justification".
 pub(crate) fn next_is_empty(buf: &[u8]) -> bool {
-    matches!(buf.first(), Some(0x80) | Some(0xc0))
+    matches!(buf.first(), Some(b) if *b <= 0x80 || *b == 0xc0)
 }
 
 /// Decodes a list of `T` written with `f`, requiring the list payload to be consumed.

@@ -2,6 +2,7 @@
 
 mod common;
 mod extra;
+mod messages;
 mod seals;
 mod snapshot;
 mod validators;
