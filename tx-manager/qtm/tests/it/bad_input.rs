@@ -245,3 +245,46 @@ async fn bad_input_is_rejected_with_reasons_and_nothing_is_stored(
     assert!(v["key"].is_string());
     Ok(())
 }
+
+/// 404 means "definitely not here": with the database gone, receive answers 5xx, never 404
+/// (GoQuorum treats 404 as "not a party" and would silently skip the transaction).
+#[tokio::test(flavor = "multi_thread")]
+async fn store_outage_is_5xx_never_404() -> Result<()> {
+    fresh_postgres_schema("qtm_it_outage_a").await?;
+    fresh_postgres_schema("qtm_it_outage_b").await?;
+    let a = Node::start(NodeOptions {
+        db: Db::Postgres("qtm_it_outage_a".into()),
+        ..NodeOptions::default()
+    })
+    .await?;
+    let b = Node::start(NodeOptions {
+        db: Db::Postgres("qtm_it_outage_b".into()),
+        peers: vec![a.p2p.clone()],
+        ..NodeOptions::default()
+    })
+    .await?;
+    wait_for_discovery(&[&a, &b]).await?;
+    let hash = crate::harness::send(&a, b"before the outage", &[b.key()]).await?;
+    // The database disappears under B.
+    let status = std::process::Command::new("psql")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q", "-c"])
+        .arg("SET client_min_messages TO WARNING; DROP SCHEMA qtm_it_outage_b CASCADE;")
+        .status()?;
+    assert!(status.success());
+    for h in [hash.clone(), b64(&[3u8; 64])] {
+        let resp = http().get(format!("{}/transaction/{}", b.q2t, path_escape(&h))).send().await?;
+        let code = resp.status().as_u16();
+        let text = resp.text().await?;
+        assert!((500..600).contains(&code), "store outage must be 5xx, got {code}: {text}");
+        assert!(text.to_lowercase().contains("store"), "{text}");
+    }
+    // Pushes to B fail too, so A's send fails and A stores nothing.
+    let resp = http()
+        .post(format!("{}/send", a.q2t))
+        .json(&json!({"payload": b64(b"during the outage"), "to": [b.key()]}))
+        .send()
+        .await?;
+    assert_eq!(resp.status().as_u16(), 502, "{}", resp.text().await?);
+    assert_eq!(store_count(&a).await?, 1);
+    Ok(())
+}
