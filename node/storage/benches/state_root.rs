@@ -7,7 +7,8 @@
 //!
 //! The measured `compute_state_update` is never committed, so every iteration starts from the
 //! same state. After building each state the bench prints the mean proof length (trie depth) of
-//! the changed accounts: the update cost should grow with that depth only, not with the state size.
+//! the changed accounts and the number of trie nodes the update rehashes: the update cost should
+//! grow with those, not with the state size.
 //!
 //! Run: `cargo bench -p qrs-storage --bench state_root`
 
@@ -116,12 +117,15 @@ fn state_root(c: &mut Criterion) {
         let started = std::time::Instant::now();
         let (env, root) = build_state(dir.path(), accounts);
         let changes = block_changes(accounts);
-        eprintln!(
-            "state of {accounts} accounts built in {:.1} s; mean account proof length {:.2} nodes",
-            started.elapsed().as_secs_f64(),
-            mean_depth(&env, root, &changes)
-        );
         let reader = env.read().expect("read");
+        let update = compute_state_update(&reader, root, &changes).expect("state update");
+        eprintln!(
+            "state of {accounts} accounts built in {:.1} s; mean account proof length {:.2} nodes; \
+             the update rehashes {} trie nodes",
+            started.elapsed().as_secs_f64(),
+            mean_depth(&env, root, &changes),
+            update.nodes.len()
+        );
         group.bench_with_input(BenchmarkId::from_parameter(accounts), &changes, |b, changes| {
             b.iter(|| {
                 black_box(compute_state_update(&reader, root, changes).expect("state update"))
