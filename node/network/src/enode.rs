@@ -29,7 +29,8 @@ impl Enode {
     /// Parses an enode URL.
     pub fn parse(url: &str) -> NetworkResult<Self> {
         let bad = |reason| NetworkError::InvalidEnode { url: url.to_owned(), reason };
-        let rest = url.trim().strip_prefix("enode://").ok_or_else(|| bad("missing enode:// scheme"))?;
+        let rest =
+            url.trim().strip_prefix("enode://").ok_or_else(|| bad("missing enode:// scheme"))?;
         let (id_hex, rest) = rest.split_once('@').ok_or_else(|| bad("missing '@'"))?;
         if id_hex.len() != 128 {
             return Err(bad("node id must be 128 hex characters"));
@@ -86,7 +87,8 @@ impl Enode {
         let ip = if self.host.eq_ignore_ascii_case("localhost") {
             IpAddr::V4(Ipv4Addr::LOCALHOST)
         } else {
-            IpAddr::from_str(&self.host).map_err(|_| NetworkError::UnresolvedHost(self.host.clone()))?
+            IpAddr::from_str(&self.host)
+                .map_err(|_| NetworkError::UnresolvedHost(self.host.clone()))?
         };
         Ok(Multiaddr::empty().with(Protocol::from(ip)).with(Protocol::Tcp(self.port)))
     }
@@ -191,7 +193,8 @@ mod tests {
     #[test]
     fn peer_id_embeds_enode_id() {
         let key = NodeKey::from_hex(&"33".repeat(32)).unwrap();
-        let e = Enode::parse(&format!("enode://{}@127.0.0.1:1", hex::encode(key.enode_id()))).unwrap();
+        let e =
+            Enode::parse(&format!("enode://{}@127.0.0.1:1", hex::encode(key.enode_id()))).unwrap();
         assert_eq!(e.peer_id(), key.peer_id());
         assert_eq!(enode_id_of(&e.peer_id()), Some(key.enode_id()));
     }

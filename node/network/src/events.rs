@@ -120,12 +120,14 @@ impl NetworkEvent {
             NetworkEvent::Message { from, topic, bytes } => {
                 NetworkEvent::Message { from: *from, topic: *topic, bytes: bytes.clone() }
             }
-            NetworkEvent::PeerPenalised { peer, reason, strikes, banned } => NetworkEvent::PeerPenalised {
-                peer: *peer,
-                reason: reason.clone(),
-                strikes: *strikes,
-                banned: *banned,
-            },
+            NetworkEvent::PeerPenalised { peer, reason, strikes, banned } => {
+                NetworkEvent::PeerPenalised {
+                    peer: *peer,
+                    reason: reason.clone(),
+                    strikes: *strikes,
+                    banned: *banned,
+                }
+            }
             NetworkEvent::Request { .. } => return None,
         })
     }

@@ -43,7 +43,9 @@ impl Drop for HandleInner {
 
 impl std::fmt::Debug for NetworkHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NetworkHandle").field("local_enode", &self.inner.shared.local_enode).finish()
+        f.debug_struct("NetworkHandle")
+            .field("local_enode", &self.inner.shared.local_enode)
+            .finish()
     }
 }
 
@@ -102,7 +104,9 @@ impl NetworkHandle {
         for (peer, p) in peers.iter() {
             match p.queue.try_send((topic, bytes.clone())) {
                 Ok(()) => queued += 1,
-                Err(_) => tracing::warn!(target: "net::broadcast", %peer, ?topic, "peer queue full; message dropped"),
+                Err(_) => {
+                    tracing::warn!(target: "net::broadcast", %peer, ?topic, "peer queue full; message dropped")
+                }
             }
         }
         Ok(queued)

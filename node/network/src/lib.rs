@@ -35,7 +35,9 @@ pub use config::NetworkConfig;
 pub use enode::{Enode, enode_id_of};
 pub use error::{NetworkError, NetworkResult};
 pub use events::{NetworkEvent, PeerInfo, PenaltyReason, RequestHandler, Responder};
-pub use files::{load_disallowed_nodes, load_enode_list, load_permissioned_nodes, load_static_nodes};
+pub use files::{
+    load_disallowed_nodes, load_enode_list, load_permissioned_nodes, load_static_nodes,
+};
 pub use handle::NetworkHandle;
 pub use libp2p::{Multiaddr, PeerId};
 pub use nodekey::NodeKey;

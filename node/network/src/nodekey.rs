@@ -60,9 +60,8 @@ impl NodeKey {
     /// Loads a `nodekey` file.
     pub fn load(path: impl AsRef<Path>) -> NetworkResult<Self> {
         let path = path.as_ref();
-        let text = Zeroizing::new(
-            std::fs::read_to_string(path).map_err(|e| NetworkError::file(path, e))?,
-        );
+        let text =
+            Zeroizing::new(std::fs::read_to_string(path).map_err(|e| NetworkError::file(path, e))?);
         Self::from_hex(&text)
     }
 

@@ -20,7 +20,8 @@ impl Permissions {
     /// Allow list minus deny list.
     pub fn new(permissioned: &[Enode], disallowed: &[Enode]) -> Self {
         let denied: HashSet<PeerId> = disallowed.iter().map(Enode::peer_id).collect();
-        let allowed = permissioned.iter().map(Enode::peer_id).filter(|p| !denied.contains(p)).collect();
+        let allowed =
+            permissioned.iter().map(Enode::peer_id).filter(|p| !denied.contains(p)).collect();
         Self { allowed }
     }
 
@@ -31,7 +32,10 @@ impl Permissions {
 
     /// Loads `permissioned-nodes.json` and the optional `disallowed-nodes.json` like GoQuorum:
     /// a missing allow list denies all; a missing deny list denies nothing. A malformed file is an error.
-    pub fn load(permissioned: impl AsRef<Path>, disallowed: impl AsRef<Path>) -> NetworkResult<Self> {
+    pub fn load(
+        permissioned: impl AsRef<Path>,
+        disallowed: impl AsRef<Path>,
+    ) -> NetworkResult<Self> {
         let permissioned = permissioned.as_ref();
         if !permissioned.exists() {
             tracing::error!(target: "net::permissions", path = %permissioned.display(),

@@ -10,7 +10,9 @@ use std::{
 
 use futures::StreamExt;
 use libp2p::{
-    Multiaddr, PeerId, Swarm, SwarmBuilder, allow_block_list, multiaddr::Protocol, noise,
+    Multiaddr, PeerId, Swarm, SwarmBuilder, allow_block_list,
+    multiaddr::Protocol,
+    noise,
     swarm::{
         NetworkBehaviour, SwarmEvent,
         behaviour::toggle::Toggle,
@@ -61,7 +63,10 @@ struct Service {
 
 /// Starts the network: binds `config.listen`, dials the static nodes, and runs the swarm in a
 /// tokio task. Returns the handle and the bound address.
-pub async fn spawn(key: NodeKey, config: NetworkConfig) -> NetworkResult<(NetworkHandle, SocketAddr)> {
+pub async fn spawn(
+    key: NodeKey,
+    config: NetworkConfig,
+) -> NetworkResult<(NetworkHandle, SocketAddr)> {
     let allowed = config.permissioned.as_ref().map(|perms| {
         let mut b = allow_block_list::Behaviour::<allow_block_list::AllowedPeers>::default();
         for peer in perms.allowed() {
@@ -83,8 +88,11 @@ pub async fn spawn(key: NodeKey, config: NetworkConfig) -> NetworkResult<(Networ
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(24 * 3600)))
         .build();
 
-    let listen = Multiaddr::empty().with(Protocol::from(config.listen.ip())).with(Protocol::Tcp(config.listen.port()));
-    let listen_err = |reason: String| NetworkError::Listen { addr: config.listen.to_string(), reason };
+    let listen = Multiaddr::empty()
+        .with(Protocol::from(config.listen.ip()))
+        .with(Protocol::Tcp(config.listen.port()));
+    let listen_err =
+        |reason: String| NetworkError::Listen { addr: config.listen.to_string(), reason };
     swarm.listen_on(listen).map_err(|e| listen_err(e.to_string()))?;
     let port = loop {
         match swarm.select_next_some().await {
@@ -110,7 +118,8 @@ pub async fn spawn(key: NodeKey, config: NetworkConfig) -> NetworkResult<(Networ
         (None, ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST).to_string(),
         (None, ip) => ip.to_string(),
     };
-    let local_enode = Enode { id: key.enode_id(), host, port, raft_port: config.raft_port, discport: Some(0) };
+    let local_enode =
+        Enode { id: key.enode_id(), host, port, raft_port: config.raft_port, discport: Some(0) };
 
     let mut control = swarm.behaviour().stream.new_control();
     let accept_err = |_| NetworkError::Transport("stream protocol registered twice".into());
@@ -185,15 +194,19 @@ impl Service {
         match enode.multiaddr() {
             Ok(addr) => {
                 let backoff = self.config.dial_backoff_initial;
-                self.targets.insert(peer, DialTarget { addr, backoff, next_attempt: Instant::now() });
+                self.targets
+                    .insert(peer, DialTarget { addr, backoff, next_attempt: Instant::now() });
             }
-            Err(e) => tracing::warn!(target: "net::dial", %enode, %e, "static node cannot be dialled"),
+            Err(e) => {
+                tracing::warn!(target: "net::dial", %enode, %e, "static node cannot be dialled")
+            }
         }
     }
 
     fn on_tick(&mut self) {
         let now = Instant::now();
-        let expired: Vec<PeerId> = self.bans.iter().filter(|(_, until)| **until <= now).map(|(p, _)| *p).collect();
+        let expired: Vec<PeerId> =
+            self.bans.iter().filter(|(_, until)| **until <= now).map(|(p, _)| *p).collect();
         for peer in expired {
             self.bans.remove(&peer);
             self.strikes.remove(&peer);
@@ -203,7 +216,9 @@ impl Service {
         let due: Vec<(PeerId, Multiaddr)> = self
             .targets
             .iter()
-            .filter(|(p, t)| t.next_attempt <= now && !self.swarm.is_connected(p) && !self.bans.contains_key(p))
+            .filter(|(p, t)| {
+                t.next_attempt <= now && !self.swarm.is_connected(p) && !self.bans.contains_key(p)
+            })
             .map(|(p, t)| (*p, t.addr.clone()))
             .collect();
         for (peer, addr) in due {
@@ -229,7 +244,11 @@ impl Service {
                     t.backoff = self.config.dial_backoff_initial;
                 }
                 if num_established.get() == 1 {
-                    self.on_peer_connected(peer_id, endpoint.get_remote_address().clone(), endpoint.is_listener());
+                    self.on_peer_connected(
+                        peer_id,
+                        endpoint.get_remote_address().clone(),
+                        endpoint.is_listener(),
+                    );
                 }
             }
             SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
@@ -238,7 +257,8 @@ impl Service {
                     self.shared.deliver_now(NetworkEvent::PeerDisconnected(peer_id));
                 }
                 if let Some(t) = self.targets.get_mut(&peer_id) {
-                    t.next_attempt = t.next_attempt.max(Instant::now() + self.config.dial_backoff_initial);
+                    t.next_attempt =
+                        t.next_attempt.max(Instant::now() + self.config.dial_backoff_initial);
                 }
             }
             SwarmEvent::OutgoingConnectionError { peer_id: Some(peer), error, .. } => {

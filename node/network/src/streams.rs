@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use bytes::Bytes;
 use futures::{
     AsyncReadExt, AsyncWriteExt, StreamExt,
-    io::{BufReader, BufWriter},
+    io::{BufReader, BufWriter, ReadHalf, WriteHalf},
 };
 use libp2p::{PeerId, Stream, StreamProtocol};
 use tokio::sync::{mpsc, oneshot};
@@ -15,7 +15,9 @@ use crate::{
     error::{NetworkError, NetworkResult},
     events::{NetworkEvent, PenaltyReason, Responder},
     shared::{OutFrame, Shared},
-    wire::{FRAME_HEADER_LEN, Request, Response, WireError, decode_frame_header, encode_frame_header},
+    wire::{
+        FRAME_HEADER_LEN, Request, Response, WireError, decode_frame_header, encode_frame_header,
+    },
 };
 
 /// Protocol of the long-lived message stream.
@@ -29,24 +31,57 @@ const IO_BUFFER: usize = 64 * 1024;
 /// Frames written before a flush, so a burst becomes few large yamux frames.
 const MAX_FRAMES_PER_FLUSH: usize = 256;
 
+/// An open outbound message stream: the write half, and the read half that only watches for
+/// the remote closing or resetting it (the remote never writes on it).
+struct OpenStream {
+    writer: BufWriter<WriteHalf<Stream>>,
+    closed: ReadHalf<Stream>,
+}
+
 /// Drains a peer's queue into one outbound stream, reopening it after errors.
-pub(crate) async fn run_writer(peer: PeerId, mut control: libp2p_stream::Control, mut queue: mpsc::Receiver<OutFrame>) {
-    let mut stream: Option<BufWriter<Stream>> = None;
-    while let Some(first) = queue.recv().await {
-        let writer = match stream.as_mut() {
-            Some(w) => w,
-            None => match tokio::time::timeout(OPEN_TIMEOUT, control.open_stream(peer, MSG_PROTOCOL)).await {
-                Ok(Ok(s)) => stream.insert(BufWriter::with_capacity(IO_BUFFER, s)),
-                Ok(Err(e)) => {
-                    tracing::debug!(target: "net::stream", %peer, %e, "cannot open message stream; message dropped");
-                    continue;
-                }
-                Err(_) => {
-                    tracing::debug!(target: "net::stream", %peer, "opening message stream timed out; message dropped");
-                    continue;
-                }
+pub(crate) async fn run_writer(
+    peer: PeerId,
+    mut control: libp2p_stream::Control,
+    mut queue: mpsc::Receiver<OutFrame>,
+) {
+    let mut stream: Option<OpenStream> = None;
+    loop {
+        let first = tokio::select! {
+            frame = queue.recv() => match frame {
+                Some(f) => f,
+                None => return,
             },
+            _ = watch_closed(stream.as_mut()) => {
+                tracing::debug!(target: "net::stream", %peer, "remote closed the message stream");
+                stream = None;
+                continue;
+            }
         };
+        let open = match stream.as_mut() {
+            Some(s) => s,
+            None => {
+                match tokio::time::timeout(OPEN_TIMEOUT, control.open_stream(peer, MSG_PROTOCOL))
+                    .await
+                {
+                    Ok(Ok(s)) => {
+                        let (closed, writer) = s.split();
+                        stream.insert(OpenStream {
+                            writer: BufWriter::with_capacity(IO_BUFFER, writer),
+                            closed,
+                        })
+                    }
+                    Ok(Err(e)) => {
+                        tracing::debug!(target: "net::stream", %peer, %e, "cannot open message stream; message dropped");
+                        continue;
+                    }
+                    Err(_) => {
+                        tracing::debug!(target: "net::stream", %peer, "opening message stream timed out; message dropped");
+                        continue;
+                    }
+                }
+            }
+        };
+        let writer = &mut open.writer;
         let mut result = write_frame(writer, &first).await;
         let mut written = 1;
         while result.is_ok() && written < MAX_FRAMES_PER_FLUSH {
@@ -64,14 +99,32 @@ pub(crate) async fn run_writer(peer: PeerId, mut control: libp2p_stream::Control
     }
 }
 
-async fn write_frame(writer: &mut BufWriter<Stream>, (topic, bytes): &OutFrame) -> std::io::Result<()> {
+/// Completes when the remote closes or resets the stream; pending forever without a stream.
+async fn watch_closed(stream: Option<&mut OpenStream>) {
+    match stream {
+        Some(s) => {
+            let mut byte = [0u8; 1];
+            // Any outcome (EOF, reset, or an unexpected byte) ends our use of this stream.
+            let _ = s.closed.read(&mut byte).await;
+        }
+        None => futures::future::pending().await,
+    }
+}
+
+async fn write_frame(
+    writer: &mut BufWriter<WriteHalf<Stream>>,
+    (topic, bytes): &OutFrame,
+) -> std::io::Result<()> {
     let len = u32::try_from(bytes.len()).map_err(|_| std::io::Error::other("frame too large"))?;
     writer.write_all(&encode_frame_header(*topic, len)).await?;
     writer.write_all(bytes).await
 }
 
 /// Accepts inbound message streams and spawns a reader for each.
-pub(crate) async fn accept_messages(shared: Arc<Shared>, mut incoming: libp2p_stream::IncomingStreams) {
+pub(crate) async fn accept_messages(
+    shared: Arc<Shared>,
+    mut incoming: libp2p_stream::IncomingStreams,
+) {
     while let Some((peer, stream)) = incoming.next().await {
         tokio::spawn(run_reader(shared.clone(), peer, stream));
     }
@@ -97,12 +150,17 @@ async fn run_reader(shared: Arc<Shared>, peer: PeerId, stream: Stream) {
         if reader.read_exact(&mut payload).await.is_err() {
             return;
         }
-        shared.deliver(NetworkEvent::Message { from: peer, topic, bytes: Bytes::from(payload) }).await;
+        shared
+            .deliver(NetworkEvent::Message { from: peer, topic, bytes: Bytes::from(payload) })
+            .await;
     }
 }
 
 /// Accepts inbound request streams and answers each on its own task.
-pub(crate) async fn accept_requests(shared: Arc<Shared>, mut incoming: libp2p_stream::IncomingStreams) {
+pub(crate) async fn accept_requests(
+    shared: Arc<Shared>,
+    mut incoming: libp2p_stream::IncomingStreams,
+) {
     while let Some((peer, stream)) = incoming.next().await {
         tokio::spawn(serve_request(shared.clone(), peer, stream));
     }
@@ -110,11 +168,12 @@ pub(crate) async fn accept_requests(shared: Arc<Shared>, mut incoming: libp2p_st
 
 async fn serve_request(shared: Arc<Shared>, peer: PeerId, mut stream: Stream) {
     let timeout = shared.limits.request_timeout;
-    let request = match tokio::time::timeout(timeout, read_body(&mut stream, MAX_REQUEST_BYTES)).await {
-        Ok(Ok(body)) => Request::decode(&body),
-        Ok(Err(ReadError::Wire(e))) => Err(e),
-        Ok(Err(ReadError::Io(_))) | Err(_) => return,
-    };
+    let request =
+        match tokio::time::timeout(timeout, read_body(&mut stream, MAX_REQUEST_BYTES)).await {
+            Ok(Ok(body)) => Request::decode(&body),
+            Ok(Err(ReadError::Wire(e))) => Err(e),
+            Ok(Err(ReadError::Io(_))) | Err(_) => return,
+        };
     let request = match request {
         Ok(r) => r,
         Err(e) => {
@@ -130,7 +189,10 @@ async fn serve_request(shared: Arc<Shared>, peer: PeerId, mut stream: Stream) {
         stream.write_all(&body).await?;
         stream.close().await
     };
-    if let Err(e) = tokio::time::timeout(timeout, written).await.unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())) {
+    if let Err(e) = tokio::time::timeout(timeout, written)
+        .await
+        .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
+    {
         tracing::debug!(target: "net::request", %peer, %e, "could not write response");
     }
 }
@@ -140,12 +202,16 @@ async fn answer(shared: &Shared, peer: PeerId, request: Request) -> Option<Respo
     if let Some(handler) = shared.handler.clone() {
         let task = tokio::task::spawn_blocking(move || match request {
             Request::Status => Response::Status(handler.status()),
-            Request::Blocks { from, count } => Response::Blocks(handler.blocks(from, count.min(max_blocks))),
+            Request::Blocks { from, count } => {
+                Response::Blocks(handler.blocks(from, count.min(max_blocks)))
+            }
         });
         return task.await.ok();
     }
     let (tx, rx) = oneshot::channel();
-    shared.deliver(NetworkEvent::Request { from: peer, req: request, responder: Responder(tx) }).await;
+    shared
+        .deliver(NetworkEvent::Request { from: peer, req: request, responder: Responder(tx) })
+        .await;
     tokio::time::timeout(shared.limits.request_timeout, rx).await.ok()?.ok()
 }
 
@@ -167,16 +233,19 @@ fn fit_response(response: Response, limit: usize) -> Response {
 }
 
 /// Sends `request` to `peer` on a fresh stream and waits for the answer.
-pub(crate) async fn request(shared: &Shared, peer: PeerId, request: Request) -> NetworkResult<Response> {
+pub(crate) async fn request(
+    shared: &Shared,
+    peer: PeerId,
+    request: Request,
+) -> NetworkResult<Response> {
     if !shared.is_connected(&peer) {
         return Err(NetworkError::NotConnected(peer));
     }
     let mut control = shared.control.lock().clone();
     let limit = shared.limits.max_response_bytes;
     let exchange = async {
-        let mut stream = control.open_stream(peer, REQ_PROTOCOL).await.map_err(|e| NetworkError::RequestFailed {
-            peer,
-            source: std::io::Error::other(e.to_string()),
+        let mut stream = control.open_stream(peer, REQ_PROTOCOL).await.map_err(|e| {
+            NetworkError::RequestFailed { peer, source: std::io::Error::other(e.to_string()) }
         })?;
         let io = |source| NetworkError::RequestFailed { peer, source };
         let body = request.encode();
@@ -186,7 +255,9 @@ pub(crate) async fn request(shared: &Shared, peer: PeerId, request: Request) -> 
         stream.close().await.map_err(io)?;
         match read_body(&mut stream, limit).await {
             Ok(body) => Ok(body),
-            Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(NetworkError::NoResponse(peer)),
+            Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Err(NetworkError::NoResponse(peer))
+            }
             Err(ReadError::Io(e)) => Err(io(e)),
             Err(ReadError::Wire(e)) => {
                 shared.penalise(peer, e.clone().into());
@@ -207,7 +278,9 @@ pub(crate) async fn request(shared: &Shared, peer: PeerId, request: Request) -> 
 fn check_matches(request: &Request, response: Response) -> Result<Response, WireError> {
     match (request, &response) {
         (Request::Status, Response::Status(_)) => Ok(response),
-        (Request::Blocks { count, .. }, Response::Blocks(b)) if b.len() <= *count as usize => Ok(response),
+        (Request::Blocks { count, .. }, Response::Blocks(b)) if b.len() <= *count as usize => {
+            Ok(response)
+        }
         (_, Response::Status(_)) => Err(WireError::UnknownTag(0)),
         (_, Response::Blocks(_)) => Err(WireError::UnknownTag(1)),
     }

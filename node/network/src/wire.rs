@@ -77,7 +77,10 @@ pub fn encode_frame_header(topic: Topic, payload_len: u32) -> [u8; FRAME_HEADER_
 }
 
 /// Decodes a frame header, enforcing `max_payload`.
-pub fn decode_frame_header(header: &[u8; FRAME_HEADER_LEN], max_payload: usize) -> Result<(Topic, usize), WireError> {
+pub fn decode_frame_header(
+    header: &[u8; FRAME_HEADER_LEN],
+    max_payload: usize,
+) -> Result<(Topic, usize), WireError> {
     let [t, a, b, c, d] = *header;
     let topic = Topic::from_byte(t)?;
     let size = u32::from_be_bytes([a, b, c, d]) as usize;
@@ -313,9 +316,15 @@ mod tests {
     #[test]
     fn limits_enforced() {
         let h = encode_frame_header(Topic::Consensus, 1025);
-        assert_eq!(decode_frame_header(&h, 1024), Err(WireError::TooLarge { size: 1025, limit: 1024 }));
+        assert_eq!(
+            decode_frame_header(&h, 1024),
+            Err(WireError::TooLarge { size: 1025, limit: 1024 })
+        );
         assert_eq!(decode_frame_header(&[9, 0, 0, 0, 0], 1024), Err(WireError::UnknownTopic(9)));
         // A count claiming 2^32-1 items in 4 bytes must not allocate.
-        assert_eq!(decode_tx_batch(Bytes::from_static(&[255, 255, 255, 255])), Err(WireError::Truncated));
+        assert_eq!(
+            decode_tx_batch(Bytes::from_static(&[255, 255, 255, 255])),
+            Err(WireError::Truncated)
+        );
     }
 }

@@ -1,0 +1,69 @@
+//! `--permissioned`: a node outside permissioned-nodes.json is refused inbound and outbound.
+
+use std::time::Duration;
+
+use qrs_network::{NetworkError, NodeKey, Permissions};
+
+use crate::common::{config, eventually, start};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permissioned_node_refuses_unlisted_peer_both_ways() {
+    let a_key = NodeKey::generate();
+    let b_key = NodeKey::generate();
+    let stranger_key = NodeKey::generate();
+    let a_id = qrs_network::Enode {
+        id: a_key.enode_id(),
+        host: "127.0.0.1".into(),
+        port: 1,
+        raft_port: None,
+        discport: None,
+    };
+    let b_id = qrs_network::Enode { id: b_key.enode_id(), ..a_id.clone() };
+
+    // A allows only B (and itself).
+    let mut c = config();
+    c.permissioned = Some(Permissions::new(&[a_id.clone(), b_id.clone()], &[]));
+    let a = start(a_key, c).await;
+
+    // B is listed: it connects.
+    let mut c = config();
+    c.static_nodes = vec![a.enode.clone()];
+    let b = start(b_key, c).await;
+    eventually("listed peer connects", || {
+        a.handle.peers().len() == 1 && b.handle.peers().len() == 1
+    })
+    .await;
+
+    // Inbound: the stranger dials A and is dropped after the noise handshake.
+    let mut c = config();
+    c.static_nodes = vec![a.enode.clone()];
+    let stranger = start(stranger_key, c).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(stranger.handle.peers().is_empty(), "stranger must not stay connected");
+    assert_eq!(a.handle.peers().len(), 1);
+    assert_eq!(a.handle.peers()[0].peer_id, b.key.peer_id());
+
+    // Outbound: A refuses to add the stranger (GoQuorum: admin_addPeer is subject to the check).
+    let err = a.handle.add_peer(stranger.enode.clone()).unwrap_err();
+    assert!(matches!(err, NetworkError::NotPermitted(p) if p == stranger.key.peer_id()));
+    // A disallowed-nodes.json entry wins over the allow list: a node that allows B but also
+    // disallows it never connects to B.
+    let mut c = config();
+    c.permissioned =
+        Some(Permissions::new(std::slice::from_ref(&b_id), std::slice::from_ref(&b_id)));
+    c.static_nodes = vec![b.enode.clone()];
+    let denier = start(NodeKey::generate(), c).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(denier.handle.peers().is_empty());
+    assert_eq!(b.handle.peers().len(), 1, "B only sees A");
+
+    // Missing permissioned-nodes.json = deny all.
+    let mut c = config();
+    c.permissioned = Some(
+        Permissions::load("/nonexistent/permissioned-nodes.json", "/nonexistent/d.json").unwrap(),
+    );
+    c.static_nodes = vec![a.enode.clone(), b.enode.clone()];
+    let lonely = start(NodeKey::generate(), c).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(lonely.handle.peers().is_empty());
+}
