@@ -165,6 +165,8 @@ async fn four_nodes_fan_out_and_unreachable_recipient() -> Result<()> {
     let text = resp.text().await?;
     assert!(status == 410 || status == 404, "unexpected {status}: {text}");
     assert!(text.contains(&d_key.to_string()) || text.contains(&d_url), "{text}");
+    // Nothing half-stored: A still holds only the first transaction.
+    assert_eq!(crate::harness::store_count(&a).await?, 1);
     Ok(())
 }
 
