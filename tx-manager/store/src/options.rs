@@ -24,6 +24,8 @@ pub struct StoreOptions {
     pub sqlite_max_batch: usize,
     /// PostgreSQL pool size per process.
     pub postgres_max_connections: u32,
+    /// Most `save`s one PostgreSQL group commit carries.
+    pub postgres_max_batch: usize,
     /// How long to wait for a database connection (or SQLite lock) before reporting
     /// [`crate::StoreError::Unavailable`].
     pub acquire_timeout: Duration,
@@ -36,6 +38,7 @@ impl Default for StoreOptions {
             sqlite_read_connections: 4,
             sqlite_max_batch: 512,
             postgres_max_connections: 16,
+            postgres_max_batch: 512,
             acquire_timeout: Duration::from_secs(5),
         }
     }

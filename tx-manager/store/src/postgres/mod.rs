@@ -1,6 +1,9 @@
-//! PostgreSQL backend: a connection pool, every write a single atomic statement (or one
-//! transaction for `save_batch`). No process-local state, so any number of qtm processes can
-//! share one database; PostgreSQL's own WAL group commit batches concurrent commits.
+//! PostgreSQL backend: a connection pool; `save`s go through a per-process group commit
+//! ([`group_commit`]), every other write is a single atomic statement (or one transaction for
+//! `save_batch`). No process-local state matters for correctness, so any number of qtm
+//! processes can share one database.
+
+mod group_commit;
 
 use sqlx::{
     ConnectOptions as _, PgPool,
@@ -23,6 +26,7 @@ const BACKEND: Backend = Backend::Postgres;
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    saves: group_commit::SaveQueue,
 }
 
 fn sql_err(op: StoreOp, table: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
@@ -104,7 +108,8 @@ impl PostgresStore {
         let mut conn = pool.acquire().await.map_err(sql_err(StoreOp::Open, "database"))?;
         migrate::run_postgres(&mut conn, schema).await?;
         drop(conn);
-        Ok(PostgresStore { pool })
+        let saves = group_commit::SaveQueue::spawn(pool.clone(), options.postgres_max_batch);
+        Ok(PostgresStore { pool, saves })
     }
 
     /// The connection pool (for tests and tools).
@@ -148,7 +153,7 @@ impl PostgresStore {
 #[async_trait::async_trait]
 impl PayloadStore for PostgresStore {
     async fn save(&self, p: StoredPayload) -> Result<(), StoreError> {
-        Self::write_payload(&self.pool, UPSERT, &p, None, StoreOp::Save).await.map(|_| ())
+        self.saves.save(p).await
     }
 
     async fn save_batch(&self, ps: Vec<StoredPayload>) -> Result<(), StoreError> {
