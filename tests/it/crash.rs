@@ -117,6 +117,12 @@ fn walk_chain(rpc: &Rpc, head: u64) -> eyre::Result<(Ledger, B256)> {
         }
         // The receipt lookup by hash agrees for the head block (where a torn write would show).
         if n == head {
+            let mut forged = block.clone();
+            forged["stateRoot"] = json!(B256::repeat_byte(1));
+            assert!(
+                check_header_hash(&forged).is_err(),
+                "a header with a forged state root hashed right"
+            );
             for tx in &txs {
                 assert!(
                     !rpc.receipt(serde_json::from_value(tx["hash"].clone())?)?.is_null(),
@@ -193,6 +199,10 @@ fn sigkill_mid_load_then_restart_is_consistent() -> eyre::Result<()> {
             "more transactions mined than were sent"
         );
         check_head_state(&rpc, head, &ledger, state_root)?;
+        eprintln!(
+            "cycle {cycle}: restarted at head {head} with {} transactions mined in all",
+            ledger.dev_nonce
+        );
 
         // The chain goes on: the next nonce mines on top of the head.
         let next = ledger.dev_nonce;
