@@ -15,6 +15,7 @@ mod bad_input;
 mod common;
 mod crash;
 mod genesis;
+mod harness;
 mod js_clients;
 mod restart;
 mod subscriptions;

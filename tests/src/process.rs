@@ -19,6 +19,8 @@ use crate::{binary::qnode_bin, rpc::Rpc};
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a node may take to exit after SIGTERM.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(20);
+/// First line the harness writes to the log before each start.
+const RUN_MARKER: &str = "===== qrs-e2e:";
 /// Every namespace qnode serves.
 pub const ALL_APIS: &str = "eth,net,web3,txpool,debug,personal,admin";
 
@@ -136,7 +138,7 @@ impl QNode {
             .append(true)
             .open(&log_path)
             .wrap_err_with(|| format!("opening {}", log_path.display()))?;
-        writeln!(log, "===== qrs-e2e: start #{} =====", self.starts)?;
+        writeln!(log, "{RUN_MARKER} start #{} =====", self.starts)?;
         let mut child = Command::new(&bin)
             .args(self.opts.args())
             .stdin(Stdio::null())
@@ -179,16 +181,16 @@ impl QNode {
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     let status = self.wait_exit(Duration::from_secs(5))?;
                     return Err(eyre!(
-                        "qnode exited ({status:?}) before printing its endpoints; log tail:\n{}",
-                        self.log_tail(40)
+                        "qnode exited ({status:?}) before printing its endpoints; its log:\n{}",
+                        self.current_run_log(120)
                     ));
                 }
             }
             if Instant::now() > deadline {
                 self.kill()?;
                 return Err(eyre!(
-                    "qnode did not print its endpoints within {STARTUP_TIMEOUT:?}; log tail:\n{}",
-                    self.log_tail(40)
+                    "qnode did not print its endpoints within {STARTUP_TIMEOUT:?}; its log:\n{}",
+                    self.current_run_log(120)
                 ));
             }
         }
@@ -279,6 +281,25 @@ impl QNode {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The log of the current (or last) run: its first and last `max_lines / 2` lines.
+    pub fn current_run_log(&self, max_lines: usize) -> String {
+        let path = self.opts.log_path();
+        let Ok(file) = File::open(&path) else { return format!("(no log at {})", path.display()) };
+        let all: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
+        let start = all.iter().rposition(|l| l.starts_with(RUN_MARKER)).unwrap_or(0);
+        let run = &all[start..];
+        if run.len() <= max_lines {
+            return run.join("\n");
+        }
+        let half = max_lines / 2;
+        format!(
+            "{}\n[... {} lines ...]\n{}",
+            run[..half].join("\n"),
+            run.len() - 2 * half,
+            run[run.len() - half..].join("\n")
+        )
     }
 
     /// The last `lines` lines of the node's log (stderr of every run).
