@@ -176,3 +176,41 @@ fn malformed_genesis_is_refused() -> eyre::Result<()> {
     }
     Ok(())
 }
+
+/// A quickstart chain run with `--mine` makes blocks from raw transactions signed with a key from
+/// its alloc, and keeps them across a SIGTERM restart.
+#[test]
+fn quickstart_chain_mines_and_restarts() -> eyre::Result<()> {
+    use qrs_e2e::Wallet;
+    let file = Path::new(QUICKSTART_GENESIS_DIR).join("qbft-standard-genesis.json");
+    let genesis: Value = serde_json::from_str(&std::fs::read_to_string(&file)?)?;
+    // The quickstart's first alloc entry carries its private key (for tests only).
+    let (addr, account) = genesis["alloc"]
+        .as_object()
+        .and_then(|a| a.iter().find(|(_, v)| v.get("privateKey").is_some()))
+        .ok_or_else(|| eyre::eyre!("no alloc entry with a privateKey"))?;
+    let key: B256 = format!("0x{}", account["privateKey"].as_str().unwrap_or_default()).parse()?;
+    let wallet = Wallet::from_key(key, 1337)?;
+    assert_eq!(wallet.address(), addr.parse::<Address>()?);
+
+    let dir = tempfile::tempdir()?;
+    let datadir = dir.path().join("node");
+    let out = run_init(&datadir, &file)?;
+    assert!(out.status.success(), "{}", text(&out));
+    let mut node = QNode::start(QNodeOptions::chain(&datadir).mine())?;
+    let rpc = node.rpc()?;
+    let to = Address::with_last_byte(0x42);
+    let receipt = rpc.send_and_wait(&wallet.transfer(0, to, U256::from(12345))?)?;
+    let number = qrs_e2e::rpc::quantity(&receipt["blockNumber"])?;
+    assert!(number >= 1);
+    let block = rpc.block(number, true)?;
+    check_header_hash(&block)?;
+    assert!(node.terminate()?.success());
+    node.restart()?;
+    let rpc = node.rpc()?;
+    assert_eq!(rpc.block(number, true)?, block, "mined block changed across a restart");
+    assert_eq!(rpc.receipt(serde_json::from_value(receipt["transactionHash"].clone())?)?, receipt);
+    assert_eq!(rpc.balance(to, "latest")?, U256::from(12345));
+    assert_eq!(rpc.nonce(wallet.address(), "latest")?, 1);
+    Ok(())
+}
