@@ -22,6 +22,7 @@
 )]
 
 pub mod block;
+pub mod core;
 pub mod crypto;
 pub mod extra;
 pub mod header;

@@ -4,5 +4,6 @@ mod common;
 mod extra;
 mod messages;
 mod seals;
+mod sim;
 mod snapshot;
 mod validators;
