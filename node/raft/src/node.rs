@@ -236,7 +236,8 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
     /// Mints a block if this node is the leader, at least `block_time` passed since the last
     /// minted block and the builder has pending transactions. `now_ns` is Unix time in ns.
     pub fn mint(&mut self, now_ns: u64) -> Result<Option<BlockRef>> {
-        if self.role != StateRole::Leader || self.is_removed() {
+        // raft's own state, not the cached soft state: a tick may have just stepped us down.
+        if self.raw.raft.state != StateRole::Leader || self.role != StateRole::Leader || self.is_removed() {
             return Ok(None);
         }
         let block_time = u64::try_from(self.config.block_time.as_nanos()).unwrap_or(u64::MAX);
@@ -250,7 +251,15 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
             tracing::debug!(target: "raft::minter", "Not minting a new block since there are no pending transactions");
             return Ok(None);
         };
-        self.raw.propose(Vec::new(), built.bytes)?;
+        match self.raw.propose(Vec::new(), built.bytes) {
+            Ok(()) => {}
+            // Leadership is being transferred or this node was removed: not an error.
+            Err(raft::Error::ProposalDropped) => {
+                tracing::debug!(target: "raft::minter", "block proposal dropped by raft");
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        }
         let block = built.decoded.block;
         tracing::info!(target: "raft::minter", number = block.number, hash = %block.hash, txs = built.decoded.tx_hashes.len(), "minted block");
         self.speculative.extend(built.decoded);

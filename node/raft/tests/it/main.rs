@@ -1,1 +1,5 @@
+//! Integration tests of `qrs-raft`.
+
+mod cluster;
+mod harness;
 mod storage;
