@@ -1,5 +1,5 @@
-//! `kill -9` in the middle of a transaction stream, then restart on the same data directory:
-//! the chain is consistent up to its head and goes on.
+//! `kill -9` (or SIGTERM) in the middle of a transaction stream, then restart on the same data
+//! directory: the chain is consistent up to its head and goes on.
 
 use std::{
     collections::BTreeMap,
@@ -159,13 +159,31 @@ fn check_head_state(rpc: &Rpc, head: u64, ledger: &Ledger, state_root: B256) -> 
     Ok(())
 }
 
+/// How the node is stopped in the middle of the load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// `kill -9`.
+    Kill,
+    /// SIGTERM: must exit 0 in time.
+    Term,
+}
+
 #[test]
 fn sigkill_mid_load_then_restart_is_consistent() -> eyre::Result<()> {
+    stop_mid_load(Stop::Kill, CYCLES)
+}
+
+#[test]
+fn sigterm_mid_load_exits_cleanly_and_is_consistent() -> eyre::Result<()> {
+    stop_mid_load(Stop::Term, 2)
+}
+
+fn stop_mid_load(how: Stop, cycles: u64) -> eyre::Result<()> {
     let base_seed = seed();
-    eprintln!("crash test seed: {base_seed} (rerun with QRS_E2E_SEED={base_seed})");
+    eprintln!("{how:?} test seed: {base_seed} (rerun with QRS_E2E_SEED={base_seed})");
     let mut n = dev_node()?;
     let mut last_head = 0;
-    for cycle in 0..CYCLES {
+    for cycle in 0..cycles {
         let cycle_seed = base_seed.wrapping_add(cycle);
         let mut rng = StdRng::seed_from_u64(cycle_seed);
         let kill_after = Duration::from_millis(rng.gen_range(150..1200));
@@ -177,11 +195,21 @@ fn sigkill_mid_load_then_restart_is_consistent() -> eyre::Result<()> {
             thread::spawn(move || load(url, first_nonce, stop))
         };
         thread::sleep(kill_after);
-        n.node.kill()?;
+        match how {
+            Stop::Kill => n.node.kill()?,
+            Stop::Term => {
+                let status = n.node.terminate()?;
+                assert!(
+                    status.success(),
+                    "SIGTERM under load: exit {status:?}\n{}",
+                    n.node.log_tail(30)
+                );
+            }
+        }
         stop.store(true, Ordering::Relaxed);
         let accepted = sender.join().map_err(|_| eyre::eyre!("load thread panicked"))??;
         eprintln!(
-            "cycle {cycle}: seed {cycle_seed}, SIGKILL after {kill_after:?}, {accepted} transactions accepted"
+            "cycle {cycle}: seed {cycle_seed}, {how:?} after {kill_after:?}, {accepted} transactions accepted"
         );
 
         n.node.restart()?;
@@ -216,6 +244,6 @@ fn sigkill_mid_load_then_restart_is_consistent() -> eyre::Result<()> {
         assert_eq!(rpc.nonce(DEV_ADDRESS, "latest")?, next + 1);
         last_head = rpc.block_number()?;
     }
-    assert!(last_head > CYCLES, "the load never produced blocks");
+    assert!(last_head > cycles, "the load never produced blocks");
     Ok(())
 }

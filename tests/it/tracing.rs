@@ -135,7 +135,7 @@ fn call_tracer_trace() -> eyre::Result<()> {
 /// geth's callTracer reports the transaction's gas limit as the top frame's `gas`
 /// (`callTracer.OnEnter`: `if depth == 0 { call.Gas = t.gasLimit }`).
 #[test]
-#[ignore = "node bug: callTracer's top-level gas is the gas left after intrinsic gas (278656), geth reports the tx gas limit (300000)"]
+
 fn call_tracer_top_level_gas_is_the_gas_limit() -> eyre::Result<()> {
     let t = setup()?;
     let trace: Value = t.n.rpc.req(
