@@ -1,6 +1,7 @@
 //! Integration tests for qrs-qbft.
 
 mod common;
+mod core_rules;
 mod extra;
 mod messages;
 mod seals;
