@@ -67,7 +67,7 @@ pub fn raft_id_ascii_hex(raft_id: u16) -> Vec<u8> {
 /// Builds `extraData` for a seal.
 pub fn encode_extra(seal: &RaftSeal) -> Bytes {
     let id = raft_id_ascii_hex(seal.raft_id);
-    let payload = id.as_slice().length() + seal.signature.as_slice().length();
+    let payload = id.as_slice().length().saturating_add(seal.signature.as_slice().length());
     let mut out = vec![0u8; EXTRA_VANITY];
     RlpHeader { list: true, payload_length: payload }.encode(&mut out);
     id.as_slice().encode(&mut out);
@@ -79,9 +79,11 @@ pub fn encode_extra(seal: &RaftSeal) -> Bytes {
 pub fn decode_extra(extra: &[u8]) -> Result<RaftSeal> {
     let bad = |m| RaftError::rlp("raft extraData")(alloy_rlp::Error::Custom(m));
     let mut rest = extra.get(EXTRA_VANITY..).ok_or_else(|| bad("shorter than 32 bytes"))?;
-    let mut body = RlpHeader::decode_bytes(&mut rest, true).map_err(RaftError::rlp("raft extraData"))?;
+    let mut body =
+        RlpHeader::decode_bytes(&mut rest, true).map_err(RaftError::rlp("raft extraData"))?;
     let id = RlpHeader::decode_bytes(&mut body, false).map_err(RaftError::rlp("raft extraData"))?;
-    let sig = RlpHeader::decode_bytes(&mut body, false).map_err(RaftError::rlp("raft extraData"))?;
+    let sig =
+        RlpHeader::decode_bytes(&mut body, false).map_err(RaftError::rlp("raft extraData"))?;
     let id_str = std::str::from_utf8(id).map_err(|_| bad("raft id is not ASCII"))?;
     if id_str.is_empty() || id_str.len() > 4 {
         return Err(bad("raft id must be 1-4 hex digits"));

@@ -28,6 +28,7 @@
 //! - `raft_getRaftId` also finds this node's own enode.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects, clippy::indexing_slicing))]
 
 pub mod chain;
 pub mod config;
@@ -47,6 +48,6 @@ pub use header::{RaftSeal, TimestampUnit};
 pub use minter::SpeculativeChain;
 pub use node::{AppliedEntry, AppliedKind, Outgoing, RaftNode, ReadyOutput};
 pub use peer::{ClusterInfo, Enode, PeerAddress};
+pub use raft;
 pub use snapshot::SnapshotData;
 pub use storage::MdbxStorage;
-pub use raft;

@@ -63,7 +63,8 @@ impl SpeculativeChain {
     pub fn extend(&mut self, block: DecodedBlock) {
         self.head = block.block;
         for tx in &block.tx_hashes {
-            *self.proposed_txs.entry(*tx).or_default() += 1;
+            let n = self.proposed_txs.entry(*tx).or_default();
+            *n = n.saturating_add(1);
         }
         self.unapplied.push_back(block);
     }
@@ -113,7 +114,12 @@ mod tests {
 
     fn block(n: u64, parent: B256, txs: &[u8]) -> DecodedBlock {
         DecodedBlock {
-            block: BlockRef { number: n, hash: B256::with_last_byte(n as u8 + 100), parent_hash: parent, timestamp: n },
+            block: BlockRef {
+                number: n,
+                hash: B256::with_last_byte(n as u8 + 100),
+                parent_hash: parent,
+                timestamp: n,
+            },
             tx_hashes: txs.iter().map(|t| B256::with_last_byte(*t)).collect(),
         }
     }
@@ -148,7 +154,10 @@ mod tests {
         let mut s = SpeculativeChain::new(genesis);
         s.extend(block(1, genesis.hash, &[1]));
         let other = block(1, genesis.hash, &[9]);
-        let other = DecodedBlock { block: BlockRef { hash: B256::repeat_byte(0xee), ..other.block }, ..other };
+        let other = DecodedBlock {
+            block: BlockRef { hash: B256::repeat_byte(0xee), ..other.block },
+            ..other
+        };
         s.accept(&other);
         assert!(s.is_empty());
         assert_eq!(s.head().hash, B256::repeat_byte(0xee));

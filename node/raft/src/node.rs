@@ -167,7 +167,7 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
                 entries.push(Entry {
                     entry_type: EntryType::EntryConfChange,
                     term: 1,
-                    index: i as u64 + 1,
+                    index: (i as u64).saturating_add(1),
                     data: data.into(),
                     ..Default::default()
                 });
@@ -237,7 +237,10 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
     /// minted block and the builder has pending transactions. `now_ns` is Unix time in ns.
     pub fn mint(&mut self, now_ns: u64) -> Result<Option<BlockRef>> {
         // raft's own state, not the cached soft state: a tick may have just stepped us down.
-        if self.raw.raft.state != StateRole::Leader || self.role != StateRole::Leader || self.is_removed() {
+        if self.raw.raft.state != StateRole::Leader
+            || self.role != StateRole::Leader
+            || self.is_removed()
+        {
             return Ok(None);
         }
         let block_time = u64::try_from(self.config.block_time.as_nanos()).unwrap_or(u64::MAX);
@@ -247,7 +250,9 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
         let parent = *self.speculative.head();
         let timestamp = self.config.timestamp_unit.next_timestamp(now_ns, parent.timestamp);
         let proposed = self.speculative.proposed();
-        let Some(built) = self.builder.build_block(&parent, timestamp, &proposed).map_err(chain_err)? else {
+        let Some(built) =
+            self.builder.build_block(&parent, timestamp, &proposed).map_err(chain_err)?
+        else {
             tracing::debug!(target: "raft::minter", "Not minting a new block since there are no pending transactions");
             return Ok(None);
         };
@@ -347,7 +352,11 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
         Ok(())
     }
 
-    fn apply_entries(&mut self, entries: Vec<Entry>, applied: &mut Vec<AppliedEntry>) -> Result<()> {
+    fn apply_entries(
+        &mut self,
+        entries: Vec<Entry>,
+        applied: &mut Vec<AppliedEntry>,
+    ) -> Result<()> {
         for entry in entries {
             if entry.index <= self.applied {
                 continue;
@@ -411,16 +420,21 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
                     return Ok(kind);
                 }
                 self.conf_state = self.raw.apply_conf_change(&cc)?;
-                if !self.peers.contains_key(&id) {
-                    match PeerAddress::from_rlp(&cc.context) {
-                        Ok(addr) => {
-                            tracing::info!(target: "raft::node", raft_id = id, learner = cc.change_type == ConfChangeType::AddLearnerNode, "adding raft peer");
-                            self.peers.insert(id, addr);
+                match self.peers.entry(id) {
+                    std::collections::btree_map::Entry::Vacant(slot) => {
+                        match PeerAddress::from_rlp(&cc.context) {
+                            Ok(addr) => {
+                                tracing::info!(target: "raft::node", raft_id = id, learner = cc.change_type == ConfChangeType::AddLearnerNode, "adding raft peer");
+                                slot.insert(addr);
+                            }
+                            Err(e) => {
+                                tracing::error!(target: "raft::node", raft_id = id, error = %e, "ConfChange without a peer address")
+                            }
                         }
-                        Err(e) => tracing::error!(target: "raft::node", raft_id = id, error = %e, "ConfChange without a peer address"),
                     }
-                } else {
-                    tracing::info!(target: "raft::node", raft_id = id, "raft peer now a voter");
+                    std::collections::btree_map::Entry::Occupied(_) => {
+                        tracing::info!(target: "raft::node", raft_id = id, "raft peer now a voter");
+                    }
                 }
             }
             ConfChangeType::RemoveNode => {
@@ -467,7 +481,9 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
 
     fn check_in_cluster(&self) -> Result<()> {
         if self.is_removed() {
-            return Err(RaftError::Membership("node not part of raft cluster. operations not allowed".into()));
+            return Err(RaftError::Membership(
+                "node not part of raft cluster. operations not allowed".into(),
+            ));
         }
         Ok(())
     }
@@ -510,9 +526,15 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
         for p in self.peers.values() {
             if p.node_id == enode.node_id {
                 let msg = if p.raft_id == self.config.raft_id {
-                    format!("enode is this enode (self): node with this enode has already been added to the cluster: {}", p.node_id_hex())
+                    format!(
+                        "enode is this enode (self): node with this enode has already been added to the cluster: {}",
+                        p.node_id_hex()
+                    )
                 } else {
-                    format!("node with this enode has already been added to the cluster: {}", p.node_id_hex())
+                    format!(
+                        "node with this enode has already been added to the cluster: {}",
+                        p.node_id_hex()
+                    )
                 };
                 return Err(RaftError::Membership(msg));
             }
@@ -639,7 +661,11 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
                 p2p_port: p.p2p_port,
                 raft_port: p.raft_port,
                 hostname: p.hostname.clone(),
-                role: if self.leader == 0 { String::new() } else { self.role_of(p.raft_id).to_string() },
+                role: if self.leader == 0 {
+                    String::new()
+                } else {
+                    self.role_of(p.raft_id).to_string()
+                },
                 node_active: p.raft_id == self.config.raft_id || is_active(p.raft_id),
             })
             .collect()
@@ -648,11 +674,9 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
     /// `raft_getRaftId`: the raft id of the member with this enode's node id.
     pub fn raft_id_of(&self, enode_url: &str) -> Result<u16> {
         let enode = Enode::parse(enode_url)?;
-        self.peers
-            .values()
-            .find(|p| p.node_id == enode.node_id)
-            .map(|p| p.raft_id)
-            .ok_or_else(|| RaftError::Membership(format!("node not found in the cluster: {enode_url}")))
+        self.peers.values().find(|p| p.node_id == enode.node_id).map(|p| p.raft_id).ok_or_else(
+            || RaftError::Membership(format!("node not found in the cluster: {enode_url}")),
+        )
     }
 
     /// Every known member (self included), by raft id.

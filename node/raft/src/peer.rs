@@ -44,12 +44,12 @@ impl Enode {
         let bad = |reason| RaftError::InvalidEnode { url: url.to_string(), reason };
         let rest = url.strip_prefix("enode://").ok_or_else(|| bad("missing enode:// scheme"))?;
         let (id_hex, rest) = rest.split_once('@').ok_or_else(|| bad("missing @host"))?;
-        if id_hex.len() != 128 {
+        if id_hex.len() != 128 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad("node id must be 128 hex characters"));
         }
         let mut id = [0u8; 64];
-        for (i, byte) in id.iter_mut().enumerate() {
-            let pair = id_hex.get(i * 2..i * 2 + 2).ok_or_else(|| bad("node id is not hex"))?;
+        for (byte, pair) in id.iter_mut().zip(id_hex.as_bytes().chunks(2)) {
+            let pair = std::str::from_utf8(pair).map_err(|_| bad("node id is not hex"))?;
             *byte = u8::from_str_radix(pair, 16).map_err(|_| bad("node id is not hex"))?;
         }
         let (hostport, query) = match rest.split_once('?') {
@@ -79,9 +79,17 @@ impl Enode {
     /// The address this enode gets under `raft_id`; errors if `?raftport=` is missing (as GoQuorum).
     pub fn into_address(self, raft_id: u16, url: &str) -> Result<PeerAddress> {
         let raft_port = self.raft_port.ok_or_else(|| {
-            RaftError::Membership(format!("enodeId is missing raftport querystring parameter: {url}"))
+            RaftError::Membership(format!(
+                "enodeId is missing raftport querystring parameter: {url}"
+            ))
         })?;
-        Ok(PeerAddress { raft_id, node_id: self.node_id, hostname: self.host, p2p_port: self.port, raft_port })
+        Ok(PeerAddress {
+            raft_id,
+            node_id: self.node_id,
+            hostname: self.host,
+            p2p_port: self.port,
+            raft_port,
+        })
     }
 }
 
@@ -98,7 +106,7 @@ impl PeerAddress {
         urls.iter()
             .enumerate()
             .map(|(i, url)| {
-                let id = u16::try_from(i + 1)
+                let id = u16::try_from(i.saturating_add(1))
                     .map_err(|_| RaftError::Config("more than 65535 static nodes".into()))?;
                 Self::from_enode(id, url)
             })
@@ -142,7 +150,7 @@ impl PeerAddress {
 
 fn hex_lower(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    let mut s = String::with_capacity(bytes.len() * 2);
+    let mut s = String::with_capacity(bytes.len().saturating_mul(2));
     for b in bytes {
         let _ = write!(s, "{b:02x}");
     }
@@ -178,7 +186,7 @@ impl PeerAddress {
     /// Encoded length of [`PeerAddress::encode_with_hostname`].
     pub fn length_with_hostname(&self) -> usize {
         let (_, payload_length) = self.fields_with(true);
-        payload_length + alloy_rlp::length_of_length(payload_length)
+        payload_length.saturating_add(alloy_rlp::length_of_length(payload_length))
     }
 
     fn fields(&self) -> (Option<[u8; 16]>, usize) {
@@ -187,14 +195,19 @@ impl PeerAddress {
 
     fn fields_with(&self, force_hostname: bool) -> (Option<[u8; 16]>, usize) {
         let ip = if force_hostname { None } else { self.hostname.parse::<IpAddr>().ok().map(ip16) };
-        let mut len = self.raft_id.length()
-            + self.node_id.as_slice().length()
-            + self.p2p_port.length()
-            + self.raft_port.length();
-        match ip {
-            Some(ip) => len += ip.as_slice().length(),
-            None => len += [0u8; 0].as_slice().length() + self.hostname.as_bytes().length(),
-        }
+        let host_len = match ip {
+            Some(ip) => ip.as_slice().length(),
+            None => [0u8; 0].as_slice().length().saturating_add(self.hostname.as_bytes().length()),
+        };
+        let len = [
+            self.raft_id.length(),
+            self.node_id.as_slice().length(),
+            self.p2p_port.length(),
+            self.raft_port.length(),
+            host_len,
+        ]
+        .iter()
+        .fold(0usize, |a, b| a.saturating_add(*b));
         (ip, len)
     }
 }
@@ -222,7 +235,7 @@ impl Encodable for PeerAddress {
 
     fn length(&self) -> usize {
         let (_, payload_length) = self.fields();
-        payload_length + alloy_rlp::length_of_length(payload_length)
+        payload_length.saturating_add(alloy_rlp::length_of_length(payload_length))
     }
 }
 
@@ -246,7 +259,8 @@ impl Decodable for PeerAddress {
             ip_to_string(&ip)?
         } else {
             let h = alloy_rlp::Bytes::decode(&mut body)?;
-            let s = String::from_utf8(h.to_vec()).map_err(|_| alloy_rlp::Error::Custom("host name is not UTF-8"))?;
+            let s = String::from_utf8(h.to_vec())
+                .map_err(|_| alloy_rlp::Error::Custom("host name is not UTF-8"))?;
             if s.is_empty() && !ip.is_empty() { ip_to_string(&ip)? } else { s }
         };
         Ok(Self { raft_id, node_id, hostname, p2p_port, raft_port })
@@ -309,6 +323,23 @@ mod tests {
         let url = format!("enode://{ID}@127.0.0.1:30303?discport=0");
         let e = PeerAddress::from_enode(1, &url).unwrap_err().to_string();
         assert!(e.contains("missing raftport"), "{e}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_enode_strings_never_panic(s in ".{0,200}") {
+            let _ = Enode::parse(&s);
+            let _ = Enode::parse(&format!("enode://{ID}@{s}"));
+        }
+
+        #[test]
+        fn enode_roundtrip(port in 1u16.., raft_port in 1u16.., a in proptest::prelude::any::<[u8; 4]>()) {
+            let host = std::net::Ipv4Addr::from(a).to_string();
+            let url = format!("enode://{ID}@{host}:{port}?discport=0&raftport={raft_port}");
+            let p = PeerAddress::from_enode(3, &url).unwrap();
+            proptest::prop_assert_eq!(p.enode_url(), url);
+            proptest::prop_assert_eq!(PeerAddress::from_rlp(&p.to_rlp()).unwrap(), p);
+        }
     }
 
     #[test]

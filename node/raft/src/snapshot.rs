@@ -32,12 +32,16 @@ impl SnapshotData {
             .map(|a| if with_names { a.length_with_hostname() } else { a.length() })
             .sum();
         let removed_len: usize = self.removed.iter().map(Encodable::length).sum();
-        let payload = addr_len
-            + alloy_rlp::length_of_length(addr_len)
-            + removed_len
-            + alloy_rlp::length_of_length(removed_len)
-            + self.head_hash.length();
-        let mut out = Vec::with_capacity(payload + 9);
+        let payload = [
+            addr_len,
+            alloy_rlp::length_of_length(addr_len),
+            removed_len,
+            alloy_rlp::length_of_length(removed_len),
+            self.head_hash.length(),
+        ]
+        .iter()
+        .fold(0usize, |a, b| a.saturating_add(*b));
+        let mut out = Vec::with_capacity(payload.saturating_add(9));
         Header { list: true, payload_length: payload }.encode(&mut out);
         Header { list: true, payload_length: addr_len }.encode(&mut out);
         for a in &self.addresses {
@@ -84,7 +88,13 @@ mod tests {
     use super::*;
 
     fn addr(id: u16, host: &str) -> PeerAddress {
-        PeerAddress { raft_id: id, node_id: B512::repeat_byte(id as u8), hostname: host.into(), p2p_port: 30303, raft_port: 50400 + id }
+        PeerAddress {
+            raft_id: id,
+            node_id: B512::repeat_byte(id as u8),
+            hostname: host.into(),
+            p2p_port: 30303,
+            raft_port: 50400 + id,
+        }
     }
 
     #[test]

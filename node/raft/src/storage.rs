@@ -60,7 +60,7 @@ struct Cache {
 
 impl Cache {
     fn first_index(&self) -> u64 {
-        self.truncated.0 + 1
+        self.truncated.0.saturating_add(1)
     }
 }
 
@@ -94,7 +94,8 @@ fn be(v: u64) -> [u8; 8] {
 }
 
 fn read_u64(bytes: &[u8]) -> Result<u64> {
-    let arr: [u8; 8] = bytes.get(..8).and_then(|b| b.try_into().ok()).ok_or(RaftError::Corrupt("u64"))?;
+    let arr: [u8; 8] =
+        bytes.get(..8).and_then(|b| b.try_into().ok()).ok_or(RaftError::Corrupt("u64"))?;
     Ok(u64::from_be_bytes(arr))
 }
 
@@ -129,7 +130,11 @@ impl MdbxStorage {
             tx.commit().map_err(mdbx)?;
         }
         let storage = Self {
-            inner: Arc::new(Inner { db, path: dir.to_path_buf(), cache: RwLock::new(Cache::default()) }),
+            inner: Arc::new(Inner {
+                db,
+                path: dir.to_path_buf(),
+                cache: RwLock::new(Cache::default()),
+            }),
         };
         let cache = storage.load()?;
         *storage.inner.cache.write() = cache;
@@ -146,10 +151,12 @@ impl MdbxStorage {
         let get = |k: &[u8]| tx.get::<Vec<u8>>(&meta, k).map_err(self.mdbx());
         let mut cache = Cache::default();
         if let Some(v) = get(KEY_HARD_STATE)? {
-            cache.hard_state = HardState::parse_from_bytes(&v).map_err(RaftError::pb("HardState"))?;
+            cache.hard_state =
+                HardState::parse_from_bytes(&v).map_err(RaftError::pb("HardState"))?;
         }
         if let Some(v) = get(KEY_CONF_STATE)? {
-            cache.conf_state = ConfState::parse_from_bytes(&v).map_err(RaftError::pb("ConfState"))?;
+            cache.conf_state =
+                ConfState::parse_from_bytes(&v).map_err(RaftError::pb("ConfState"))?;
         }
         if let Some(v) = get(KEY_SNAPSHOT)? {
             let snap = Snapshot::parse_from_bytes(&v).map_err(RaftError::pb("Snapshot"))?;
@@ -185,7 +192,8 @@ impl MdbxStorage {
         }
         let conf_state = ConfState { voters, ..Default::default() };
         let last = entries.last().map_or(0, |e| e.index);
-        let hard_state = HardState { term: u64::from(last > 0), commit: last, ..Default::default() };
+        let hard_state =
+            HardState { term: u64::from(last > 0), commit: last, ..Default::default() };
         self.append(entries)?;
         self.set_conf_state(&conf_state)?;
         self.set_hard_state(&hard_state)
@@ -262,7 +270,12 @@ impl MdbxStorage {
         };
         let last_plus_one = last.saturating_add(1);
         if first_new.index < first || first_new.index > last_plus_one {
-            return Err(RaftError::LogGap { op: "append", index: first_new.index, first, last_plus_one });
+            return Err(RaftError::LogGap {
+                op: "append",
+                index: first_new.index,
+                first,
+                last_plus_one,
+            });
         }
         let tx = self.inner.db.begin_rw_txn().map_err(self.mdbx())?;
         let table = tx.open_table(Some(ENTRIES)).map_err(self.mdbx())?;
@@ -272,7 +285,7 @@ impl MdbxStorage {
         let mut new_last = last;
         for e in ents {
             let body = e.write_to_bytes().map_err(RaftError::pb("Entry"))?;
-            let mut value = Vec::with_capacity(8 + body.len());
+            let mut value = Vec::with_capacity(body.len().saturating_add(8));
             value.extend_from_slice(&be(e.term));
             value.extend_from_slice(&body);
             tx.put(&table, be(e.index), &value, WriteFlags::empty()).map_err(self.mdbx())?;
@@ -296,7 +309,12 @@ impl MdbxStorage {
         }
         let last_plus_one = last.saturating_add(1);
         if compact_index > last_plus_one {
-            return Err(RaftError::LogGap { op: "compact", index: compact_index, first, last_plus_one });
+            return Err(RaftError::LogGap {
+                op: "compact",
+                index: compact_index,
+                first,
+                last_plus_one,
+            });
         }
         let truncated_index = compact_index.saturating_sub(1);
         let truncated_term = self.term(truncated_index).map_err(RaftError::Raft)?;
@@ -316,10 +334,14 @@ impl MdbxStorage {
 
     /// Stores a snapshot taken locally at `index` (≤ the applied index) with the application
     /// `data`, then compacts the log up to `index` (inclusive).
-    pub fn create_snapshot(&self, index: u64, conf_state: ConfState, data: Vec<u8>) -> Result<Snapshot> {
+    pub fn create_snapshot(
+        &self,
+        index: u64,
+        conf_state: ConfState,
+        data: Vec<u8>,
+    ) -> Result<Snapshot> {
         let term = self.term(index).map_err(RaftError::Raft)?;
-        let mut snap = Snapshot::default();
-        snap.data = data.into();
+        let mut snap = Snapshot { data: data.into(), ..Default::default() };
         let meta = snap.mut_metadata();
         meta.index = index;
         meta.term = term;
@@ -379,7 +401,8 @@ impl MdbxStorage {
     fn read_entries(&self, low: u64, high: u64, max_size: Option<u64>) -> Result<Vec<Entry>> {
         let tx = self.inner.db.begin_ro_txn().map_err(self.mdbx())?;
         let table = tx.open_table(Some(ENTRIES)).map_err(self.mdbx())?;
-        let mut out = Vec::with_capacity(usize::try_from(high.saturating_sub(low)).unwrap_or(0).min(1024));
+        let mut out =
+            Vec::with_capacity(usize::try_from(high.saturating_sub(low)).unwrap_or(0).min(1024));
         let mut size: u64 = 0;
         for idx in low..high {
             let v = tx

@@ -10,7 +10,8 @@ use crate::harness::{Cluster, enode_url};
 const ELECTION_BOUND: u64 = 100;
 
 fn elect(c: &mut Cluster) -> u64 {
-    c.run_until(ELECTION_BOUND, |c| c.leader().is_some()).expect("a leader is elected within the bound");
+    c.run_until(ELECTION_BOUND, |c| c.leader().is_some())
+        .expect("a leader is elected within the bound");
     c.leader().unwrap()
 }
 
@@ -65,7 +66,8 @@ fn leader_failover_keeps_committed_blocks() {
     let committed = c.chains[&old].hashes();
 
     c.kill(old);
-    let rounds = c.run_until(ELECTION_BOUND, |c| c.leader().is_some_and(|l| l != old)).expect("new leader");
+    let rounds =
+        c.run_until(ELECTION_BOUND, |c| c.leader().is_some_and(|l| l != old)).expect("new leader");
     let new = c.leader().unwrap();
     assert_ne!(new, old);
     assert!(rounds <= ELECTION_BOUND);
@@ -91,9 +93,13 @@ fn learner_joins_then_is_promoted() {
     assert_eq!(id, 4);
     c.submit_txs(10);
     let ids = c.live();
-    c.run_until(300, |c| all_txs_applied(c, &ids) && c.node(4).role() == "learner").expect("learner catches up");
+    c.run_until(300, |c| all_txs_applied(c, &ids) && c.node(4).role() == "learner")
+        .expect("learner catches up");
     assert_eq!(c.chains[&4].hashes(), c.chains[&leader].hashes());
-    assert_eq!(c.node(leader).cluster(|_| true).iter().find(|r| r.raft_id == 4).unwrap().role, "learner");
+    assert_eq!(
+        c.node(leader).cluster(|_| true).iter().find(|r| r.raft_id == 4).unwrap().role,
+        "learner"
+    );
     // A learner cannot change membership.
     assert!(c.node_mut(4).add_peer(&enode_url(5), false).is_err());
 
@@ -123,7 +129,8 @@ fn removed_node_leaves_and_cluster_continues() {
     assert_eq!(err, "node not part of raft cluster. operations not allowed");
     c.kill(victim);
     let rest: Vec<u64> = c.live();
-    c.run_until(100, |c| rest.iter().all(|id| c.node(*id).cluster(|_| true).len() == 2)).expect("2 members");
+    c.run_until(100, |c| rest.iter().all(|id| c.node(*id).cluster(|_| true).len() == 2))
+        .expect("2 members");
     c.submit_txs(10);
     c.run_until(300, |c| all_txs_applied(c, &rest)).expect("two nodes still commit");
     // The removed id is never reused.
@@ -147,7 +154,8 @@ fn restarted_node_catches_up_from_mdbx_via_snapshot() {
     c.run_until(600, |c| all_txs_applied(c, &rest)).expect("two nodes commit");
     assert!(c.node(leader).snapshot_index() > 20, "the leader compacted its log");
     c.start_node(victim as u16, false);
-    c.run_until(300, |c| c.chains[&victim].hashes() == c.chains[&leader].hashes()).expect("restarted node catches up");
+    c.run_until(300, |c| c.chains[&victim].hashes() == c.chains[&leader].hashes())
+        .expect("restarted node catches up");
     assert!(c.chains[&victim].hashes().len() > before);
     c.assert_chains_consistent();
 }

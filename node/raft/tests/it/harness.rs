@@ -133,7 +133,13 @@ impl RaftChain for TestChain {
         let mut path = Vec::new();
         let mut cursor = *hash;
         while !self.contains(&cursor) {
-            let bytes = self.registry.lock().unwrap().get(&cursor).cloned().ok_or(TestChainError::Unknown(cursor))?;
+            let bytes = self
+                .registry
+                .lock()
+                .unwrap()
+                .get(&cursor)
+                .cloned()
+                .ok_or(TestChainError::Unknown(cursor))?;
             cursor = decode_block(&bytes)?.0.block.parent_hash;
             path.push(bytes);
         }
@@ -203,7 +209,12 @@ pub fn node_key(id: u16) -> SecretKey {
 }
 
 pub fn enode_url(id: u16) -> String {
-    format!("enode://{}@127.0.0.1:{}?discport=0&raftport={}", hex::encode([id as u8; 64]), 30300 + id, 50400 + id)
+    format!(
+        "enode://{}@127.0.0.1:{}?discport=0&raftport={}",
+        hex::encode([id as u8; 64]),
+        30300 + id,
+        50400 + id
+    )
 }
 
 struct InFlight {
@@ -282,7 +293,8 @@ impl Cluster {
             raft_id: id,
             key: node_key(id),
         };
-        let node = RaftNode::start(self.config(id, join), storage, chain, builder, &self.initial).unwrap();
+        let node =
+            RaftNode::start(self.config(id, join), storage, chain, builder, &self.initial).unwrap();
         self.nodes.insert(key, Some(node));
     }
 
@@ -345,22 +357,25 @@ impl Cluster {
             assert!(!matches!(a.kind, AppliedKind::Undecodable), "undecodable entry {}", a.index);
         }
         for (to, bytes) in out.messages {
-            let delay = if self.max_delay == 0 { 0 } else { self.rng.gen_range(0..=self.max_delay) };
+            let delay =
+                if self.max_delay == 0 { 0 } else { self.rng.gen_range(0..=self.max_delay) };
             self.queue.push(InFlight { at: self.tick + delay, from: id, to, bytes });
         }
     }
 
     fn deliver_due(&mut self) {
         for _ in 0..100 {
-            let (due, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.queue).into_iter().partition(|m| m.at <= self.tick);
+            let (due, rest): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut self.queue).into_iter().partition(|m| m.at <= self.tick);
             self.queue = rest;
             if due.is_empty() {
                 return;
             }
             let mut touched = HashSet::new();
             for m in due {
-                let is_snapshot =
-                    Message::parse_from_bytes(&m.bytes).map(|x| x.msg_type == MessageType::MsgSnapshot).unwrap_or(false);
+                let is_snapshot = Message::parse_from_bytes(&m.bytes)
+                    .map(|x| x.msg_type == MessageType::MsgSnapshot)
+                    .unwrap_or(false);
                 let alive = matches!(self.nodes.get(&m.to), Some(Some(_)));
                 let lost = !alive
                     || self.isolated.contains(&m.from)
@@ -416,7 +431,8 @@ impl Cluster {
 
     /// Every live chain is a prefix of the longest one.
     pub fn assert_chains_consistent(&self) {
-        let chains: Vec<Vec<B256>> = self.live().iter().map(|id| self.chains[id].hashes()).collect();
+        let chains: Vec<Vec<B256>> =
+            self.live().iter().map(|id| self.chains[id].hashes()).collect();
         let longest = chains.iter().max_by_key(|c| c.len()).unwrap();
         for c in &chains {
             assert_eq!(&longest[..c.len()], &c[..], "chains diverge");
@@ -427,7 +443,10 @@ impl Cluster {
     pub fn assert_seals(&self, id: u64) {
         for h in self.chains[&id].headers().iter().skip(1) {
             let (raft_id, pk) = recover_sealer(h).unwrap();
-            assert_eq!(pk, secp256k1::PublicKey::from_secret_key(secp256k1::SECP256K1, &node_key(raft_id)));
+            assert_eq!(
+                pk,
+                secp256k1::PublicKey::from_secret_key(secp256k1::SECP256K1, &node_key(raft_id))
+            );
         }
     }
 }

@@ -6,8 +6,8 @@ use qrs_raft::{
     MdbxStorage,
     raft::{
         GetEntriesContext, Storage, StorageError,
-        storage::MemStorage,
         prelude::{ConfState, Entry, HardState, Snapshot},
+        storage::MemStorage,
     },
 };
 
@@ -33,8 +33,12 @@ fn restart_keeps_everything() {
         let s = MdbxStorage::open(dir.path()).unwrap();
         s.append(&(1..=10).map(|i| entry(i, 1 + i / 4)).collect::<Vec<_>>()).unwrap();
         s.set_hard_state(&HardState { term: 3, vote: 2, commit: 8, ..Default::default() }).unwrap();
-        s.set_conf_state(&ConfState { voters: vec![1, 2, 3], learners: vec![4], ..Default::default() })
-            .unwrap();
+        s.set_conf_state(&ConfState {
+            voters: vec![1, 2, 3],
+            learners: vec![4],
+            ..Default::default()
+        })
+        .unwrap();
         s.create_snapshot(5, s.conf_state(), b"head".to_vec()).unwrap();
         s.set_applied_index(8).unwrap();
     }
@@ -58,7 +62,10 @@ fn restart_keeps_everything() {
 fn compaction_and_snapshot_error_contract() {
     let dir = tempfile::tempdir().unwrap();
     let s = MdbxStorage::open(dir.path()).unwrap();
-    assert_eq!(store_err(s.snapshot(0, 1).unwrap_err()), StorageError::SnapshotTemporarilyUnavailable);
+    assert_eq!(
+        store_err(s.snapshot(0, 1).unwrap_err()),
+        StorageError::SnapshotTemporarilyUnavailable
+    );
     s.append(&(1..=20).map(|i| entry(i, 1)).collect::<Vec<_>>()).unwrap();
     s.create_snapshot(12, ConfState { voters: vec![1], ..Default::default() }, vec![1]).unwrap();
     assert_eq!(s.first_index().unwrap(), 13);
@@ -67,7 +74,10 @@ fn compaction_and_snapshot_error_contract() {
     assert_eq!(store_err(s.term(11).unwrap_err()), StorageError::Compacted);
     assert_eq!(store_err(s.term(21).unwrap_err()), StorageError::Unavailable);
     assert_eq!(s.term(12).unwrap(), 1);
-    assert_eq!(store_err(s.snapshot(13, 1).unwrap_err()), StorageError::SnapshotTemporarilyUnavailable);
+    assert_eq!(
+        store_err(s.snapshot(13, 1).unwrap_err()),
+        StorageError::SnapshotTemporarilyUnavailable
+    );
     // max_size: at least one entry.
     assert_eq!(s.entries(13, 21, Some(0), ctx()).unwrap().len(), 1);
     // Appending into the compacted prefix or past the end is an error, not a panic.
