@@ -288,12 +288,7 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
             self.storage.apply_snapshot(&snap)?;
             self.on_snapshot(&snap)?;
         }
-        if !rd.entries().is_empty() {
-            self.storage.append(rd.entries())?;
-        }
-        if let Some(hs) = rd.hs() {
-            self.storage.set_hard_state(hs)?;
-        }
+        self.storage.persist(rd.entries(), rd.hs())?;
         // 2. Messages of this Ready are now safe to send.
         for m in rd.take_messages().into_iter().chain(rd.take_persisted_messages()) {
             out.messages.push(encode(&m)?);
@@ -302,17 +297,18 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
         let committed = rd.take_committed_entries();
         self.apply_entries(committed, &mut out.applied)?;
         let mut light = self.raw.advance(rd);
-        if let Some(commit) = light.commit_index() {
-            self.storage.set_commit(commit)?;
-        }
-        for m in light.take_messages() {
-            out.messages.push(encode(&m)?);
-        }
+        let commit = light.commit_index();
+        let light_messages = light.take_messages();
         let committed = light.take_committed_entries();
         self.apply_entries(committed, &mut out.applied)?;
         self.raw.advance_apply();
-        if !out.applied.is_empty() {
-            self.storage.set_applied_index(self.applied)?;
+        let applied = (!out.applied.is_empty()).then_some(self.applied);
+        // The light Ready's messages carry the commit index: persist it first.
+        self.storage.set_commit_and_applied(commit, applied)?;
+        for m in light_messages {
+            out.messages.push(encode(&m)?);
+        }
+        if applied.is_some() {
             self.maybe_snapshot()?;
         }
         Ok(out)

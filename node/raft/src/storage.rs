@@ -263,13 +263,20 @@ impl MdbxStorage {
     /// Appends `ents`, replacing every stored entry at or after `ents[0].index`. Errors (instead of
     /// raft-rs's panics) if that would rewrite compacted entries or leave a gap.
     pub fn append(&self, ents: &[Entry]) -> Result<()> {
-        let Some(first_new) = ents.first() else { return Ok(()) };
+        self.persist(ents, None)
+    }
+
+    /// Appends `ents` (as [`MdbxStorage::append`]) and writes `hs`, in **one** durable
+    /// transaction: one fsync per raft-rs `Ready`.
+    pub fn persist(&self, ents: &[Entry], hs: Option<&HardState>) -> Result<()> {
         let (first, last) = {
             let c = self.inner.cache.read();
             (c.first_index(), c.last_index)
         };
         let last_plus_one = last.saturating_add(1);
-        if first_new.index < first || first_new.index > last_plus_one {
+        if let Some(first_new) = ents.first()
+            && (first_new.index < first || first_new.index > last_plus_one)
+        {
             return Err(RaftError::LogGap {
                 op: "append",
                 index: first_new.index,
@@ -277,22 +284,65 @@ impl MdbxStorage {
                 last_plus_one,
             });
         }
-        let tx = self.inner.db.begin_rw_txn().map_err(self.mdbx())?;
-        let table = tx.open_table(Some(ENTRIES)).map_err(self.mdbx())?;
-        for idx in first_new.index..=last {
-            tx.del(&table, be(idx), None).map_err(self.mdbx())?;
+        if ents.is_empty() && hs.is_none() {
+            return Ok(());
         }
+        let tx = self.inner.db.begin_rw_txn().map_err(self.mdbx())?;
         let mut new_last = last;
-        for e in ents {
-            let body = e.write_to_bytes().map_err(RaftError::pb("Entry"))?;
-            let mut value = Vec::with_capacity(body.len().saturating_add(8));
-            value.extend_from_slice(&be(e.term));
-            value.extend_from_slice(&body);
-            tx.put(&table, be(e.index), &value, WriteFlags::empty()).map_err(self.mdbx())?;
-            new_last = e.index;
+        if let Some(first_new) = ents.first() {
+            let table = tx.open_table(Some(ENTRIES)).map_err(self.mdbx())?;
+            for idx in first_new.index..=last {
+                tx.del(&table, be(idx), None).map_err(self.mdbx())?;
+            }
+            for e in ents {
+                let body = e.write_to_bytes().map_err(RaftError::pb("Entry"))?;
+                let mut value = Vec::with_capacity(body.len().saturating_add(8));
+                value.extend_from_slice(&be(e.term));
+                value.extend_from_slice(&body);
+                tx.put(&table, be(e.index), &value, WriteFlags::empty()).map_err(self.mdbx())?;
+                new_last = e.index;
+            }
+        }
+        if let Some(hs) = hs {
+            let bytes = hs.write_to_bytes().map_err(RaftError::pb("HardState"))?;
+            let meta = tx.open_table(Some(META)).map_err(self.mdbx())?;
+            tx.put(&meta, KEY_HARD_STATE, &bytes, WriteFlags::empty()).map_err(self.mdbx())?;
         }
         tx.commit().map_err(self.mdbx())?;
-        self.inner.cache.write().last_index = new_last;
+        let mut c = self.inner.cache.write();
+        c.last_index = new_last;
+        if let Some(hs) = hs {
+            c.hard_state = hs.clone();
+        }
+        Ok(())
+    }
+
+    /// Writes a new commit index and/or applied index in one transaction.
+    pub fn set_commit_and_applied(&self, commit: Option<u64>, applied: Option<u64>) -> Result<()> {
+        let mut hs = self.hard_state();
+        let commit = commit.filter(|c| *c != hs.commit);
+        let applied = applied.filter(|a| *a != self.applied_index());
+        if commit.is_none() && applied.is_none() {
+            return Ok(());
+        }
+        let tx = self.inner.db.begin_rw_txn().map_err(self.mdbx())?;
+        let meta = tx.open_table(Some(META)).map_err(self.mdbx())?;
+        if let Some(commit) = commit {
+            hs.commit = commit;
+            let bytes = hs.write_to_bytes().map_err(RaftError::pb("HardState"))?;
+            tx.put(&meta, KEY_HARD_STATE, &bytes, WriteFlags::empty()).map_err(self.mdbx())?;
+        }
+        if let Some(applied) = applied {
+            tx.put(&meta, KEY_APPLIED, be(applied), WriteFlags::empty()).map_err(self.mdbx())?;
+        }
+        tx.commit().map_err(self.mdbx())?;
+        let mut c = self.inner.cache.write();
+        if commit.is_some() {
+            c.hard_state = hs;
+        }
+        if let Some(applied) = applied {
+            c.applied = applied;
+        }
         Ok(())
     }
 
