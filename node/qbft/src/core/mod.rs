@@ -546,6 +546,15 @@ impl<B: Proposal> Core<B> {
                 rc.prepared_block = None;
                 rc.justification.clear();
             }
+            // Keep one future-round ROUND-CHANGE per sender (its latest) so a validator cannot
+            // grow our memory by signing ROUND-CHANGEs for many rounds.
+            let current = self.round;
+            for (round, by_sender) in self.round_changes.range_mut(current.saturating_add(1)..) {
+                if *round != r {
+                    by_sender.remove(&from);
+                }
+            }
+            self.round_changes.retain(|round, m| *round == current || !m.is_empty());
             self.round_changes.entry(r).or_default().insert(from, rc);
         }
         let current = self.round;

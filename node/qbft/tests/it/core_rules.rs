@@ -262,3 +262,33 @@ fn a_prepared_block_must_be_reproposed() {
     let reproposed = Preprepare::signed(&p1, view, prepared_block, rcs, prepares);
     assert_eq!(codes(&feed(&mut core, Message::Preprepare(reproposed))), vec![PREPARE_CODE]);
 }
+
+// Memory bound: a validator that signs ROUND-CHANGEs for many rounds is remembered once.
+#[test]
+fn round_changes_for_many_rounds_count_once_per_sender() {
+    let (keys, h) = setup(7); // F = 2
+    let mut core = Core::new(keys[0].clone(), config(), h, NOW, None);
+    let _ = core.ready();
+    for round in 1..200 {
+        let m = Message::RoundChange(RoundChange::<RawBlock> {
+            payload: SignedRoundChange::signed(&keys[1], View { sequence: 1, round }, None),
+            prepared_block: None,
+            justification: vec![],
+        });
+        let _ = feed(&mut core, m);
+    }
+    assert_eq!(core.round(), 0, "one sender is not F+1 however many rounds it signs");
+    let m = Message::RoundChange(RoundChange::<RawBlock> {
+        payload: SignedRoundChange::signed(&keys[2], View { sequence: 1, round: 4 }, None),
+        prepared_block: None,
+        justification: vec![],
+    });
+    let _ = feed(&mut core, m);
+    let m = Message::RoundChange(RoundChange::<RawBlock> {
+        payload: SignedRoundChange::signed(&keys[3], View { sequence: 1, round: 6 }, None),
+        prepared_block: None,
+        justification: vec![],
+    });
+    let _ = feed(&mut core, m);
+    assert_eq!(core.round(), 4, "F+1 = 3 senders ahead; the lowest of their rounds is 4");
+}
