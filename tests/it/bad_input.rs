@@ -104,7 +104,6 @@ fn empty_raw_transaction() -> eyre::Result<()> {
 
 /// Broken RLP gets geth's `rlp:` decoder messages (`core/types.Transaction.UnmarshalBinary`).
 #[test]
-
 fn invalid_rlp_raw_transaction() -> eyre::Result<()> {
     let n = dev_node()?;
     let good = Wallet::dev()?.transfer(0, Address::repeat_byte(1), U256::from(1))?;
@@ -125,7 +124,6 @@ fn invalid_rlp_raw_transaction() -> eyre::Result<()> {
 
 /// A first byte below 0x7f that is no known type: geth's `transaction type not supported`.
 #[test]
-
 fn unknown_transaction_type() -> eyre::Result<()> {
     let n = dev_node()?;
     assert_rpc_error(

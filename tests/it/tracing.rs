@@ -135,7 +135,6 @@ fn call_tracer_trace() -> eyre::Result<()> {
 /// geth's callTracer reports the transaction's gas limit as the top frame's `gas`
 /// (`callTracer.OnEnter`: `if depth == 0 { call.Gas = t.gasLimit }`).
 #[test]
-
 fn call_tracer_top_level_gas_is_the_gas_limit() -> eyre::Result<()> {
     let t = setup()?;
     let trace: Value = t.n.rpc.req(
