@@ -52,6 +52,10 @@ fn load(url: String, first_nonce: u64, stop: Arc<AtomicBool>) -> eyre::Result<u6
         match rpc.send_raw(&raw) {
             Ok(_) => nonce += 1,
             Err(RpcError::Transport(_)) => break,
+            // Back-pressure when the miner falls behind: wait and resend the same nonce.
+            Err(RpcError::Rpc { message, .. }) if message == "txpool is full" => {
+                thread::sleep(Duration::from_millis(20));
+            }
             Err(e) => return Err(eyre::eyre!("nonce {nonce} refused while the node was up: {e}")),
         }
     }
