@@ -1,14 +1,15 @@
 //! Group commit for PostgreSQL `save`s: each commit costs a WAL flush (fsync) on the server,
-//! so one writer task per process takes the queued saves and writes them in one transaction
-//! with two array statements (`unnest`), whatever the batch size. Every caller is answered after
-//! the commit. If a statement fails, the batch is rolled back and each save is retried alone
-//! (its own error, e.g. a refused row, goes to its own caller only). If the commit or the
-//! connection fails, every caller in the batch gets that error and the connection is replaced.
+//! so one writer task per process takes the queued saves and writes all new rows with one
+//! autocommit array statement (`unnest`), whatever the batch size; rows that already exist are
+//! replaced one statement each. Every caller is answered after its rows are committed. If a
+//! statement is refused (e.g. a constraint), each save of the batch is retried alone (saves are
+//! idempotent), so the error reaches only its own caller. On any other failure every caller in
+//! the batch gets that error and the connection is replaced.
 //!
 //! This holds no state that matters across processes: each process's batches are ordinary
 //! transactions, so any number of processes can share the database.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use sqlx::{PgPool, Postgres, pool::PoolConnection};
 use tokio::sync::{mpsc, oneshot};
@@ -17,21 +18,26 @@ use super::{BACKEND, PostgresStore, UPSERT, sql_err};
 use crate::{
     error::{Cause, StoreError, StoreOp},
     model::StoredPayload,
-    rows::{PAYLOAD_TABLE, RECIPIENT_TABLE, concat_keys, unique_recipients},
+    rows::{PAYLOAD_TABLE, concat_keys, unique_recipients},
 };
 
 const QUEUE_DEPTH: usize = 8192;
 
-const BULK_INSERT: &str = "
-INSERT INTO qtm_payload (hash, encoded_payload, payload_codec, recipients, sender, timestamp)
-SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::text[], $4::bytea[], $5::bytea[], $6::int8[])
-ON CONFLICT (hash) DO NOTHING
-RETURNING hash, id";
-
-const BULK_INDEX: &str = "
-INSERT INTO qtm_payload_recipient (recipient, payload_id)
-SELECT * FROM unnest($1::bytea[], $2::int8[])
-ON CONFLICT DO NOTHING";
+/// Inserts the new rows of a batch and their index entries (`$7`/`$8`: recipient/hash pairs);
+/// returns the hashes inserted.
+const BULK_SAVE: &str = "
+WITH inserted AS (
+    INSERT INTO qtm_payload (hash, encoded_payload, payload_codec, recipients, sender, timestamp)
+    SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::text[], $4::bytea[], $5::bytea[], $6::int8[])
+    ON CONFLICT (hash) DO NOTHING
+    RETURNING hash, id
+), indexed AS (
+    INSERT INTO qtm_payload_recipient (recipient, payload_id)
+    SELECT k.recipient, i.id FROM unnest($7::bytea[], $8::bytea[]) AS k (recipient, hash)
+    JOIN inserted i ON i.hash = k.hash
+    ON CONFLICT DO NOTHING
+)
+SELECT hash FROM inserted";
 
 type Reply = oneshot::Sender<Result<(), StoreError>>;
 
@@ -123,50 +129,43 @@ async fn run(pool: PgPool, mut requests: mpsc::Receiver<Request>, max_batch: usi
     }
 }
 
-/// Writes `payloads` (in order; a later save of a hash wins) in one transaction.
+/// Writes `payloads` (in order; a later save of a hash wins). New rows and their index entries
+/// go in one autocommit statement (one round trip, one WAL flush for the whole batch); rows
+/// that already exist are then replaced one statement each, in order.
 async fn write_batch(
     conn: &mut PoolConnection<Postgres>,
     payloads: &[&StoredPayload],
 ) -> Result<(), StoreError> {
     let op = StoreOp::Save;
-    let mut tx = sqlx::Connection::begin(&mut **conn).await.map_err(sql_err(op, PAYLOAD_TABLE))?;
     let unique: Vec<_> = payloads.iter().map(|p| unique_recipients(&p.recipients)).collect();
-    let inserted: HashMap<Vec<u8>, i64> = sqlx::query_as::<_, (Vec<u8>, i64)>(BULK_INSERT)
+    let (mut index_keys, mut index_hashes) = (Vec::new(), Vec::new());
+    for (p, recipients) in payloads.iter().zip(&unique) {
+        for key in recipients {
+            index_keys.push(key.to_vec());
+            index_hashes.push(p.hash.to_vec());
+        }
+    }
+    let inserted: HashSet<Vec<u8>> = sqlx::query_scalar::<_, Vec<u8>>(BULK_SAVE)
         .bind(payloads.iter().map(|p| p.hash.to_vec()).collect::<Vec<_>>())
         .bind(payloads.iter().map(|p| p.encoded_payload.clone()).collect::<Vec<_>>())
         .bind(payloads.iter().map(|p| p.codec.as_str()).collect::<Vec<_>>())
         .bind(unique.iter().map(|keys| concat_keys(keys)).collect::<Vec<_>>())
         .bind(payloads.iter().map(|p| p.sender.to_vec()).collect::<Vec<_>>())
         .bind(payloads.iter().map(|p| p.timestamp).collect::<Vec<_>>())
-        .fetch_all(&mut *tx)
+        .bind(index_keys)
+        .bind(index_hashes)
+        .fetch_all(&mut **conn)
         .await
         .map_err(sql_err(op, PAYLOAD_TABLE))?
         .into_iter()
         .collect();
-    // Of several saves of one new hash, the first was inserted; the rest replace it, in order.
+    // Of several saves of one new hash, the first was inserted; the rest replace it (UPSERT
+    // also drops the index entries the first one added for keys the later one lacks).
     let mut claimed: HashSet<&[u8]> = HashSet::new();
-    let (mut keys, mut ids, mut replaced) = (Vec::new(), Vec::new(), Vec::new());
-    for (p, recipients) in payloads.iter().zip(&unique) {
-        match inserted.get(&p.hash[..]) {
-            Some(&id) if claimed.insert(&p.hash[..]) => {
-                for key in recipients {
-                    keys.push(key.to_vec());
-                    ids.push(id);
-                }
-            }
-            _ => replaced.push(*p),
+    for p in payloads {
+        if !(inserted.contains(&p.hash[..]) && claimed.insert(&p.hash[..])) {
+            PostgresStore::write_payload(&mut **conn, UPSERT, p, None, op).await?;
         }
     }
-    if !keys.is_empty() {
-        sqlx::query(BULK_INDEX)
-            .bind(keys)
-            .bind(ids)
-            .execute(&mut *tx)
-            .await
-            .map_err(sql_err(op, RECIPIENT_TABLE))?;
-    }
-    for p in replaced {
-        PostgresStore::write_payload(&mut *tx, UPSERT, p, None, op).await?;
-    }
-    tx.commit().await.map_err(sql_err(StoreOp::Commit, PAYLOAD_TABLE))
+    Ok(())
 }

@@ -14,6 +14,7 @@ store_tests!(
     save_if_unchanged_rules,
     merge_race_across_handles_loses_nothing,
     concurrent_opens_migrate_once,
+    concurrent_saves_of_one_hash_leave_a_consistent_row,
 );
 
 async fn concurrent_saves_from_many_tasks(db: TestDb) -> eyre::Result<()> {
@@ -192,5 +193,45 @@ async fn concurrent_opens_migrate_once(db: TestDb) -> eyre::Result<()> {
         assert_eq!(store.find(&p.hash).await?, Some(p.clone()));
     }
     assert_eq!(crate::harness::schema_versions(&db).await?, vec![1]);
+    Ok(())
+}
+
+/// Many concurrent saves of one hash (they share group commits): the row ends as exactly one
+/// of the versions, and the recipient index matches that version only.
+async fn concurrent_saves_of_one_hash_leave_a_consistent_row(db: TestDb) -> eyre::Result<()> {
+    let store = db.open().await?;
+    let base = fixtures::payload();
+    let versions: Vec<StoredPayload> = (0..32u8)
+        .map(|i| StoredPayload {
+            encoded_payload: vec![i + 1; 40],
+            recipients: vec![fixtures::key()],
+            ..base.clone()
+        })
+        .collect();
+    let saves: Vec<_> = versions
+        .iter()
+        .cloned()
+        .map(|v| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.save(v).await })
+        })
+        .collect();
+    for save in saves {
+        save.await??;
+    }
+    let stored = store.find(&base.hash).await?.ok_or_else(|| eyre!("row missing"))?;
+    let winner = versions
+        .iter()
+        .find(|v| **v == stored)
+        .ok_or_else(|| eyre!("row is no saved version: {stored:?}"))?;
+    for v in &versions {
+        let found = store.find_by_recipient(&v.recipients[0], None, 10).await?;
+        if v == winner {
+            assert_eq!(found, vec![stored.clone()]);
+        } else {
+            ensure!(found.is_empty(), "index entry of an overwritten version left behind");
+        }
+    }
+    assert_eq!(store.count().await?, 1);
     Ok(())
 }
