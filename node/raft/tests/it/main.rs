@@ -2,4 +2,5 @@
 
 mod cluster;
 mod harness;
+mod minter;
 mod storage;

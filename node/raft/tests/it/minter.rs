@@ -1,0 +1,53 @@
+//! The minter on a single-node cluster: throttling to `raftblocktime`, no empty blocks, the
+//! speculative chain (build n+1 before n is applied), and `static-nodes.json` membership.
+
+use qrs_raft::PeerAddress;
+
+use crate::harness::Cluster;
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/fixtures/goquorum-quickstart/genesis/static-nodes.json"
+);
+
+#[test]
+fn minter_throttles_skips_empty_and_builds_speculatively() {
+    let mut c = Cluster::new(1, 7, 250);
+    c.run_until(50, |c| c.leader() == Some(1)).expect("single node elects itself");
+    let now = 1_800_000_000_000_000_000u64;
+    // No pending transactions: nothing is minted.
+    assert_eq!(c.node_mut(1).mint(now).unwrap(), None);
+    c.submit_txs(12); // the test builder puts at most 5 per block
+    let b1 = c.node_mut(1).mint(now).unwrap().expect("first block");
+    // Within 50 ms of the last block: throttled even though transactions are pending.
+    assert_eq!(c.node_mut(1).mint(now + 49_000_000).unwrap(), None);
+    // Not applied yet, yet the next block builds on it (speculative chain).
+    let b2 = c.node_mut(1).mint(now + 50_000_000).unwrap().expect("second block");
+    assert_eq!(b2.parent_hash, b1.hash);
+    assert_eq!(b2.number, b1.number + 1);
+    assert_eq!(c.node(1).speculative().len(), 2);
+    // Seconds by default, never behind the parent.
+    assert_eq!(b1.timestamp, now / 1_000_000_000);
+    assert!(b2.timestamp >= b1.timestamp);
+    c.run(5);
+    assert!(c.node(1).speculative().is_empty(), "both accepted");
+    let hashes = c.chains[&1].hashes();
+    assert_eq!(&hashes[1..3], &[b1.hash, b2.hash]);
+}
+
+#[test]
+fn quickstart_static_nodes_give_raft_ids_in_file_order() {
+    let json = std::fs::read_to_string(FIXTURE).unwrap();
+    let peers = PeerAddress::from_static_nodes(&json).unwrap();
+    assert_eq!(peers.len(), 8);
+    for (i, p) in peers.iter().enumerate() {
+        assert_eq!(usize::from(p.raft_id), i + 1);
+        assert_eq!(p.raft_port, 53000);
+        assert_eq!(p.p2p_port, 30303);
+        assert_eq!(p.hostname, format!("172.16.239.{}", 11 + i));
+    }
+    assert!(peers[0].node_id_hex().starts_with("8208a3f3"));
+    // Without ?raftport= the file is refused.
+    let bad = json.replace("&raftport=53000", "");
+    assert!(PeerAddress::from_static_nodes(&bad).is_err());
+}
