@@ -61,6 +61,7 @@ mod rlp_util;
 pub mod seal;
 pub mod snapshot;
 pub mod validator;
+pub mod verify;
 
 pub use block::{Proposal, RawBlock};
 pub use crypto::{SignatureError, ValidatorKey};

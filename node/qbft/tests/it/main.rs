@@ -8,3 +8,4 @@ mod seals;
 mod sim;
 mod snapshot;
 mod validators;
+mod verify;
