@@ -78,18 +78,25 @@ fn inspector(t: &Tracer, opts: &GethDebugTracingOptions) -> TracingInspector {
     }
 }
 
+/// The trace result. geth's callTracer reports the transaction's gas limit as the top frame's
+/// `gas` (`callTracer.OnEnter`: `if depth == 0 { call.Gas = t.gasLimit }`).
 fn frame(
     t: &Tracer,
     opts: &GethDebugTracingOptions,
     insp: TracingInspector,
     result: &ExecutionResult,
+    gas_limit: u64,
 ) -> RpcResult<Value> {
     let gas = result.tx_gas_used();
     let output = result.output().cloned().unwrap_or_default();
     let builder = insp.into_geth_builder();
     let v = match t {
         Tracer::StructLogs => serde_json::to_value(builder.geth_traces(gas, output, opts.config)),
-        Tracer::Call(cfg) => serde_json::to_value(builder.geth_call_traces(*cfg, gas)),
+        Tracer::Call(cfg) => {
+            let mut top = builder.geth_call_traces(*cfg, gas);
+            top.gas = alloy_primitives::U256::from(gas_limit);
+            serde_json::to_value(top)
+        }
     };
     v.map_err(|e| RpcError::Internal(e.to_string()))
 }
@@ -111,12 +118,13 @@ fn trace_in_block(
     let cfg = EvmConfig::at(c.chain.spec(), n, block.header.timestamp);
     let ctx = BlockContext::from_header(&block.header);
     let prior = block.transactions[..index].iter().zip(block.senders.iter().copied());
+    let gas_limit = alloy_consensus::Transaction::gas_limit(&block.transactions[index]);
     let target = qrs_evm::tx_env(&block.transactions[index], block.senders[index])
         .map_err(|e| RpcError::Rejected(e.to_string()))?;
     let (result, insp) =
         qrs_evm::replay_and_inspect(db, &cfg, &ctx, prior, target, inspector(&t, opts))
             .map_err(|e| RpcError::Internal(e.to_string()))?;
-    frame(&t, opts, insp, &result)
+    frame(&t, opts, insp, &result, gas_limit)
 }
 
 fn trace_block(c: &RpcContext, sel: BlockSel, opts: GethDebugTracingOptions) -> RpcResult<Value> {
@@ -157,6 +165,7 @@ fn trace_call(c: &RpcContext, a: Args) -> RpcResult<Value> {
     let cfg = EvmConfig::at(c.chain.spec(), n, header.timestamp);
     let ctx = BlockContext::from_header(&header);
     let tx = req.to_tx_env(c.gas_cap)?;
+    let gas_limit = tx.gas_limit;
     let (result, insp) = qrs_evm::inspect_call(
         StateDb::new(reader, view),
         &cfg,
@@ -166,5 +175,5 @@ fn trace_call(c: &RpcContext, a: Args) -> RpcResult<Value> {
         inspector(&t, &opts),
     )
     .map_err(|e| RpcError::Rejected(e.to_string()))?;
-    frame(&t, &opts, insp, &result)
+    frame(&t, &opts, insp, &result, gas_limit)
 }

@@ -190,6 +190,9 @@ async fn main() -> eyre::Result<()> {
         }
         None => return Err(eyre!("--datadir is required (or use --dev)")),
     };
+    // install the handlers before announcing the endpoints: a supervisor may signal right away
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let node = launch(node_config(a, datadir)?).await?;
     if let Some(url) = node.http_url() {
         println!("qnode listening http={url}");
@@ -197,9 +200,8 @@ async fn main() -> eyre::Result<()> {
     if let Some(url) = node.ws_url() {
         println!("qnode listening ws={url}");
     }
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
+        _ = int.recv() => {}
         _ = term.recv() => {}
     }
     tracing::info!(target: "node", "shutting down");
