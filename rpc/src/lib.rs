@@ -29,6 +29,7 @@ use jsonrpsee::{
 };
 use serde_json::Value;
 
+pub use call::CallRequest;
 pub use ctx::{NodeInfo, RpcContext};
 pub use error::{RpcError, RpcResult};
 pub use params::{Args, BlockSel};
