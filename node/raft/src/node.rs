@@ -10,7 +10,7 @@
 //! membership). Errors from storage or the chain leave the node inoperable (raft-rs's rule): the
 //! driver must stop it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use alloy_primitives::{B256, keccak256};
 use protobuf::Message as _;
@@ -20,7 +20,7 @@ use raft::{
 };
 
 use crate::{
-    chain::{BlockBuilder, BlockRef, RaftChain},
+    chain::{BlockBuilder, BlockRef, BuiltBlock, RaftChain},
     config::RaftConfig,
     error::{RaftError, Result},
     logger::raft_logger,
@@ -233,43 +233,65 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
         self.raw.report_snapshot(id, status);
     }
 
-    /// Mints a block if this node is the leader, at least `block_time` passed since the last
-    /// minted block and the builder has pending transactions. `now_ns` is Unix time in ns.
-    pub fn mint(&mut self, now_ns: u64) -> Result<Option<BlockRef>> {
+    /// What the next block must be built on, if this node should mint at `now_ns` (Unix ns):
+    /// it is the leader and at least `block_time` passed since its last block. Returns the
+    /// parent (chain head or newest speculative block), the timestamp and the transactions
+    /// already in speculative blocks. For drivers that build asynchronously and then call
+    /// [`RaftNode::propose_block`]; [`RaftNode::mint`] does both synchronously.
+    pub fn mint_target(&self, now_ns: u64) -> Option<(BlockRef, u64, HashSet<B256>)> {
         // raft's own state, not the cached soft state: a tick may have just stepped us down.
         if self.raw.raft.state != StateRole::Leader
             || self.role != StateRole::Leader
             || self.is_removed()
         {
-            return Ok(None);
+            return None;
         }
         let block_time = u64::try_from(self.config.block_time.as_nanos()).unwrap_or(u64::MAX);
         if self.last_mint_ns.is_some_and(|last| now_ns < last.saturating_add(block_time)) {
-            return Ok(None);
+            return None;
         }
         let parent = *self.speculative.head();
         let timestamp = self.config.timestamp_unit.next_timestamp(now_ns, parent.timestamp);
-        let proposed = self.speculative.proposed();
+        Some((parent, timestamp, self.speculative.proposed()))
+    }
+
+    /// Mints a block if this node is the leader, at least `block_time` passed since the last
+    /// minted block and the builder has pending transactions. `now_ns` is Unix time in ns.
+    pub fn mint(&mut self, now_ns: u64) -> Result<Option<BlockRef>> {
+        let Some((parent, timestamp, proposed)) = self.mint_target(now_ns) else {
+            return Ok(None);
+        };
         let Some(built) =
             self.builder.build_block(&parent, timestamp, &proposed).map_err(chain_err)?
         else {
             tracing::debug!(target: "raft::minter", "Not minting a new block since there are no pending transactions");
             return Ok(None);
         };
+        let block = built.decoded.block;
+        Ok(self.propose_block(built, now_ns)?.then_some(block))
+    }
+
+    /// Proposes a block built on a [`RaftNode::mint_target`] parent. Returns `false` if Raft
+    /// dropped the proposal (not leader any more, leadership transfer). A block whose parent
+    /// is not the speculative head is still proposed but not tracked; the log order decides
+    /// and followers ignore it if it does not extend their head.
+    pub fn propose_block(&mut self, built: BuiltBlock, now_ns: u64) -> Result<bool> {
         match self.raw.propose(Vec::new(), built.bytes) {
             Ok(()) => {}
             // Leadership is being transferred or this node was removed: not an error.
             Err(raft::Error::ProposalDropped) => {
                 tracing::debug!(target: "raft::minter", "block proposal dropped by raft");
-                return Ok(None);
+                return Ok(false);
             }
             Err(e) => return Err(e.into()),
         }
         let block = built.decoded.block;
         tracing::info!(target: "raft::minter", number = block.number, hash = %block.hash, txs = built.decoded.tx_hashes.len(), "minted block");
-        self.speculative.extend(built.decoded);
+        if block.parent_hash == self.speculative.head().hash {
+            self.speculative.extend(built.decoded);
+        }
         self.last_mint_ns = Some(now_ns);
-        Ok(Some(block))
+        Ok(true)
     }
 
     /// Handles raft-rs's `Ready`: persist, then release messages, then apply committed entries.

@@ -239,6 +239,8 @@ pub struct Cluster {
     /// index → (term, data hash) of the first node that applied it.
     applied_log: BTreeMap<u64, (u64, B256)>,
     pub snapshot_period: u64,
+    /// Every applied entry's effect, per node, in order.
+    pub applied_kinds: Vec<(u64, AppliedKind)>,
     initial: Vec<PeerAddress>,
     next_tx: u64,
 }
@@ -263,6 +265,7 @@ impl Cluster {
             registry: Arc::default(),
             applied_log: BTreeMap::new(),
             snapshot_period,
+            applied_kinds: Vec::new(),
             initial,
             next_tx: 0,
         };
@@ -355,6 +358,7 @@ impl Cluster {
                 }
             }
             assert!(!matches!(a.kind, AppliedKind::Undecodable), "undecodable entry {}", a.index);
+            self.applied_kinds.push((id, a.kind.clone()));
         }
         for (to, bytes) in out.messages {
             let delay =

@@ -1,7 +1,9 @@
 //! The minter on a single-node cluster: throttling to `raftblocktime`, no empty blocks, the
 //! speculative chain (build n+1 before n is applied), and `static-nodes.json` membership.
 
-use qrs_raft::PeerAddress;
+use std::collections::HashSet;
+
+use qrs_raft::{AppliedKind, BlockBuilder, PeerAddress, RaftChain};
 
 use crate::harness::Cluster;
 
@@ -50,4 +52,34 @@ fn quickstart_static_nodes_give_raft_ids_in_file_order() {
     // Without ?raftport= the file is refused.
     let bad = json.replace("&raftport=53000", "");
     assert!(PeerAddress::from_static_nodes(&bad).is_err());
+}
+
+#[test]
+fn block_not_extending_the_head_is_ignored() {
+    let mut c = Cluster::new(1, 8, 250);
+    c.run_until(50, |c| c.leader() == Some(1)).expect("single node elects itself");
+    let genesis = c.chains[&1].head();
+    c.submit_txs(3);
+    let now = 1_800_000_000_000_000_000u64;
+    let b1 = c.node_mut(1).mint(now).unwrap().expect("b1");
+    // A competing block on the same parent (as a deposed leader's would be), proposed after b1.
+    let rival = c
+        .node_mut(1)
+        .builder_mut()
+        .build_block(&genesis, b1.timestamp + 7, &HashSet::new())
+        .unwrap()
+        .unwrap();
+    let rival_hash = rival.decoded.block.hash;
+    assert_eq!(rival.decoded.block.parent_hash, genesis.hash);
+    assert!(c.node_mut(1).propose_block(rival, now + 60_000_000).unwrap());
+    c.run(5);
+    let kinds: Vec<AppliedKind> = c.applied_kinds.iter().map(|(_, k)| k.clone()).collect();
+    assert!(kinds.contains(&AppliedKind::Block(b1.hash)), "{kinds:?}");
+    assert!(kinds.contains(&AppliedKind::NonExtending(rival_hash)), "{kinds:?}");
+    assert_eq!(c.chains[&1].head().hash, b1.hash);
+    assert!(!c.chains[&1].contains(&rival_hash));
+    // Minting continues on b1.
+    c.submit_txs(1);
+    let b2 = c.node_mut(1).mint(now + 200_000_000).unwrap().expect("b2");
+    assert_eq!(b2.parent_hash, b1.hash);
 }
