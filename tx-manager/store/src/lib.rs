@@ -9,12 +9,23 @@
 //!   scan with trial decryption. It points at an insertion-order payload id, so index inserts
 //!   are appends, not random 64-byte-key inserts.
 //! - SQLite writes go through a single group-commit writer task: concurrent writes are committed
-//!   together in one transaction; each caller gets its own result only after the commit.
+//!   together in one transaction (multi-row statements); each caller gets its own result only
+//!   after the commit. WAL checkpoints run in a background task, never inside a commit.
+//!   PostgreSQL `save`s are group-committed per process the same way (one array statement per
+//!   batch); other PostgreSQL writes are single atomic statements on a pool.
 //! - No in-process state matters for correctness: processes sharing one PostgreSQL database
 //!   behave as one store, and [`PayloadStore::save_if_unchanged`] gives qtm an atomic
 //!   compare-and-swap for merge-on-push across processes.
 //! - "Not found" is `Ok(None)` / `Ok(false)`; every [`StoreError`] means something else
 //!   (typically [`StoreError::Unavailable`], a 5xx for qtm, never a 404).
+//!
+//! Tables are prefixed `qtm_` (`qtm_payload`, `qtm_payload_recipient`, `qtm_raw_payload`,
+//! `qtm_privacy_group`, `qtm_schema_migrations`), so they can share a database with Tessera's
+//! own tables.
+//!
+//! Tests: `cargo test -p qrs-tm-store` (needs PostgreSQL at `QRS_TEST_POSTGRES_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/test`; `QRS_SKIP_POSTGRES=1` skips the PostgreSQL half
+//! with a warning). Benches: `cargo bench -p qrs-tm-store --bench store`.
 
 mod error;
 mod migrate;
