@@ -1,5 +1,5 @@
 //! A simulated in-memory network of QBFT cores with seeded random delays, drops, a partition and
-//! an equivocating validator. Checks agreement (no two honest nodes commit different blocks at a
+//! an equivocating validator, and a validator restarted from its persisted safety record. Checks agreement (no two honest nodes commit different blocks at a
 //! height) and that progress resumes after the partition heals.
 
 use std::{
@@ -354,8 +354,14 @@ fn run_scenario(n: u8, seed: u64, drop_rate: f64, equivocator: Option<usize>) {
     let decided_during = sim.decided.len();
     sim.run_until(start + 61_000);
 
-    // Heal and check progress resumes on every honest node.
+    // Heal, and restart validator 0 from its persisted safety record (a crash while partitioned).
     sim.partition = None;
+    let head = sim.head_of(0);
+    let key = sim.nodes[0].key.clone();
+    let safety = sim.nodes[0].safety.clone();
+    sim.nodes[0].core = Core::new(key, sim.config.clone(), head, sim.now, safety);
+    sim.nodes[0].next_wake = None;
+    sim.drain(0);
     sim.run_until(start + 180_000);
     let after = *sim.honest_heights().iter().min().unwrap();
     assert!(
