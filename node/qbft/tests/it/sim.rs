@@ -1,6 +1,7 @@
-//! A simulated in-memory network of QBFT cores with seeded random delays, drops, a partition and
-//! an equivocating validator, and a validator restarted from its persisted safety record. Checks agreement (no two honest nodes commit different blocks at a
-//! height) and that progress resumes after the partition heals.
+//! A simulated in-memory network of QBFT cores with seeded random delays, drops, a partition, an
+//! equivocating validator, and a validator restarted from its persisted safety record. Checks
+//! agreement (no two honest nodes commit different blocks at a height) and that progress resumes
+//! after the partition heals.
 
 use std::{
     cmp::Reverse,
