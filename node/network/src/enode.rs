@@ -53,6 +53,10 @@ impl Enode {
         if host.is_empty() {
             return Err(bad("empty host"));
         }
+        // IP literals (v6 with an optional %zone) and DNS names only.
+        if !host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:_%".contains(&b)) {
+            return Err(bad("invalid character in host"));
+        }
         let port = port.parse::<u16>().map_err(|_| bad("invalid port"))?;
 
         let mut enode = Enode { id, host: host.to_owned(), port, raft_port: None, discport: None };
@@ -183,6 +187,8 @@ mod tests {
             format!("enode://{}@1.2.3.4:1", &id[..126]),
             format!("enode://{id}@1.2.3.4:1?raftport=x"),
             format!("enode://{id}@:1"),
+            format!("enode://{id}@x]:y:1"),
+            format!("enode://{id}@a b:1"),
         ] {
             assert!(Enode::parse(&bad).is_err(), "{bad}");
         }
