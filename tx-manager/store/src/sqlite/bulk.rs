@@ -90,21 +90,44 @@ pub(crate) async fn insert_recipient_pairs(
     Ok(())
 }
 
-/// Saves a run of payloads (in order, later saves of a hash winning) with multi-row inserts.
-/// New rows take the bulk path; rows that already exist are replaced one by one afterwards,
-/// in their original order.
+/// One save in a run: a plain save (insert or replace), or an insert-only save
+/// (`save_if_unchanged(p, None)`) that must not replace an existing row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RunItem<'a> {
+    pub(crate) payload: &'a StoredPayload,
+    /// `Some(tag)`: insert only; if the hash exists (or an earlier item of the run took it),
+    /// nothing is written and `tag` is reported back as conflicted.
+    pub(crate) insert_only: Option<usize>,
+}
+
+/// Saves a run of plain saves (in order, later saves of a hash winning).
 pub(crate) async fn save_run(
     conn: &mut SqliteConnection,
     run: &[&StoredPayload],
     op: StoreOp,
 ) -> Result<(), ApplyError> {
+    let items: Vec<RunItem<'_>> =
+        run.iter().map(|payload| RunItem { payload, insert_only: None }).collect();
+    save_items(conn, &items, op).await.map(|_| ())
+}
+
+/// Saves a run with multi-row inserts. New rows take the bulk path; plain saves of rows that
+/// already exist are replaced one by one afterwards, in their original order. Returns the tags
+/// of insert-only items that found their hash taken.
+pub(crate) async fn save_items(
+    conn: &mut SqliteConnection,
+    run: &[RunItem<'_>],
+    op: StoreOp,
+) -> Result<Vec<usize>, ApplyError> {
     let mut pairs = Vec::new();
     let mut replaced = Vec::new();
+    let mut conflicted = Vec::new();
     for chunk in run.chunks(ROWS_PER_INSERT) {
         let unique: Vec<Vec<PublicKey>> =
-            chunk.iter().map(|p| unique_recipients(&p.recipients)).collect();
+            chunk.iter().map(|item| unique_recipients(&item.payload.recipients)).collect();
         let mut query = sqlx::query_as::<_, (Vec<u8>, i64)>(payload_insert_sql(chunk.len()));
-        for (p, recipients) in chunk.iter().zip(&unique) {
+        for (item, recipients) in chunk.iter().zip(&unique) {
+            let p = item.payload;
             query = query
                 .bind(&p.hash[..])
                 .bind(&p.encoded_payload)
@@ -119,14 +142,17 @@ pub(crate) async fn save_run(
             .map_err(stmt(op, PAYLOAD_TABLE))?
             .into_iter()
             .collect();
-        // Of several rows with one new hash, the first was inserted; the rest replace it.
+        // Of several rows with one new hash, the first was inserted; later plain saves replace
+        // it, later insert-only saves conflict.
         let mut claimed: HashSet<&[u8]> = HashSet::new();
-        for (p, recipients) in chunk.iter().zip(unique) {
-            match inserted.get(&p.hash[..]) {
-                Some(&id) if claimed.insert(&p.hash[..]) => {
+        for (item, recipients) in chunk.iter().zip(unique) {
+            let hash = &item.payload.hash[..];
+            match (inserted.get(hash), item.insert_only) {
+                (Some(&id), _) if claimed.insert(hash) => {
                     pairs.extend(recipients.into_iter().map(|key| (key, id)));
                 }
-                _ => replaced.push(*p),
+                (_, Some(tag)) => conflicted.push(tag),
+                (_, None) => replaced.push(item.payload),
             }
         }
     }
@@ -134,7 +160,7 @@ pub(crate) async fn save_run(
     for p in replaced {
         upsert_payload(conn, p, op).await?;
     }
-    Ok(())
+    Ok(conflicted)
 }
 
 #[cfg(test)]

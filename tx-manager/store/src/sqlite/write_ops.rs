@@ -10,7 +10,7 @@ use crate::{
     rows::{
         GROUP_TABLE, PAYLOAD_TABLE, RAW_TABLE, RECIPIENT_TABLE, concat_keys, unique_recipients,
     },
-    sqlite::bulk::{insert_recipient_pairs, save_run},
+    sqlite::bulk::{RunItem, insert_recipient_pairs, save_items, save_run},
 };
 
 /// A boxed, `Send` future borrowing the connection.
@@ -177,14 +177,20 @@ pub(crate) fn apply_all<'a>(
     ops: Vec<&'a WriteOp>,
 ) -> BoxFuture<'a, Result<Vec<Result<WriteOutcome, StoreError>>, StoreError>> {
     Box::pin(async move {
-        let mut outcomes = Vec::with_capacity(ops.len());
-        let mut run: Vec<&StoredPayload> = Vec::new();
+        let mut outcomes: Vec<Result<WriteOutcome, StoreError>> = Vec::with_capacity(ops.len());
+        let mut run: Vec<RunItem<'a>> = Vec::new();
         for op in ops {
             match op {
-                WriteOp::Save(p) => run.push(p),
-                WriteOp::SaveBatch(ps) => run.extend(ps),
+                WriteOp::Save(payload) => run.push(RunItem { payload, insert_only: None }),
+                WriteOp::SaveBatch(ps) => {
+                    run.extend(ps.iter().map(|payload| RunItem { payload, insert_only: None }))
+                }
+                // Insert-if-absent (merge-on-push's common case) also takes the bulk path.
+                WriteOp::SaveIfUnchanged(payload, None) => {
+                    run.push(RunItem { payload, insert_only: Some(outcomes.len()) })
+                }
                 other => {
-                    flush(conn, &mut run).await?;
+                    flush(conn, &mut run, &mut outcomes).await?;
                     match apply(conn, other).await {
                         Ok(outcome) => outcomes.push(Ok(outcome)),
                         Err(ApplyError::Conflict(e)) => outcomes.push(Err(e)),
@@ -195,21 +201,34 @@ pub(crate) fn apply_all<'a>(
             }
             outcomes.push(Ok(WriteOutcome::Done));
         }
-        flush(conn, &mut run).await?;
+        flush(conn, &mut run, &mut outcomes).await?;
         Ok(outcomes)
     })
 }
 
+/// Writes the pending run; marks its conflicted insert-only saves in `outcomes`.
 async fn flush(
     conn: &mut SqliteConnection,
-    run: &mut Vec<&StoredPayload>,
+    run: &mut Vec<RunItem<'_>>,
+    outcomes: &mut [Result<WriteOutcome, StoreError>],
 ) -> Result<(), StoreError> {
     if run.is_empty() {
         return Ok(());
     }
-    let result = save_run(conn, run, StoreOp::Save).await;
+    let result = save_items(conn, run, StoreOp::Save).await;
+    let hashes: Vec<(usize, [u8; 64])> = run
+        .iter()
+        .filter_map(|item| item.insert_only.map(|tag| (tag, item.payload.hash)))
+        .collect();
     run.clear();
-    result.map_err(|(ApplyError::Conflict(e) | ApplyError::Statement(e))| e)
+    let conflicted = result.map_err(|(ApplyError::Conflict(e) | ApplyError::Statement(e))| e)?;
+    for tag in conflicted {
+        let hash = hashes.iter().find(|(t, _)| *t == tag).map(|(_, h)| *h);
+        if let (Some(outcome), Some(hash)) = (outcomes.get_mut(tag), hash) {
+            *outcome = Err(StoreError::Conflict { op: StoreOp::SaveIfUnchanged, hash });
+        }
+    }
+    Ok(())
 }
 
 /// Insert, or replace the row and its recipient index entries (the row keeps its id).

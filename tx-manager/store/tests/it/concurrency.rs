@@ -15,6 +15,7 @@ store_tests!(
     merge_race_across_handles_loses_nothing,
     concurrent_opens_migrate_once,
     concurrent_saves_of_one_hash_leave_a_consistent_row,
+    concurrent_insert_if_absent_has_one_winner,
 );
 
 async fn concurrent_saves_from_many_tasks(db: TestDb) -> eyre::Result<()> {
@@ -233,5 +234,34 @@ async fn concurrent_saves_of_one_hash_leave_a_consistent_row(db: TestDb) -> eyre
         }
     }
     assert_eq!(store.count().await?, 1);
+    Ok(())
+}
+
+/// 32 concurrent insert-if-absent saves of one hash (sharing group commits): exactly one wins,
+/// every other one gets `Conflict`, and the stored row is the winner's.
+async fn concurrent_insert_if_absent_has_one_winner(db: TestDb) -> eyre::Result<()> {
+    let store = db.open().await?;
+    let base = fixtures::payload();
+    let attempts: Vec<_> = (0..32u8)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            let version = StoredPayload { encoded_payload: vec![i + 1; 16], ..base.clone() };
+            tokio::spawn(async move {
+                let result = store.save_if_unchanged(version.clone(), None).await;
+                (version, result)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for attempt in attempts {
+        let (version, result) = attempt.await?;
+        match result {
+            Ok(()) => winners.push(version),
+            Err(StoreError::Conflict { hash, .. }) if hash == base.hash => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    assert_eq!(winners.len(), 1, "insert-if-absent must have exactly one winner");
+    assert_eq!(store.find(&base.hash).await?.as_ref(), winners.first());
     Ok(())
 }
