@@ -133,7 +133,7 @@ mod tests {
         let before = seal_hash(&h);
         seal_header(&mut h, 10, &key);
         assert_eq!(&h.extra_data[..32], &[0u8; 32]);
-        // RLP list of ["a", 65-byte sig]: 0xf8 0x43 0x61 0xb8 0x41 ...
+        // RLP list of ["a", 65-byte sig]: 0xf8 0x44 (68-byte payload) 0x61 0xb8 0x41 ...
         assert_eq!(&h.extra_data[32..37], &[0xf8, 0x44, 0x61, 0xb8, 0x41]);
         assert_eq!(seal_hash(&h), before, "seal hash ignores extraData");
         let (id, pk) = recover_sealer(&h).unwrap();
