@@ -38,8 +38,18 @@ async fn permissioned_node_refuses_unlisted_peer_both_ways() {
     let mut c = config();
     c.static_nodes = vec![a.enode.clone()];
     let stranger = start(stranger_key, c).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert!(stranger.handle.peers().is_empty(), "stranger must not stay connected");
+    // A never admits the stranger, however often it re-dials (sampled for 800 ms) ...
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(800);
+    while tokio::time::Instant::now() < deadline {
+        assert!(
+            a.handle.peers().iter().all(|p| p.peer_id != stranger.key.peer_id()),
+            "A admitted an unlisted peer"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // ... and the stranger's connection attempts are torn down (it may be mid-re-dial at any
+    // single instant, so wait for a moment when it holds no connection).
+    eventually("stranger is dropped", || stranger.handle.peers().is_empty()).await;
     assert_eq!(a.handle.peers().len(), 1);
     assert_eq!(a.handle.peers()[0].peer_id, b.key.peer_id());
 
