@@ -35,50 +35,33 @@ pub(crate) fn register_txpool(m: &mut Module) -> RegisterResult {
     })?;
     method(m, "txpool_content", |c, _| {
         let (pending, queued) = c.chain.pool().pending_and_queued();
-        let conv = |set: qrs_txpool::TxsBySender| -> Value {
-            let mut out = Map::new();
-            for (sender, txs) in set {
-                let by_nonce: BTreeMap<String, Value> = txs
-                    .iter()
-                    .map(|(n, t)| (n.to_string(), tx_json(t.envelope(), t.sender(), None)))
-                    .collect();
-                out.insert(format!("{sender:#x}"), json!(by_nonce));
-            }
-            Value::Object(out)
-        };
-        Ok(json!({ "pending": conv(pending), "queued": conv(queued) }))
+        let full = |t: &qrs_txpool::PooledTx| tx_json(t.envelope(), t.sender(), None);
+        Ok(json!({ "pending": by_sender(pending, full), "queued": by_sender(queued, full) }))
     })?;
     method(m, "txpool_inspect", |c, _| {
         let (pending, queued) = c.chain.pool().pending_and_queued();
-        let conv = |set: qrs_txpool::TxsBySender| -> Value {
-            let mut out = Map::new();
-            for (sender, txs) in set {
-                let by_nonce: BTreeMap<String, Value> = txs
-                    .iter()
-                    .map(|(n, t)| {
-                        let tx = t.envelope();
-                        let to = tx
-                            .to()
-                            .map(|a| format!("{a:#x}"))
-                            .unwrap_or_else(|| "contract creation".into());
-                        let price = tx.gas_price().unwrap_or_else(|| tx.max_fee_per_gas());
-                        (
-                            n.to_string(),
-                            Value::String(format!(
-                                "{to}: {} wei + {} gas × {price} wei",
-                                tx.value(),
-                                tx.gas_limit()
-                            )),
-                        )
-                    })
-                    .collect();
-                out.insert(format!("{sender:#x}"), json!(by_nonce));
-            }
-            Value::Object(out)
-        };
-        Ok(json!({ "pending": conv(pending), "queued": conv(queued) }))
+        Ok(json!({ "pending": by_sender(pending, summary), "queued": by_sender(queued, summary) }))
     })?;
     Ok(())
+}
+
+/// `{sender: {nonce: f(tx)}}`, the shape of `txpool_content` and `txpool_inspect`.
+fn by_sender(set: qrs_txpool::TxsBySender, f: impl Fn(&qrs_txpool::PooledTx) -> Value) -> Value {
+    let mut out = Map::new();
+    for (sender, txs) in set {
+        let by_nonce: BTreeMap<String, Value> =
+            txs.iter().map(|(n, t)| (n.to_string(), f(t))).collect();
+        out.insert(format!("{sender:#x}"), json!(by_nonce));
+    }
+    Value::Object(out)
+}
+
+/// geth's one-line `txpool_inspect` summary of a transaction.
+fn summary(t: &qrs_txpool::PooledTx) -> Value {
+    let tx = t.envelope();
+    let to = tx.to().map(|a| format!("{a:#x}")).unwrap_or_else(|| "contract creation".into());
+    let price = tx.gas_price().unwrap_or_else(|| tx.max_fee_per_gas());
+    Value::String(format!("{to}: {} wei + {} gas × {price} wei", tx.value(), tx.gas_limit()))
 }
 
 pub(crate) fn register_admin(m: &mut Module) -> RegisterResult {

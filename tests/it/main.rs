@@ -20,3 +20,4 @@ mod js_clients;
 mod restart;
 mod subscriptions;
 mod tracing;
+mod txpool;
