@@ -116,116 +116,86 @@ async fn public(State(enclave): State<Shared>) -> Result<Json<Vec<PublicKey>>, A
     Ok(Json(enclave.public_keys().await?))
 }
 
-type JsonBody<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
+/// A JSON request body; one that fails to parse is refused with a 400 and the reason.
+struct Body<T>(T);
 
-async fn encrypt(State(enclave): State<Shared>, body: JsonBody<EnclavePayload>) -> Response {
-    let Json(request) = match body {
-        Ok(body) => body,
-        Err(rejection) => return bad_json(rejection),
-    };
-    let result = async {
-        let (recipients, meta) = request.meta.into_meta()?;
-        let payload =
-            enclave.encrypt_payload(&request.data, request.sender_key, &recipients, &meta).await?;
-        Ok::<_, EnclaveError>(octets(payload.encode_legacy()))
-    };
-    result.await.unwrap_or_else(|e| ApiError(e).into_response())
-}
+impl<S, T> axum::extract::FromRequest<S> for Body<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
 
-async fn encrypt_raw(State(enclave): State<Shared>, body: JsonBody<EnclaveRawPayload>) -> Response {
-    let Json(request) = match body {
-        Ok(body) => body,
-        Err(rejection) => return bad_json(rejection),
-    };
-    let result = async {
-        let (raw, meta) = request.into_raw();
-        let (recipients, meta) = meta.into_meta()?;
-        let payload = enclave.encrypt_payload_from_raw(&raw, &recipients, &meta).await?;
-        Ok::<_, EnclaveError>(octets(payload.encode_legacy()))
-    };
-    result.await.unwrap_or_else(|e| ApiError(e).into_response())
-}
-
-async fn encrypt_to_raw(State(enclave): State<Shared>, body: JsonBody<EnclavePayload>) -> Response {
-    let Json(request) = match body {
-        Ok(body) => body,
-        Err(rejection) => return bad_json(rejection),
-    };
-    match enclave.encrypt_raw_payload(&request.data, request.sender_key).await {
-        Ok(raw) => {
-            Json(EnclaveRawPayload::from_raw(&raw, wire::WireMetadata::default())).into_response()
-        }
-        Err(e) => ApiError(e).into_response(),
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        Json::<T>::from_request(req, state).await.map(|Json(t)| Body(t)).map_err(bad_json)
     }
+}
+
+async fn encrypt(
+    State(enclave): State<Shared>,
+    Body(request): Body<EnclavePayload>,
+) -> Result<Response, ApiError> {
+    let (recipients, meta) = request.meta.into_meta()?;
+    let payload =
+        enclave.encrypt_payload(&request.data, request.sender_key, &recipients, &meta).await?;
+    Ok(octets(payload.encode_legacy()))
+}
+
+async fn encrypt_raw(
+    State(enclave): State<Shared>,
+    Body(request): Body<EnclaveRawPayload>,
+) -> Result<Response, ApiError> {
+    let (raw, meta) = request.into_raw();
+    let (recipients, meta) = meta.into_meta()?;
+    let payload = enclave.encrypt_payload_from_raw(&raw, &recipients, &meta).await?;
+    Ok(octets(payload.encode_legacy()))
+}
+
+async fn encrypt_to_raw(
+    State(enclave): State<Shared>,
+    Body(request): Body<EnclavePayload>,
+) -> Result<Response, ApiError> {
+    let raw = enclave.encrypt_raw_payload(&request.data, request.sender_key).await?;
+    Ok(Json(EnclaveRawPayload::from_raw(&raw, wire::WireMetadata::default())).into_response())
 }
 
 async fn find_invalid(
     State(enclave): State<Shared>,
-    body: JsonBody<FindInvalidSecurityHashesRequest>,
-) -> Response {
-    let Json(request) = match body {
-        Ok(body) => body,
-        Err(rejection) => return bad_json(rejection),
-    };
-    let result = async {
-        let payload = EncodedPayload::decode_legacy(&request.encoded_payload)?;
-        let affected = wire::decode_affected(&request.affected_contract_transactions)?;
-        let invalid = enclave.find_invalid_security_hashes(&payload, &affected).await?;
-        Ok::<_, EnclaveError>(
-            Json(FindInvalidSecurityHashesResponse { invalid_security_hashes: invalid })
-                .into_response(),
-        )
-    };
-    result.await.unwrap_or_else(|e| ApiError(e).into_response())
+    Body(request): Body<FindInvalidSecurityHashesRequest>,
+) -> Result<Response, ApiError> {
+    let payload =
+        EncodedPayload::decode_legacy(&request.encoded_payload).map_err(EnclaveError::from)?;
+    let affected = wire::decode_affected(&request.affected_contract_transactions)?;
+    let invalid = enclave.find_invalid_security_hashes(&payload, &affected).await?;
+    Ok(Json(FindInvalidSecurityHashesResponse { invalid_security_hashes: invalid }).into_response())
 }
 
 async fn unencrypt(
     State(enclave): State<Shared>,
-    body: JsonBody<EnclaveUnencryptPayload>,
-) -> Response {
-    let Json(request) = match body {
-        Ok(body) => body,
-        Err(rejection) => return bad_json(rejection),
+    Body(request): Body<EnclaveUnencryptPayload>,
+) -> Result<Response, ApiError> {
+    let payload = EncodedPayload::decode_legacy(&request.data).map_err(EnclaveError::from)?;
+    let key = match request.provided_key {
+        Some(key) => key,
+        None => enclave.default_public_key().await?,
     };
-    let result = async {
-        let payload = EncodedPayload::decode_legacy(&request.data)?;
-        let key = match request.provided_key {
-            Some(key) => key,
-            None => enclave.default_public_key().await?,
-        };
-        Ok::<_, EnclaveError>(octets(enclave.unencrypt_transaction(&payload, key).await?))
-    };
-    result.await.unwrap_or_else(|e| ApiError(e).into_response())
+    Ok(octets(enclave.unencrypt_transaction(&payload, key).await?))
 }
 
 async fn unencrypt_raw(
     State(enclave): State<Shared>,
-    body: JsonBody<EnclaveRawPayload>,
-) -> Response {
-    let Json(request) = match body {
-        Ok(body) => body,
-        Err(rejection) => return bad_json(rejection),
-    };
+    Body(request): Body<EnclaveRawPayload>,
+) -> Result<Response, ApiError> {
     let (raw, _) = request.into_raw();
-    match enclave.unencrypt_raw_payload(&raw).await {
-        Ok(plaintext) => octets(plaintext),
-        Err(e) => ApiError(e).into_response(),
-    }
+    Ok(octets(enclave.unencrypt_raw_payload(&raw).await?))
 }
 
 async fn add_recipient(
     State(enclave): State<Shared>,
-    body: JsonBody<EnclaveUnencryptPayload>,
-) -> Response {
-    let Json(request) = match body {
-        Ok(body) => body,
-        Err(rejection) => return bad_json(rejection),
-    };
-    let result = async {
-        let payload = EncodedPayload::decode_legacy(&request.data)?;
-        let recipient =
-            request.provided_key.ok_or(EnclaveError::InvalidMetadata("providedKey is required"))?;
-        Ok::<_, EnclaveError>(octets(enclave.create_new_recipient_box(&payload, recipient).await?))
-    };
-    result.await.unwrap_or_else(|e| ApiError(e).into_response())
+    Body(request): Body<EnclaveUnencryptPayload>,
+) -> Result<Response, ApiError> {
+    let payload = EncodedPayload::decode_legacy(&request.data).map_err(EnclaveError::from)?;
+    let recipient =
+        request.provided_key.ok_or(EnclaveError::InvalidMetadata("providedKey is required"))?;
+    Ok(octets(enclave.create_new_recipient_box(&payload, recipient).await?))
 }
