@@ -23,7 +23,11 @@ pub enum ConsensusChoice {
         /// `--dev.period` (0 = when transactions are pending).
         period: Duration,
     },
-    /// No local block production (follows the chain; networking comes with QBFT/Raft).
+    /// QBFT / IBFT validator (`--mine` on a genesis with `config.qbft` or `config.istanbul`).
+    Qbft(qrs_consensus::qbft::QbftOptions),
+    /// Raft (`--raft`).
+    Raft(qrs_consensus::raft::RaftOptions),
+    /// No local block production: the node follows the chain through block sync.
     None,
 }
 

@@ -98,7 +98,7 @@ fn load_spec(config: &NodeConfig) -> eyre::Result<ChainSpec> {
     if config.dev {
         let period = match config.consensus {
             ConsensusChoice::Dev { period } => period.as_secs(),
-            ConsensusChoice::None => 0,
+            _ => 0,
         };
         return Ok(ChainSpec::dev(
             DEV_CHAIN_ID,
@@ -195,6 +195,9 @@ fn finish(
         ConsensusChoice::Dev { period } => {
             let mode = if period.is_zero() { DevMode::Instant } else { DevMode::Period(period) };
             Some(Box::new(DevEngine::new(mode, Address::ZERO)))
+        }
+        ConsensusChoice::Qbft(_) | ConsensusChoice::Raft(_) => {
+            return Err(eyre!("this consensus engine needs networking, which is not wired yet"));
         }
         ConsensusChoice::None => None,
     };
