@@ -44,11 +44,14 @@ pub enum Topic {
     Consensus,
     /// New block announcements.
     BlockAnnounce,
+    /// Raft messages (raft-rs protobuf `Message`s between cluster members; `--raft`).
+    Raft,
 }
 
 impl Topic {
     /// All topics.
-    pub const ALL: [Topic; 3] = [Topic::Transactions, Topic::Consensus, Topic::BlockAnnounce];
+    pub const ALL: [Topic; 4] =
+        [Topic::Transactions, Topic::Consensus, Topic::BlockAnnounce, Topic::Raft];
 
     /// The wire byte.
     pub fn to_byte(self) -> u8 {
@@ -56,6 +59,7 @@ impl Topic {
             Topic::Transactions => 1,
             Topic::Consensus => 2,
             Topic::BlockAnnounce => 3,
+            Topic::Raft => 4,
         }
     }
 
@@ -65,6 +69,7 @@ impl Topic {
             1 => Ok(Topic::Transactions),
             2 => Ok(Topic::Consensus),
             3 => Ok(Topic::BlockAnnounce),
+            4 => Ok(Topic::Raft),
             other => Err(WireError::UnknownTopic(other)),
         }
     }
@@ -305,7 +310,7 @@ mod tests {
         }
 
         #[test]
-        fn frame_header_roundtrip(len in any::<u32>(), t in 0usize..3) {
+        fn frame_header_roundtrip(len in any::<u32>(), t in 0usize..Topic::ALL.len()) {
             let topic = Topic::ALL[t];
             let h = encode_frame_header(topic, len);
             let limit = usize::MAX;
@@ -321,6 +326,11 @@ mod tests {
             Err(WireError::TooLarge { size: 1025, limit: 1024 })
         );
         assert_eq!(decode_frame_header(&[9, 0, 0, 0, 0], 1024), Err(WireError::UnknownTopic(9)));
+        assert_eq!(decode_frame_header(&[5, 0, 0, 0, 0], 1024), Err(WireError::UnknownTopic(5)));
+        for topic in Topic::ALL {
+            assert_eq!(Topic::from_byte(topic.to_byte()), Ok(topic));
+        }
+        assert_eq!(Topic::Raft.to_byte(), 4);
         // A count claiming 2^32-1 items in 4 bytes must not allocate.
         assert_eq!(
             decode_tx_batch(Bytes::from_static(&[255, 255, 255, 255])),
