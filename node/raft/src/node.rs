@@ -70,6 +70,9 @@ pub struct ReadyOutput {
     pub messages: Vec<Outgoing>,
     /// Entries applied, in log order.
     pub applied: Vec<AppliedEntry>,
+    /// Raft ids that `messages` carries a snapshot to: once the transport has sent it (or
+    /// failed to), tell Raft with [`RaftNode::report_snapshot`].
+    pub snapshots: Vec<u64>,
 }
 
 /// The Raft service core for one node.
@@ -212,6 +215,12 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
     /// and messages after this node was removed are dropped.
     pub fn step(&mut self, bytes: &[u8]) -> Result<()> {
         let msg = Message::parse_from_bytes(bytes).map_err(RaftError::pb("Message"))?;
+        self.step_message(msg)
+    }
+
+    /// [`RaftNode::step`] for a message the driver already decoded (e.g. to check that its
+    /// `from` matches the transport's authenticated sender).
+    pub fn step_message(&mut self, msg: Message) -> Result<()> {
         if self.is_removed() || raft_id_u16(msg.from).is_some_and(|id| self.removed.contains(&id)) {
             return Ok(());
         }
@@ -313,6 +322,9 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
         self.storage.persist(rd.entries(), rd.hs())?;
         // 2. Messages of this Ready are now safe to send.
         for m in rd.take_messages().into_iter().chain(rd.take_persisted_messages()) {
+            if m.msg_type == raft::prelude::MessageType::MsgSnapshot {
+                out.snapshots.push(m.to);
+            }
             out.messages.push(encode(&m)?);
         }
         // 3. Apply in log order.
@@ -328,6 +340,9 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
         // The light Ready's messages carry the commit index: persist it first.
         self.storage.set_commit_and_applied(commit, applied)?;
         for m in light_messages {
+            if m.msg_type == raft::prelude::MessageType::MsgSnapshot {
+                out.snapshots.push(m.to);
+            }
             out.messages.push(encode(&m)?);
         }
         if applied.is_some() {
