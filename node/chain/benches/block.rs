@@ -16,7 +16,9 @@
 //! end-to-end benches are printed to stderr.
 //!
 //! Run: `cargo bench -p qrs-chain --bench block`
-//! (`QRS_BENCH_MDBX_ASSERTS=off` to measure without libmdbx's runtime assertions)
+//! (`QRS_BENCH_MDBX_ASSERTS=off` to measure without libmdbx's runtime assertions;
+//! `QRS_BENCH_FLUSH_EVERY=N` to persist the state cache every N blocks, default 128, 1 = the old
+//! write-through behaviour)
 
 use std::{
     hint::black_box,
@@ -35,7 +37,7 @@ use qrs_chainspec::{ChainConfig, ChainSpec, Genesis, GenesisAccount};
 use qrs_contracts::{bindings::QrsToken, qrs_token};
 use qrs_evm::{BlockContext, BlockExecutor, BlockOutcome, EvmConfig, StateDb, StateView};
 use qrs_primitives::RecoveredTx;
-use qrs_storage::{Env, compute_state_update};
+use qrs_storage::{CacheConfig, Env, compute_state_update};
 use qrs_txpool::PoolConfig;
 
 #[path = "support/mdbx_modes.rs"]
@@ -107,7 +109,8 @@ fn fixture() -> Fixture {
         .collect();
     let dir = tempfile::tempdir().expect("tempdir");
     let pool = PoolConfig { global_slots: 4 * TXS, ..PoolConfig::default() };
-    let chain = Chain::open(dir.path(), spec(&senders), pool).expect("open chain");
+    let chain = Chain::open_with_cache(dir.path(), spec(&senders), pool, cache_config())
+        .expect("open chain");
     Fixture { _dir: dir, chain, senders }
 }
 
@@ -187,6 +190,15 @@ impl Fixture {
     }
 }
 
+/// The state-cache policy under test (`QRS_BENCH_FLUSH_EVERY`).
+fn cache_config() -> CacheConfig {
+    let every = std::env::var("QRS_BENCH_FLUSH_EVERY").ok().and_then(|v| v.parse().ok());
+    CacheConfig {
+        flush_every_blocks: every.unwrap_or(CacheConfig::default().flush_every_blocks),
+        ..CacheConfig::default()
+    }
+}
+
 /// Per-phase durations of the end-to-end benches, printed as medians at the end.
 #[derive(Default)]
 struct Phases {
@@ -205,6 +217,19 @@ impl Phases {
             v.sort();
             format!("{:.2} ms", v[v.len() / 2].as_secs_f64() * 1e3)
         };
+        let mean = |v: &Vec<Duration>| -> f64 {
+            v.iter().map(Duration::as_secs_f64).sum::<f64>() * 1e3 / v.len().max(1) as f64
+        };
+        let max = self.commit.iter().max().copied().unwrap_or_default();
+        eprintln!(
+            "{label}: MEAN per block (includes the state flushes): recover {:.2} ms, submit {:.2} ms, build {:.2} ms, commit {:.2} ms (slowest commit {:.1} ms, policy {:?})",
+            mean(&self.recover),
+            mean(&self.submit),
+            mean(&self.build),
+            mean(&self.commit),
+            max.as_secs_f64() * 1e3,
+            cache_config(),
+        );
         eprintln!(
             "{label}: median per {TXS}-tx block over {} blocks: recover {}, submit {}, build (execute + state root) {}, commit {}",
             self.build.len(),
@@ -302,29 +327,12 @@ fn phases(c: &mut Criterion) {
     }
     let built = f.build();
     let dir = tempfile::tempdir().expect("tempdir");
-    let env = Env::open(dir.path()).expect("env");
-    let mut copies = 0u64;
-    group.bench_function("mdbx_write_commit", |b| {
-        b.iter_batched(
-            || {
-                copies += 1;
-                fresh_copy(&built, copies)
-            },
-            |block| {
-                let writer = env.write().expect("write tx");
-                writer
-                    .write_block(
-                        &block.block,
-                        &block.receipts,
-                        &block.state,
-                        block.total_difficulty,
-                    )
-                    .expect("write");
-                writer.commit().expect("commit");
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    let through = CacheConfig { flush_every_blocks: 1, ..CacheConfig::default() };
+    for (name, config) in
+        [("mdbx_write_commit", cache_config()), ("mdbx_write_commit_write_through", through)]
+    {
+        write_commit(&mut group, name, &built, &dir.path().join(name), config);
+    }
     let node_bytes: usize = built.state.nodes.iter().map(|(_, n)| n.len()).sum();
     eprintln!(
         "a {TXS}-transfer block writes {} trie nodes ({} KiB), {} account records, {} storage slots",
@@ -344,6 +352,40 @@ fn phases(c: &mut Criterion) {
     };
     mdbx_modes::bench_modes(&mut group, &rows);
     group.finish();
+}
+
+/// `write_block` + commit of fresh copies of `built` into a database of its own, under `config`
+/// (criterion's mean includes the flushes the policy triggers).
+fn write_commit(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    built: &BuiltBlock,
+    dir: &std::path::Path,
+    config: CacheConfig,
+) {
+    let env = Env::open_with(dir, config).expect("env");
+    let mut copies = 0u64;
+    group.bench_function(name, |b| {
+        b.iter_batched(
+            || {
+                copies += 1;
+                fresh_copy(built, copies)
+            },
+            |block| {
+                let writer = env.write().expect("write tx");
+                writer
+                    .write_block(
+                        &block.block,
+                        &block.receipts,
+                        &block.state,
+                        block.total_difficulty,
+                    )
+                    .expect("write");
+                writer.commit().expect("commit");
+            },
+            BatchSize::PerIteration,
+        )
+    });
 }
 
 /// `built` as block `k` of another chain: new block number and hash, new trie-node keys, new

@@ -11,6 +11,7 @@ mod events;
 mod genesis;
 mod import;
 mod pool_state;
+mod recover;
 
 use std::{path::Path, sync::Arc};
 
@@ -19,7 +20,7 @@ use alloy_primitives::{B256, U256};
 use parking_lot::{Mutex, RwLock};
 use qrs_chainspec::ChainSpec;
 use qrs_evm::{StateDb, StateView};
-use qrs_storage::{Env, ReadTx};
+use qrs_storage::{CacheConfig, Env, ReadTx};
 use qrs_txpool::{Pool, PoolConfig, TxRules};
 use tokio::sync::broadcast;
 
@@ -59,10 +60,24 @@ pub struct Chain {
 impl Chain {
     /// Opens the database in `dir`, writing the genesis block of `spec` if it is empty.
     /// Refuses a database initialised with a different genesis.
+    ///
+    /// Blocks committed after the last state flush (a crash) are re-executed here, so the state
+    /// is at the head when this returns.
     pub fn open(dir: &Path, spec: ChainSpec, pool_config: PoolConfig) -> Result<Self, ChainError> {
-        let env = Env::open(dir)?;
+        Self::open_with_cache(dir, spec, pool_config, CacheConfig::default())
+    }
+
+    /// [`Chain::open`] with an explicit policy for persisting the in-memory state.
+    pub fn open_with_cache(
+        dir: &Path,
+        spec: ChainSpec,
+        pool_config: PoolConfig,
+        cache: CacheConfig,
+    ) -> Result<Self, ChainError> {
+        let env = Env::open_with(dir, cache)?;
         let spec = Arc::new(spec);
         genesis::ensure_genesis(&env, &spec)?;
+        recover::recover_state(&env, &spec)?;
         let head = load_head(&env.read()?)?;
         tracing::info!(target: "chain", number = head.header.number, hash = %head.hash, "opened chain");
         let (events, _) = broadcast::channel(1024);
@@ -76,6 +91,20 @@ impl Chain {
                 events,
             }),
         })
+    }
+
+    /// Writes the state held in memory (the blocks since the last flush) to disk now. Also done
+    /// by the cache policy and when the last handle is dropped; after a crash the blocks since
+    /// the last flush are re-executed by [`Chain::open`].
+    pub fn flush(&self) -> Result<(), ChainError> {
+        Ok(self.inner.env.flush()?)
+    }
+
+    /// Tests only: when the last handle is dropped, do not persist the in-memory state, as a
+    /// crash would not; the next [`Chain::open`] re-executes those blocks.
+    #[doc(hidden)]
+    pub fn discard_state_cache_on_close(&self) {
+        self.inner.env.discard_cache_on_close();
     }
 
     /// The chain spec.

@@ -1,13 +1,16 @@
 //! The MDBX environment: table names, opening, and self-contained read/write transactions.
 
-use std::{mem::ManuallyDrop, path::Path, sync::Arc};
+use std::{cell::RefCell, mem::ManuallyDrop, path::Path, sync::Arc};
 
 use libmdbx::{
     Database, DatabaseOptions, Mode, NoWriteMap, PageSize, RO, RW, ReadWriteOptions, SyncMode,
     TableFlags, Transaction, WriteFlags,
 };
 
-use crate::StorageError;
+use crate::{
+    StorageError,
+    cache::{Cache, DEFERRED, Epoch, Layer, Lookup, View, deferred_index},
+};
 
 /// Every table of the node database, with its key → value layout.
 pub mod tables {
@@ -56,24 +59,139 @@ pub mod tables {
     ];
 }
 
+/// `meta` key of the head block number (u64 BE), written with every block.
+pub(crate) const HEAD_KEY: &[u8] = b"head";
+/// `meta` key of the block (u64 BE) whose state (trie nodes, latest state, tx lookups) is on
+/// disk; the blocks after it are in the write-back cache, or re-executed after a crash.
+pub(crate) const STATE_KEY: &[u8] = b"state";
+
+/// When the write-back cache ([`crate::cache`]) is written to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// Persist once this many blocks' state is held in memory (1 = every block, the old
+    /// write-through behaviour).
+    pub flush_every_blocks: u64,
+    /// Persist once the held state exceeds this many bytes (estimated).
+    pub max_bytes: usize,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self { flush_every_blocks: 128, max_bytes: 512 << 20 }
+    }
+}
+
+struct Shared {
+    db: Database<NoWriteMap>,
+    cache: Cache,
+    config: CacheConfig,
+    /// Set by [`Env::discard_cache_on_close`] (crash simulation in tests).
+    discard_on_close: std::sync::atomic::AtomicBool,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if self.discard_on_close.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        // clean shutdown: persist what is held, so a restart re-executes nothing
+        if let Err(e) = flush_shared(self) {
+            tracing::warn!(target: "storage", error = %e, "flush on close failed; the blocks since the last flush will be re-executed");
+        }
+    }
+}
+
 /// The database environment, cheap to clone.
 #[derive(Clone)]
 pub struct Env {
-    inner: Arc<Database<NoWriteMap>>,
+    inner: Arc<Shared>,
 }
 
 impl std::fmt::Debug for Env {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Env").finish_non_exhaustive()
+        f.debug_struct("Env").field("config", &self.inner.config).finish_non_exhaustive()
     }
 }
 
+fn read_u64(
+    txn: &Transaction<'_, impl libmdbx::TransactionKind, NoWriteMap>,
+    key: &[u8],
+) -> Result<Option<u64>, StorageError> {
+    let t = txn.open_table(Some(tables::META))?;
+    Ok(txn
+        .get::<Vec<u8>>(&t, key)?
+        .and_then(|b| b.get(..8).and_then(|b| b.try_into().ok()))
+        .map(u64::from_be_bytes))
+}
+
+/// Writes everything the cache holds in one MDBX transaction, with the `state` marker.
+fn flush_shared(shared: &Shared) -> Result<(), StorageError> {
+    let (_, blocks) = shared.cache.pending();
+    if blocks == 0 {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    // the write lock first: no block can be between its publish and its commit meanwhile
+    let txn = shared.db.begin_rw_txn()?;
+    let committed = read_u64(&txn, HEAD_KEY)?.map_or(0, |n| n.saturating_add(1));
+    let set = shared.cache.flush_set(committed);
+    let Some(number) = set.upto.checked_sub(1) else { return Ok(()) };
+    if set.writes.is_empty() && set.wipes.is_empty() && set.upto <= shared.cache.persisted() {
+        return Ok(());
+    }
+    let storage = txn.open_table(Some(tables::STORAGE))?;
+    for prefix in &set.wipes {
+        let mut keys = Vec::new();
+        {
+            let mut cursor = txn.cursor(&storage)?;
+            let mut entry = cursor.set_range::<Vec<u8>, ()>(prefix)?;
+            while let Some((k, ())) = entry {
+                if !k.starts_with(prefix) {
+                    break;
+                }
+                keys.push(k);
+                entry = cursor.next::<Vec<u8>, ()>()?;
+            }
+        }
+        for k in keys {
+            txn.del(&storage, k, None)?;
+        }
+    }
+    let mut writes = set.writes;
+    writes.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let handles = DEFERRED.map(|name| txn.open_table(Some(name)));
+    for (index, key, value) in &writes {
+        let Some(Ok(table)) = handles.get(*index) else {
+            return Err(StorageError::Corrupt("cache", format!("bad table index {index}")));
+        };
+        match value {
+            Some(v) => txn.put(table, key, v, WriteFlags::empty())?,
+            None => {
+                txn.del(table, key, None)?;
+            }
+        }
+    }
+    let meta = txn.open_table(Some(tables::META))?;
+    txn.put(&meta, STATE_KEY, number.to_be_bytes(), WriteFlags::empty())?;
+    txn.commit()?;
+    shared.cache.flushed(set.upto);
+    tracing::debug!(target: "storage", number, blocks, entries = writes.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64, "flushed state cache");
+    Ok(())
+}
+
 impl Env {
-    /// Opens (creating if needed) the database in `dir`.
+    /// Opens (creating if needed) the database in `dir` with the default [`CacheConfig`].
     ///
     /// Commits are durable (`SyncMode::Durable`): a block that was committed survives SIGKILL
     /// and power loss, and MDBX's copy-on-write pages mean a crash never leaves a torn state.
+    /// The state of the blocks after the last flush lives in memory; see [`crate::cache`].
     pub fn open(dir: &Path) -> Result<Self, StorageError> {
+        Self::open_with(dir, CacheConfig::default())
+    }
+
+    /// Opens the database with an explicit cache policy.
+    pub fn open_with(dir: &Path, config: CacheConfig) -> Result<Self, StorageError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StorageError::Io(dir.display().to_string(), e.to_string()))?;
         let options = DatabaseOptions {
@@ -90,31 +208,86 @@ impl Env {
             ..Default::default()
         };
         let db = Database::<NoWriteMap>::open_with_options(dir, options)?;
+        let cache = Cache::default();
         {
             let tx = db.begin_rw_txn()?;
             for name in tables::ALL {
                 tx.create_table(Some(name), TableFlags::empty())?;
             }
+            // databases written before the cache existed have all their state on disk
+            let head = read_u64(&tx, HEAD_KEY)?;
+            let state = read_u64(&tx, STATE_KEY)?;
+            if let (Some(head), None) = (head, state) {
+                let meta = tx.open_table(Some(tables::META))?;
+                tx.put(&meta, STATE_KEY, head.to_be_bytes(), WriteFlags::empty())?;
+            }
+            cache.set_persisted(state.or(head).map_or(0, |n| n.saturating_add(1)));
             tx.commit()?;
         }
-        Ok(Self { inner: Arc::new(db) })
+        let config = CacheConfig { flush_every_blocks: config.flush_every_blocks.max(1), ..config };
+        Ok(Self {
+            inner: Arc::new(Shared { db, cache, config, discard_on_close: Default::default() }),
+        })
     }
 
     /// Starts a read transaction: a consistent snapshot for as long as it lives.
     pub fn read(&self) -> Result<ReadTx, StorageError> {
-        let txn = self.inner.begin_ro_txn()?;
+        // the epoch token first: a flush that commits after this point cannot prune versions
+        // this snapshot needs
+        let epoch = self.inner.cache.epoch();
+        let txn = self.inner.db.begin_ro_txn()?;
+        let hi = read_u64(&txn, HEAD_KEY)?.map_or(0, |n| n.saturating_add(1));
+        let lo = read_u64(&txn, STATE_KEY)?.map_or(hi, |n| n.saturating_add(1));
         // SAFETY: the transaction borrows the database, which we keep alive in the same struct
         // through an `Arc`; `Drop` releases the transaction before the `Arc`.
         let txn: Transaction<'static, RO, NoWriteMap> = unsafe { std::mem::transmute(txn) };
-        Ok(ReadTx { txn: ManuallyDrop::new(txn), _env: self.inner.clone() })
+        Ok(ReadTx {
+            txn: ManuallyDrop::new(txn),
+            view: View { lo, hi },
+            _epoch: epoch,
+            shared: self.inner.clone(),
+        })
     }
 
     /// Starts the (single) write transaction.
     pub fn write(&self) -> Result<WriteTx, StorageError> {
-        let txn = self.inner.begin_rw_txn()?;
+        let txn = self.inner.db.begin_rw_txn()?;
         // SAFETY: as in `read`.
         let txn: Transaction<'static, RW, NoWriteMap> = unsafe { std::mem::transmute(txn) };
-        Ok(WriteTx { txn: ManuallyDrop::new(txn), _env: self.inner.clone() })
+        Ok(WriteTx {
+            txn: ManuallyDrop::new(txn),
+            staged: RefCell::new(None),
+            direct: std::cell::Cell::new(None),
+            shared: self.inner.clone(),
+        })
+    }
+
+    /// Writes the state held in memory to disk now (also done on close and by the policy).
+    pub fn flush(&self) -> Result<(), StorageError> {
+        flush_shared(&self.inner)
+    }
+
+    /// Tests only: close without persisting the cache, as a crash (SIGKILL) would.
+    #[doc(hidden)]
+    pub fn discard_cache_on_close(&self) {
+        self.inner.discard_on_close.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Estimated bytes and number of blocks whose state is held in memory only.
+    pub fn cache_pending(&self) -> (usize, u64) {
+        self.inner.cache.pending()
+    }
+
+    /// Publishes the state writes of a block that is already on disk (crash recovery: the chain
+    /// re-executed it). Blocks must be restored in order, right after the persisted state.
+    pub fn restore_block_state(
+        &self,
+        block: &crate::StoredBlock,
+        state: &crate::StateUpdate,
+    ) -> Result<(), StorageError> {
+        let seq = block.header.number.saturating_add(1);
+        self.inner.cache.publish(seq, crate::provider::block_layer(block, state));
+        Ok(())
     }
 }
 
@@ -124,7 +297,9 @@ pub type Entry = (Vec<u8>, Vec<u8>);
 /// A read-only snapshot.
 pub struct ReadTx {
     txn: ManuallyDrop<Transaction<'static, RO, NoWriteMap>>,
-    _env: Arc<Database<NoWriteMap>>,
+    view: View,
+    _epoch: Arc<Epoch>,
+    shared: Arc<Shared>,
 }
 
 impl std::fmt::Debug for ReadTx {
@@ -135,19 +310,27 @@ impl std::fmt::Debug for ReadTx {
 
 impl Drop for ReadTx {
     fn drop(&mut self) {
-        // SAFETY: dropped exactly once, before `_env`.
+        // SAFETY: dropped exactly once, before `shared`.
         unsafe { ManuallyDrop::drop(&mut self.txn) }
     }
 }
 
 impl ReadTx {
-    /// Reads a value.
+    /// Reads a value (the write-back cache first for the state tables).
     pub fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        if let Some(index) = deferred_index(table) {
+            match self.shared.cache.get(index, key, self.view) {
+                Lookup::Found(v) => return Ok(Some(v.to_vec())),
+                Lookup::Deleted => return Ok(None),
+                Lookup::Miss => {}
+            }
+        }
         let t = self.txn.open_table(Some(table))?;
         Ok(self.txn.get::<Vec<u8>>(&t, key)?)
     }
 
     /// Visits entries with keys starting at `from` while `f` returns true.
+    /// Reads the disk only: the state tables' newest writes may still be in the cache.
     pub fn scan_from(
         &self,
         table: &str,
@@ -166,7 +349,7 @@ impl ReadTx {
         Ok(())
     }
 
-    /// The last entry of a table.
+    /// The last entry of a table (on disk; see [`ReadTx::scan_from`]).
     pub fn last(&self, table: &str) -> Result<Option<Entry>, StorageError> {
         let t = self.txn.open_table(Some(table))?;
         let mut cursor = self.txn.cursor(&t)?;
@@ -177,7 +360,11 @@ impl ReadTx {
 /// The write transaction. Nothing is visible to readers until [`WriteTx::commit`].
 pub struct WriteTx {
     txn: ManuallyDrop<Transaction<'static, RW, NoWriteMap>>,
-    _env: Arc<Database<NoWriteMap>>,
+    /// A block's deferred state writes, published to the cache on commit.
+    staged: RefCell<Option<(u64, Layer)>>,
+    /// Set when state was written straight to disk up to this sequence (genesis).
+    direct: std::cell::Cell<Option<u64>>,
+    shared: Arc<Shared>,
 }
 
 impl std::fmt::Debug for WriteTx {
@@ -188,13 +375,13 @@ impl std::fmt::Debug for WriteTx {
 
 impl Drop for WriteTx {
     fn drop(&mut self) {
-        // SAFETY: dropped exactly once, before `_env`. An uncommitted transaction aborts.
+        // SAFETY: dropped exactly once, before `shared`. An uncommitted transaction aborts.
         unsafe { ManuallyDrop::drop(&mut self.txn) }
     }
 }
 
 impl WriteTx {
-    /// Reads a value (sees this transaction's own writes).
+    /// Reads a value from disk (sees this transaction's own direct writes, not the cache).
     pub fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         let t = self.txn.open_table(Some(table))?;
         Ok(self.txn.get::<Vec<u8>>(&t, key)?)
@@ -248,16 +435,49 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Makes every write durable and visible, atomically.
+    /// Stages a block's state writes for the cache (see [`crate::cache`]).
+    pub(crate) fn stage(&self, seq: u64, layer: Layer) {
+        *self.staged.borrow_mut() = Some((seq, layer));
+    }
+
+    /// Records that this transaction writes the state up to `seq` straight to disk.
+    pub(crate) fn wrote_state_directly(&self, seq: u64) {
+        self.direct.set(Some(seq));
+    }
+
+    /// Makes every write durable and visible, atomically. A staged block's state becomes
+    /// visible with it (from memory), and the cache is flushed when the policy says so.
     pub fn commit(self) -> Result<(), StorageError> {
         let mut this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never dropped, so the transaction and the Arc are each taken once,
-        // and the transaction is consumed before the Arc is released.
+        // SAFETY: `this` is never dropped, so each field is taken exactly once, and the
+        // transaction is consumed before the Arc is released.
         let txn = unsafe { ManuallyDrop::take(&mut this.txn) };
-        let env = unsafe { std::ptr::read(&this._env) };
-        let result = txn.commit();
-        drop(env);
-        result?;
+        let staged = unsafe { std::ptr::read(&this.staged) }.into_inner();
+        let direct = this.direct.get();
+        let shared = unsafe { std::ptr::read(&this.shared) };
+        // published before the commit, but invisible until the commit moves readers' head
+        let seq = staged.map(|(seq, layer)| {
+            shared.cache.publish(seq, layer);
+            seq
+        });
+        if let Err(e) = txn.commit() {
+            if let Some(seq) = seq {
+                shared.cache.unpublish(seq);
+            }
+            return Err(e.into());
+        }
+        if let Some(seq) = direct {
+            shared.cache.set_persisted(seq);
+        }
+        let (bytes, blocks) = shared.cache.pending();
+        if blocks >= shared.config.flush_every_blocks || bytes >= shared.config.max_bytes {
+            // the block itself is durable; a failed flush is retried at the next commit
+            if let Err(e) = flush_shared(&shared) {
+                tracing::error!(target: "storage", error = %e, "state cache flush failed");
+            }
+        } else {
+            shared.cache.maybe_prune();
+        }
         Ok(())
     }
 }

@@ -2,17 +2,21 @@
 //!
 //! - [`trie`]: a hash-keyed persistent MPT (state and storage tries, proofs, history).
 //! - [`db`]: the MDBX environment and table names (the only module that names libmdbx types).
-//! - [`provider`]: typed reads, and the block commit that writes a block, its receipts and its
-//!   state change in ONE MDBX transaction (so a crash at any moment leaves a consistent head).
+//! - [`provider`]: typed reads, and the block commit that writes a block and its receipts in ONE
+//!   durable MDBX transaction (so a crash at any moment leaves a consistent head).
+//! - `cache`: the write-back state cache: a block's state writes (trie nodes, latest state, tx
+//!   lookups) stay in memory and are persisted in batches ([`CacheConfig`]); after a crash the
+//!   chain re-executes the blocks after [`ReadTx::persisted_state_number`].
 //! - [`state`]: turning execution output into trie updates (only changed paths are rehashed).
 
+pub(crate) mod cache;
 pub mod db;
 mod model;
 mod provider;
 mod state;
 pub mod trie;
 
-pub use db::{Env, ReadTx, WriteTx};
+pub use db::{CacheConfig, Env, ReadTx, WriteTx};
 pub use model::{
     AccountChange, AccountInfo, AccountRecord, StateChanges, StateUpdate, StoredBlock,
     StoredReceipt,
@@ -36,3 +40,6 @@ pub enum StorageError {
     #[error("io error on {0}: {1}")]
     Io(String, String),
 }
+
+#[cfg(test)]
+mod cache_tests;

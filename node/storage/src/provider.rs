@@ -8,13 +8,13 @@ use alloy_trie::EMPTY_ROOT_HASH;
 
 use crate::{
     StorageError,
-    db::{ReadTx, WriteTx, tables},
+    cache::{DEFERRED, Layer, deferred_index},
+    db::{HEAD_KEY, ReadTx, STATE_KEY, WriteTx, tables},
     model::{AccountRecord, StateUpdate, StoredBlock, StoredReceipt},
     state::{encode_slot_value, storage_key},
     trie::{NodeStore, Trie, TrieError},
 };
 
-const HEAD_KEY: &[u8] = b"head";
 const GENESIS_KEY: &[u8] = b"genesis";
 
 fn num_key(n: u64) -> [u8; 8] {
@@ -54,6 +54,12 @@ impl ReadTx {
     /// The number of the head block, `None` before genesis is written.
     pub fn head_number(&self) -> Result<Option<u64>, StorageError> {
         self.get(tables::META, HEAD_KEY)?.map(|b| be_u64("head", &b)).transpose()
+    }
+
+    /// The block whose state is on disk; the state of later blocks is in the write-back cache,
+    /// or must be re-executed after a crash.
+    pub fn persisted_state_number(&self) -> Result<Option<u64>, StorageError> {
+        self.get(tables::META, STATE_KEY)?.map(|b| be_u64("state", &b)).transpose()
     }
 
     /// The genesis hash recorded at init.
@@ -217,21 +223,24 @@ impl WriteTx {
         let mut receipts_rlp = Vec::new();
         alloy_rlp::encode_list(receipts, &mut receipts_rlp);
         self.put(tables::RECEIPTS, &key, &receipts_rlp)?;
-        for (index, tx) in block.transactions.iter().enumerate() {
-            let mut loc = [0u8; 12];
-            loc[..8].copy_from_slice(&key);
-            loc[8..].copy_from_slice(&u32::try_from(index).unwrap_or(u32::MAX).to_be_bytes());
-            self.put(tables::TX_LOOKUP, tx.tx_hash().as_slice(), &loc)?;
-        }
-        self.apply_state(state)?;
-        self.put(tables::META, HEAD_KEY, &key)?;
         if number == 0 {
+            // genesis state goes straight to disk: there is nothing to re-execute it from
+            for (hash, loc) in tx_locations(block) {
+                self.put(tables::TX_LOOKUP, hash.as_slice(), &loc)?;
+            }
+            self.apply_state(state)?;
+            self.put(tables::META, STATE_KEY, &key)?;
+            self.wrote_state_directly(1);
             self.put(tables::META, GENESIS_KEY, block.hash.as_slice())?;
+        } else {
+            self.stage(number.saturating_add(1), block_layer(block, state));
         }
+        self.put(tables::META, HEAD_KEY, &key)?;
         Ok(())
     }
 
-    /// Writes trie nodes, latest-state records and code.
+    /// Writes trie nodes, latest-state records and code directly to disk (bypassing the
+    /// write-back cache: for bulk loads, not to be mixed with unflushed blocks).
     pub fn apply_state(&self, state: &StateUpdate) -> Result<(), StorageError> {
         self.put_many(
             tables::TRIE_NODES,
@@ -259,4 +268,53 @@ impl WriteTx {
         }
         Ok(())
     }
+}
+
+/// Each transaction's lookup key and value (`number ‖ index`).
+fn tx_locations(block: &StoredBlock) -> impl Iterator<Item = (B256, [u8; 12])> + '_ {
+    let key = num_key(block.header.number);
+    block.transactions.iter().enumerate().map(move |(index, tx)| {
+        let mut loc = [0u8; 12];
+        loc[..8].copy_from_slice(&key);
+        loc[8..].copy_from_slice(&u32::try_from(index).unwrap_or(u32::MAX).to_be_bytes());
+        (*tx.tx_hash(), loc)
+    })
+}
+
+/// A block's writes to the deferred tables (state and transaction lookups), for the cache.
+pub(crate) fn block_layer(block: &StoredBlock, state: &StateUpdate) -> Layer {
+    let index = |table: &str| deferred_index(table).unwrap_or(DEFERRED.len());
+    let (nodes, accounts, storage, code, lookups) = (
+        index(tables::TRIE_NODES),
+        index(tables::ACCOUNTS),
+        index(tables::STORAGE),
+        index(tables::CODE),
+        index(tables::TX_LOOKUP),
+    );
+    let mut layer = Layer {
+        writes: Vec::with_capacity(
+            state.nodes.len()
+                + state.accounts.len()
+                + state.storage.len()
+                + block.transactions.len(),
+        ),
+        wipes: state.wiped.iter().map(|a| a.0.0).collect(),
+    };
+    for (hash, node) in &state.nodes {
+        layer.writes.push((nodes, hash.to_vec(), Some(node.clone())));
+    }
+    for (hash, bytes) in &state.codes {
+        layer.writes.push((code, hash.to_vec(), Some(bytes.to_vec())));
+    }
+    for (address, record) in &state.accounts {
+        layer.writes.push((accounts, address.to_vec(), record.map(alloy_rlp::encode)));
+    }
+    for (address, slot, value) in &state.storage {
+        let value = (!value.is_zero()).then(|| encode_slot_value(value).to_vec());
+        layer.writes.push((storage, storage_key(address, slot).to_vec(), value));
+    }
+    for (hash, loc) in tx_locations(block) {
+        layer.writes.push((lookups, hash.to_vec(), Some(loc.to_vec())));
+    }
+    layer
 }

@@ -10,10 +10,10 @@ use crate::{
     trie::{NodeSink, Trie},
 };
 
-/// Applies `changes` on top of the state with root `parent_root`, which must be the latest state
-/// in `reader` (the plain account table is read for the old storage roots).
+/// Applies `changes` on top of the state with root `parent_root`.
 ///
-/// Only the trie paths of the changed accounts and slots are loaded and rehashed.
+/// Only the trie paths of the changed accounts and slots are loaded and rehashed. An account's
+/// old storage root comes from its leaf on the path being updated, so nothing else is read.
 pub fn compute_state_update(
     reader: &ReadTx,
     parent_root: B256,
@@ -30,7 +30,13 @@ pub fn compute_state_update(
             update.wiped.push(*address);
             continue;
         };
-        let old = reader.account(address)?;
+        let old = account_trie
+            .get_for_update(hashed.as_slice())?
+            .map(|leaf| {
+                <AccountRecord as alloy_rlp::Decodable>::decode(&mut leaf.as_slice())
+                    .map_err(|e| StorageError::Corrupt("account leaf", e.to_string()))
+            })
+            .transpose()?;
         let old_storage_root = match old {
             Some(acc) if !change.storage_wiped => acc.storage_root,
             _ => EMPTY_ROOT_HASH,

@@ -61,6 +61,15 @@ impl<'s, S: NodeStore + ?Sized> Trie<'s, S> {
         ops::get(self, &self.root, &nibbles(key))
     }
 
+    /// Looks a key up and keeps the nodes on its path loaded, for a following
+    /// [`Trie::insert`] of the same key (read-modify-write without loading the path twice).
+    pub fn get_for_update(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, TrieError> {
+        let root = std::mem::take(&mut self.root);
+        let (root, found) = ops::load(self, root, &nibbles(key))?;
+        self.root = root;
+        Ok(found)
+    }
+
     /// Inserts or replaces a value. An empty value deletes the key, as in Ethereum.
     pub fn insert(&mut self, key: &[u8], value: Vec<u8>) -> Result<(), TrieError> {
         if value.is_empty() {

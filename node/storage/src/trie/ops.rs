@@ -30,6 +30,42 @@ pub(super) fn get<S: NodeStore + ?Sized>(
     }
 }
 
+/// Like [`get`], but resolves the stored nodes on the path in place, so a following insert or
+/// remove of the same key does not load them again.
+pub(super) fn load<S: NodeStore + ?Sized>(
+    trie: &Trie<'_, S>,
+    node: Node,
+    path: &[u8],
+) -> Result<(Node, Option<Vec<u8>>), TrieError> {
+    Ok(match node {
+        Node::Empty => (Node::Empty, None),
+        Node::Hash(h) => return load(trie, trie.resolve(&h)?, path),
+        Node::Leaf { path: lp, value } => {
+            let found = (lp.as_slice() == path).then(|| value.clone());
+            (Node::Leaf { path: lp, value }, found)
+        }
+        Node::Extension { path: ep, child } => match path.strip_prefix(ep.as_slice()) {
+            Some(rest) => {
+                let (child, found) = load(trie, *child, rest)?;
+                (Node::Extension { path: ep, child: Box::new(child) }, found)
+            }
+            None => (Node::Extension { path: ep, child }, None),
+        },
+        Node::Branch { mut children, value } => match path.split_first() {
+            None => {
+                let found = value.clone();
+                (Node::Branch { children, value }, found)
+            }
+            Some((&i, rest)) => {
+                let slot = std::mem::take(&mut children[usize::from(i)]);
+                let (child, found) = load(trie, slot, rest)?;
+                children[usize::from(i)] = child;
+                (Node::Branch { children, value }, found)
+            }
+        },
+    })
+}
+
 /// Builds a branch holding two entries that diverge right after their common prefix.
 fn split(
     existing_path: &[u8],

@@ -118,7 +118,12 @@ proptest! {
             for (k, v) in round {
                 let key = keccak256(k.to_be_bytes()).to_vec();
                 match v {
-                    Some(v) => { trie.insert(&key, v.clone()).unwrap(); model.insert(key, v); }
+                    Some(v) => {
+                        // read-modify-write: the loaded path must not change the result
+                        prop_assert_eq!(trie.get_for_update(&key).unwrap(), model.get(&key).cloned());
+                        trie.insert(&key, v.clone()).unwrap();
+                        model.insert(key, v);
+                    }
                     None => { trie.remove(&key).unwrap(); model.remove(&key); }
                 }
             }
