@@ -1,0 +1,266 @@
+//! The driver thread: owns the `RaftNode` and runs the raft-rs loop on a dedicated OS thread
+//! (applying a block executes it, which must not stall the async runtime).
+//!
+//! Each turn: wait for an input or the next tick / mint time; step inputs (Raft messages whose
+//! `from` must be the authenticated libp2p sender, RPC membership changes, pool wake-ups); tick
+//! every `tick_interval`; mint if leader (one block in flight, see `adapter`); then
+//! `process_ready` until idle: outgoing messages go to the member's peer id on `Topic::Raft`
+//! (a failed send is reported unreachable, snapshot sends are reported), members are refreshed,
+//! new members dialled, and the status for RPC is published.
+
+use std::{
+    collections::{BTreeSet, HashSet},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+        mpsc::{Receiver, RecvTimeoutError},
+    },
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use protobuf::Message as _;
+use qrs_chain::Chain;
+use qrs_network::{NetworkHandle, PeerId, PenaltyReason, Topic};
+use qrs_raft::{AppliedKind, RaftNode, raft::prelude::Message};
+
+use super::{
+    adapter::{LogChain, Minter},
+    handle::{Command, Input},
+    members::{Members, RaftStatus, enode_of_key, network_enode},
+};
+use crate::EngineError;
+
+/// Inputs handled per turn before ticking and processing (keeps ticks on time under load).
+const MAX_INPUTS_PER_TURN: usize = 512;
+
+/// Unix time in nanoseconds.
+fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        .unwrap_or_default()
+}
+
+fn fatal(reason: impl std::fmt::Display) -> EngineError {
+    EngineError::Fatal { engine: "raft", reason: reason.to_string() }
+}
+
+/// The Raft service loop.
+pub(crate) struct Driver {
+    pub(crate) node: RaftNode<LogChain, Minter>,
+    pub(crate) network: NetworkHandle,
+    pub(crate) members: Arc<Members>,
+    pub(crate) chain: Chain,
+    pub(crate) inputs: Receiver<Input>,
+    pub(crate) pool_signal: Arc<AtomicBool>,
+    pub(crate) tick_interval: Duration,
+    pub(crate) block_time: Duration,
+    /// Raft ids dialled (the network keeps re-dialling them).
+    pub(crate) dialled: BTreeSet<u16>,
+    /// Whether the pool may hold something to mint (cleared when a build finds nothing).
+    pub(crate) pool_dirty: bool,
+    pub(crate) last_mint: Option<Instant>,
+}
+
+impl Driver {
+    /// Runs until shutdown (`Ok`) or a storage/chain failure (`Err`).
+    pub(crate) fn run(mut self) -> Result<(), EngineError> {
+        self.refresh();
+        let mut next_tick = Instant::now() + self.tick_interval;
+        loop {
+            let now = Instant::now();
+            let mut wait = next_tick.saturating_duration_since(now);
+            if let Some(at) = self.mint_due() {
+                wait = wait.min(at.saturating_duration_since(now));
+            }
+            let first = match self.inputs.recv_timeout(wait) {
+                Ok(input) => Some(input),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            };
+            let mut batch: Vec<Input> = first.into_iter().collect();
+            while batch.len() < MAX_INPUTS_PER_TURN {
+                match self.inputs.try_recv() {
+                    Ok(input) => batch.push(input),
+                    Err(_) => break,
+                }
+            }
+            for input in batch {
+                if !self.handle(input)? {
+                    return Ok(());
+                }
+            }
+            if Instant::now() >= next_tick {
+                self.node.tick();
+                next_tick += self.tick_interval;
+                let now = Instant::now();
+                if next_tick < now {
+                    next_tick = now + self.tick_interval;
+                }
+            }
+            self.ready()?;
+            if self.maybe_mint()? {
+                self.ready()?;
+            }
+        }
+    }
+
+    /// When the leader should next try to mint, if it wants to.
+    fn mint_due(&self) -> Option<Instant> {
+        let wants = self.pool_dirty
+            && self.node.is_leader()
+            && self.node.speculative().is_empty()
+            && self.chain.pool().status().0 > 0;
+        wants.then(|| self.last_mint.map_or_else(Instant::now, |t| t + self.block_time))
+    }
+
+    fn maybe_mint(&mut self) -> Result<bool, EngineError> {
+        let Some(due) = self.mint_due() else { return Ok(false) };
+        if Instant::now() < due {
+            return Ok(false);
+        }
+        self.last_mint = Some(Instant::now());
+        match self.node.mint(now_ns()).map_err(fatal)? {
+            Some(_) => Ok(true),
+            None => {
+                // Nothing executable (or raft dropped the proposal): wait for the pool.
+                self.pool_dirty = false;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Handles one input; `false` = stop.
+    fn handle(&mut self, input: Input) -> Result<bool, EngineError> {
+        match input {
+            Input::Shutdown => return Ok(false),
+            Input::PoolReady => {
+                self.pool_signal.store(false, Ordering::Release);
+                self.pool_dirty = true;
+            }
+            Input::Raft { from, bytes } => self.step(from, &bytes)?,
+            Input::Command(cmd) => self.command(cmd),
+        }
+        Ok(true)
+    }
+
+    fn step(&mut self, from: PeerId, bytes: &Bytes) -> Result<(), EngineError> {
+        let msg = match Message::parse_from_bytes(bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                self.network
+                    .penalise(from, PenaltyReason::Application("malformed raft message".into()));
+                tracing::debug!(target: "consensus::raft", %from, error = %e, "malformed raft message");
+                return Ok(());
+            }
+        };
+        let claimed = u16::try_from(msg.from).ok().and_then(|id| self.members.known_peer(id));
+        if claimed != Some(from) {
+            if claimed.is_some() {
+                self.network.penalise(
+                    from,
+                    PenaltyReason::Application("raft message with another member's id".into()),
+                );
+            }
+            tracing::debug!(target: "consensus::raft", %from, raft_from = msg.from, "dropping raft message from a non-member");
+            return Ok(());
+        }
+        self.node.step_message(msg).map_err(fatal)
+    }
+
+    fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::AddPeer { enode, learner, reply } => {
+                let _ = reply.send(self.node.add_peer(&enode, learner));
+            }
+            Command::Promote { raft_id, reply } => {
+                let _ = reply.send(self.node.promote_to_peer(raft_id));
+            }
+            Command::Remove { raft_id, reply } => {
+                let _ = reply.send(self.node.remove_peer(raft_id));
+            }
+        }
+    }
+
+    /// `process_ready` until there is nothing left.
+    fn ready(&mut self) -> Result<(), EngineError> {
+        // Each round persists and applies; more than a few rounds in a row means a busy node
+        // (the next turn continues).
+        for _ in 0..8 {
+            let out = self.node.process_ready().map_err(fatal)?;
+            if out.messages.is_empty() && out.applied.is_empty() {
+                break;
+            }
+            let mut failed = HashSet::new();
+            for (to, bytes) in out.messages {
+                let peer = u16::try_from(to).ok().and_then(|id| self.members.peer_of(id));
+                let sent = match peer {
+                    Some(peer) => self.network.send(peer, Topic::Raft, Bytes::from(bytes)).is_ok(),
+                    None => false,
+                };
+                if !sent {
+                    failed.insert(to);
+                    self.node.report_unreachable(to);
+                }
+            }
+            for to in out.snapshots {
+                self.node.report_snapshot(to, !failed.contains(&to));
+            }
+            let membership =
+                out.applied.iter().any(|a| matches!(a.kind, AppliedKind::ConfChange(..)));
+            if membership || !out.applied.is_empty() {
+                self.pool_dirty = true;
+            }
+            if membership {
+                self.refresh();
+            } else {
+                self.publish();
+            }
+        }
+        Ok(())
+    }
+
+    /// Members changed: update the shared map, dial new members, drop removed ones.
+    fn refresh(&mut self) {
+        self.members.set_current(self.node.peers());
+        let own = self.node.raft_id();
+        let current: BTreeSet<u16> = self.node.peers().map(|p| p.raft_id).collect();
+        for p in self.node.peers() {
+            if p.raft_id != own
+                && self.dialled.insert(p.raft_id)
+                && let Err(e) = self.network.add_peer(network_enode(p))
+            {
+                tracing::warn!(target: "consensus::raft", raft_id = p.raft_id, error = %e, "cannot dial raft member");
+            }
+        }
+        for id in self.node.removed_peer_ids() {
+            if self.dialled.remove(&id)
+                && let Some(key) = self.members.known_key(id)
+            {
+                let _ = self.network.remove_peer(&enode_of_key(&key));
+            }
+        }
+        self.dialled.retain(|id| current.contains(id));
+        self.publish();
+    }
+
+    /// Publishes the status RPC reads.
+    fn publish(&self) {
+        let connected: HashSet<PeerId> =
+            self.network.peers().into_iter().map(|p| p.peer_id).collect();
+        let cluster = self
+            .node
+            .cluster(|id| self.members.peer_of(id).is_some_and(|p| connected.contains(&p)));
+        let leader = u16::try_from(self.node.leader_id()).unwrap_or(0);
+        self.members.set_status(RaftStatus {
+            raft_id: self.node.raft_id(),
+            role: self.node.role(),
+            leader,
+            leader_node_id: self.node.leader_node_id().ok(),
+            cluster,
+            removed: self.node.is_removed(),
+            applied_index: self.node.applied_index(),
+        });
+    }
+}
