@@ -8,17 +8,21 @@
 //!   SIGTERM or SIGKILL, restarts it on the same data directory and kills it on drop.
 //! - [`rpc`]: a blocking JSON-RPC-over-HTTP client that keeps geth's error code, message and data.
 //! - [`wallet`]: signs transactions locally with alloy and sends them raw.
+//! - [`network`]: [`TestNet`], N-node QBFT or Raft networks of processes, peered by
+//!   `static-nodes.json`, with stop / kill / restart of any node and fork checks.
 //! - [`verify`]: independent checks of what the node reports (header hashes, account proofs).
 //!
 //! The tests need the binary built first: `cargo build --workspace --bins` (CI does this before
 //! `cargo test -p qrs-e2e`).
 
 pub mod binary;
+pub mod network;
 pub mod process;
 pub mod rpc;
 pub mod verify;
 pub mod wallet;
 
+pub use network::{Consensus, TestNet};
 pub use process::{QNode, QNodeOptions};
 pub use rpc::{Rpc, RpcError};
 pub use wallet::{DEV_ADDRESS, DEV_CHAIN_ID, DEV_KEY, Wallet};
