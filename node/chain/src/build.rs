@@ -46,6 +46,16 @@ pub struct BuiltBlock {
     pub total_difficulty: U256,
 }
 
+impl BuiltBlock {
+    /// Replaces the header's `extraData` (a QBFT proposal gets its committed seals after the
+    /// decision) and recomputes the block hash. For istanbul headers the hash excludes the
+    /// committed seals and round, so it does not change.
+    pub fn set_extra_data(&mut self, extra_data: Bytes) {
+        self.block.header.extra_data = extra_data;
+        self.block.hash = Chain::block_hash(&self.block.header);
+    }
+}
+
 impl Chain {
     /// Builds a block on the current head from the pool's best transactions.
     ///
@@ -103,7 +113,7 @@ impl Chain {
         let state = compute_state_update(&reader, head.header.state_root, &outcome.changes)?;
         let header =
             self.next_header(&head, &ctx, &attrs, &transactions, &outcome, state.state_root);
-        let hash = header.hash_slow();
+        let hash = Chain::block_hash(&header);
         let total_difficulty = head.total_difficulty.saturating_add(header.difficulty);
         Ok(BuiltBlock {
             block: StoredBlock { header, hash, transactions, senders },
@@ -111,6 +121,13 @@ impl Chain {
             state,
             total_difficulty,
         })
+    }
+
+    /// The hash of a block header as GoQuorum computes it: for istanbul (IBFT/QBFT) headers
+    /// (`mixHash == IstanbulDigest`) the hash of the header with the committed seals (and, for
+    /// QBFT, the round) filtered out; otherwise `keccak256(rlp(header))`.
+    pub fn block_hash(header: &Header) -> B256 {
+        qrs_qbft::istanbul_block_hash(header)
     }
 
     /// The header of the next block, with the optional fields each active fork requires.

@@ -69,7 +69,7 @@ impl Chain {
         if expected.gas_used != header.gas_used || expected.logs_bloom != header.logs_bloom {
             return Err(invalid("gas used or logs bloom mismatch".into()));
         }
-        let hash = header.hash_slow();
+        let hash = Chain::block_hash(&header);
         let total_difficulty = head.total_difficulty.saturating_add(header.difficulty);
         let built = BuiltBlock {
             block: StoredBlock { header, hash, transactions, senders },

@@ -90,6 +90,12 @@ impl NodeKey {
         file.sync_all().map_err(|e| NetworkError::file(path, e))
     }
 
+    /// A copy of the 32 secret bytes (zeroized on drop), for the consensus engine's validator
+    /// key, which is the same key.
+    pub fn secret_bytes(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(*self.secret)
+    }
+
     /// The enode id: the uncompressed public key without its `04` prefix.
     pub fn enode_id(&self) -> [u8; 64] {
         self.public

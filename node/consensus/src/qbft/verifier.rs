@@ -1,0 +1,56 @@
+//! [`QbftVerifier`]: consensus checks of blocks that arrive by sync, before the chain executes
+//! them (GoQuorum QBFT `VerifyHeader` plus the snapshot's vote rules).
+
+use std::sync::Arc;
+
+use alloy_consensus::Header;
+use qrs_chain::Chain;
+use qrs_qbft::verify::verify_qbft_header;
+
+use super::{QbftError, Shared};
+use crate::BlockVerifier;
+
+/// Verifies synced QBFT headers against the head and its validator snapshot.
+#[derive(Debug, Clone)]
+pub struct QbftVerifier {
+    shared: Arc<Shared>,
+}
+
+impl QbftVerifier {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+
+    /// The checks, with a typed error.
+    pub fn check(&self, chain: &Chain, header: &Header) -> Result<(), QbftError> {
+        let invalid = |reason: String| QbftError::InvalidHeader { number: header.number, reason };
+        let parent = chain.head();
+        if header.parent_hash != parent.hash {
+            return Err(invalid(format!(
+                "parent {} is not the head {}",
+                header.parent_hash, parent.hash
+            )));
+        }
+        let snap = self.shared.snapshots.at_number(parent.header.number)?;
+        let bft = chain.spec().bft_at(header.number).ok_or(QbftError::NotIstanbul)?;
+        let period = self.shared.options.block_period_secs.unwrap_or(bft.block_period_seconds);
+        verify_qbft_header(
+            header,
+            &parent.header,
+            &snap.validators,
+            period,
+            qrs_chain::now_secs(),
+            self.shared.options.allowed_future_block_time_secs,
+        )
+        .map_err(|e| invalid(e.to_string()))?;
+        // The vote must be well-formed and its author a validator (GoQuorum snapApplyHeader).
+        self.shared.snapshots.apply(&snap, header)?;
+        Ok(())
+    }
+}
+
+impl BlockVerifier for QbftVerifier {
+    fn verify_header(&self, chain: &Chain, header: &Header) -> Result<(), String> {
+        self.check(chain, header).map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,66 @@
+//! Four validators make blocks that every node agrees on, with GoQuorum's seals and hashes.
+
+use alloy_primitives::keccak256;
+use qrs_qbft::{QbftExtra, seal::qbft_committers};
+
+use crate::harness::{eventually, node_key, start_network, transfer};
+
+/// GoQuorum `Header.Hash` for a QBFT header, recomputed here from its definition: the header
+/// with the committed seals cleared and round 0 (goquorum.md §4.3).
+fn goquorum_qbft_hash(header: &alloy_consensus::Header) -> alloy_primitives::B256 {
+    let mut extra = QbftExtra::decode_extra(&header.extra_data).unwrap();
+    extra.committed_seals.clear();
+    extra.round = 0;
+    let mut h = header.clone();
+    h.extra_data = extra.to_extra_bytes();
+    keccak256(alloy_rlp::encode(&h))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_validators_agree_on_sealed_blocks() {
+    crate::init_tracing();
+    let validators: Vec<_> = (0..4).map(|i| node_key(i).address()).collect();
+    let (nodes, _tmp) = start_network(4, &validators).await;
+    for nonce in 0..5 {
+        nodes[0].chain.submit(transfer(nonce)).unwrap();
+    }
+    eventually(60, "every node at block 6", || nodes.iter().all(|n| n.head().0 >= 6)).await;
+
+    let upto = nodes.iter().map(|n| n.head().0).min().unwrap();
+    let reader0 = nodes[0].chain.reader().unwrap();
+    let mut txs = 0;
+    let mut proposers = std::collections::BTreeSet::new();
+    for number in 1..=upto {
+        let block = reader0.block(number).unwrap().unwrap();
+        txs += block.transactions.len();
+        proposers.insert(block.header.beneficiary);
+        assert_eq!(block.hash, goquorum_qbft_hash(&block.header), "block {number}: istanbul hash");
+        let committers = qbft_committers(&block.header).unwrap();
+        let mut distinct = committers.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), committers.len(), "block {number}: distinct committers");
+        assert!(committers.len() >= 3, "block {number}: {} seals < quorum 3", committers.len());
+        assert!(committers.iter().all(|c| validators.contains(c)), "block {number}: committers");
+        assert!(validators.contains(&block.header.beneficiary));
+        let extra = QbftExtra::decode_extra(&block.header.extra_data).unwrap();
+        let mut sorted = validators.clone();
+        sorted.sort();
+        assert_eq!(extra.validators, sorted, "block {number}: validators in extraData");
+        for other in &nodes[1..] {
+            let theirs = other.chain.reader().unwrap().header(number).unwrap().unwrap();
+            assert_eq!(
+                other.chain.reader().unwrap().canonical_hash(number).unwrap(),
+                Some(block.hash)
+            );
+            assert_eq!(theirs.state_root, block.header.state_root, "block {number}: state root");
+        }
+        let parent = reader0.header(number - 1).unwrap().unwrap();
+        assert!(block.header.timestamp > parent.timestamp, "block period respected");
+    }
+    assert_eq!(txs, 5, "the five transfers were mined");
+    assert!(proposers.len() >= 2, "round-robin proposers: {proposers:?}");
+    for n in nodes {
+        n.stop().await;
+    }
+}
