@@ -120,11 +120,12 @@ proptest! {
         blocks in prop::collection::vec(gen_block(), 1..14),
         flush_every in 2u64..6,
         crash_keep in 0usize..4,
+        keep_history in any::<bool>(),
     ) {
         let universe: Vec<Address> = (0u8..12).map(Address::with_last_byte).collect();
         let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let through = CacheConfig { flush_every_blocks: 1, ..Default::default() };
-        let cached = CacheConfig { flush_every_blocks: flush_every, ..Default::default() };
+        let cached = CacheConfig { flush_every_blocks: flush_every, keep_history, ..Default::default() };
         let (a, b) = (Env::open_with(dir_a.path(), through).unwrap(), Env::open_with(dir_b.path(), cached).unwrap());
         // genesis: empty state, written straight to disk
         for env in [&a, &b] {
@@ -149,9 +150,10 @@ proptest! {
             let (_, pending) = b.cache_pending();
             prop_assert!(pending < flush_every, "pending {} blocks", pending);
         }
-        // every historical root is readable from the cached env (archive)
+        // archive: every historical root is readable; full: the head's (and flush points')
         let reader = b.read().unwrap();
-        for root in &roots {
+        let readable = if keep_history { &roots[..] } else { &roots[roots.len() - 1..] };
+        for root in readable {
             for address in &universe {
                 prop_assert_eq!(
                     reader.account_at(*root, address).unwrap(),
@@ -186,7 +188,7 @@ proptest! {
         }
         assert_reads(&b, &model, &universe);
         let reader = b.read().unwrap();
-        for root in &roots {
+        for root in readable {
             for address in &universe {
                 prop_assert_eq!(
                     reader.account_at(*root, address).unwrap(),
@@ -228,4 +230,34 @@ fn reader_snapshot_is_stable_across_commits_and_flushes() {
     let (bytes, blocks) = env.cache_pending();
     assert_eq!(blocks, 1);
     assert!(bytes < held, "pruned: {bytes} bytes held, {held} before");
+}
+
+#[test]
+fn full_mode_flush_writes_only_the_head_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = CacheConfig { flush_every_blocks: 3, keep_history: false, ..Default::default() };
+    let env = Env::open_with(dir.path(), config).unwrap();
+    let writer = env.write().unwrap();
+    writer.write_block(&block(0, EMPTY_ROOT_HASH), &[], &Default::default(), U256::ZERO).unwrap();
+    writer.commit().unwrap();
+    let address = Address::with_last_byte(1);
+    let mut roots = vec![EMPTY_ROOT_HASH];
+    for number in 1..=3u64 {
+        let changes = changes_of(&[
+            (1, Some((number, number)), false, vec![(0, number)]),
+            (2, Some((0, 1)), false, vec![]),
+        ]);
+        roots.push(commit(&env, number, roots[roots.len() - 1], &changes));
+    }
+    let reader = env.read().unwrap();
+    assert_eq!(reader.persisted_state_number().unwrap(), Some(3), "flushed at block 3");
+    assert_eq!(reader.account_at(roots[3], &address).unwrap().unwrap().nonce, 3);
+    let storage_root = reader.account(&address).unwrap().unwrap().storage_root;
+    assert_eq!(reader.storage_at(storage_root, &B256::ZERO).unwrap(), U256::from(3));
+    for superseded in &roots[1..3] {
+        assert!(
+            matches!(reader.account_at(*superseded, &address), Err(crate::StorageError::Trie(_))),
+            "block state {superseded} was superseded and not written"
+        );
+    }
 }

@@ -40,9 +40,16 @@ pub mod tables {
     pub const TRIE_NODES: &str = "TrieNodes";
     /// meta key → value (head, genesis hash, schema version)
     pub const META: &str = "Meta";
+    /// public state root → this node's private state root after that block (GoQuorum's
+    /// `"P" ‖ publicRoot`); absent = the empty private state
+    pub const PRIVATE_STATE_ROOTS: &str = "PrivateStateRoots";
+    /// transaction hash → RLP private receipt (this node's view of a private transaction)
+    pub const PRIVATE_RECEIPTS: &str = "PrivateReceipts";
+    /// block number (u64 BE) → bloom of the block's private logs (GoQuorum's `"Pb" ‖ number`)
+    pub const PRIVATE_BLOOMS: &str = "PrivateBlooms";
 
     /// All tables, created on open.
-    pub const ALL: [&str; 13] = [
+    pub const ALL: [&str; 16] = [
         HEADERS,
         CANONICAL_HASHES,
         HEADER_NUMBERS,
@@ -56,6 +63,9 @@ pub mod tables {
         CODE,
         TRIE_NODES,
         META,
+        PRIVATE_STATE_ROOTS,
+        PRIVATE_RECEIPTS,
+        PRIVATE_BLOOMS,
     ];
 }
 
@@ -73,11 +83,16 @@ pub struct CacheConfig {
     pub flush_every_blocks: u64,
     /// Persist once the held state exceeds this many bytes (estimated).
     pub max_bytes: usize,
+    /// Archive: a flush writes every trie node of the held blocks, so the state at every block
+    /// stays readable. `false` (geth's default "full" mode): a flush writes only the nodes
+    /// reachable from the flushed head's state root; the states of the blocks between two
+    /// flushes are readable while they are in memory, and afterwards only at flush points.
+    pub keep_history: bool,
 }
 
 impl Default for CacheConfig {
     fn default() -> Self {
-        Self { flush_every_blocks: 128, max_bytes: 512 << 20 }
+        Self { flush_every_blocks: 128, max_bytes: 512 << 20, keep_history: true }
     }
 }
 
@@ -158,6 +173,21 @@ fn flush_shared(shared: &Shared) -> Result<(), StorageError> {
         }
     }
     let mut writes = set.writes;
+    if !shared.config.keep_history {
+        let headers = txn.open_table(Some(tables::HEADERS))?;
+        let header: alloy_consensus::Header = txn
+            .get::<Vec<u8>>(&headers, &number.to_be_bytes())?
+            .map(|b| alloy_rlp::Decodable::decode(&mut b.as_slice()))
+            .transpose()
+            .map_err(|e| StorageError::Corrupt("header", e.to_string()))?
+            .ok_or(StorageError::Corrupt("header", format!("flushed block {number} missing")))?;
+        let view = View { lo: shared.cache.persisted(), hi: set.upto };
+        let keep = crate::cache_reach::reachable(&shared.cache, view, header.state_root)?;
+        writes.retain(|(index, key, _)| {
+            *index != NODES_INDEX
+                || alloy_primitives::B256::try_from(&key[..]).is_ok_and(|h| keep.contains(&h))
+        });
+    }
     writes.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let handles = DEFERRED.map(|name| txn.open_table(Some(name)));
     for (index, key, value) in &writes {
@@ -180,6 +210,30 @@ fn flush_shared(shared: &Shared) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// Index of the trie-node table in [`DEFERRED`].
+const NODES_INDEX: usize = 0;
+
+/// Dirty pages one write transaction may hold before MDBX spills them (1 GiB of 4 KiB pages).
+const TXN_DIRTY_PAGE_LIMIT: u64 = 1 << 18;
+
+/// mdbx-sys compiles libmdbx without `NDEBUG` (`MDBX_DEBUG=1`) and turns its runtime
+/// assertions on; their page-list checks grow with the size of a transaction. Release builds of
+/// libmdbx run without them, and so do we.
+fn mdbx_assertions_off() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: a plain setter of libmdbx's global debug flags (no environment state is
+        // touched); `None` keeps the current logger.
+        unsafe {
+            mdbx_sys::mdbx_setup_debug(
+                mdbx_sys::MDBX_LOG_DONTCHANGE,
+                mdbx_sys::MDBX_DBG_NONE,
+                None,
+            );
+        }
+    });
+}
+
 impl Env {
     /// Opens (creating if needed) the database in `dir` with the default [`CacheConfig`].
     ///
@@ -194,9 +248,13 @@ impl Env {
     pub fn open_with(dir: &Path, config: CacheConfig) -> Result<Self, StorageError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StorageError::Io(dir.display().to_string(), e.to_string()))?;
+        mdbx_assertions_off();
         let options = DatabaseOptions {
             max_tables: Some(32),
             max_readers: Some(512),
+            // a state flush dirties tens of thousands of pages: keep them in memory until the
+            // commit instead of spilling them to disk mid-transaction (MDBX's default limit)
+            txn_dp_limit: Some(TXN_DIRTY_PAGE_LIMIT),
             page_size: Some(PageSize::Set(4096)),
             mode: Mode::ReadWrite(ReadWriteOptions {
                 sync_mode: SyncMode::Durable,

@@ -7,11 +7,15 @@
 //! - `cache`: the write-back state cache: a block's state writes (trie nodes, latest state, tx
 //!   lookups) stay in memory and are persisted in batches ([`CacheConfig`]); after a crash the
 //!   chain re-executes the blocks after [`ReadTx::persisted_state_number`].
+//! - `private`: this node's private state roots (by public state root), private receipts and
+//!   blooms ([`PrivateBlockWrite`]).
 //! - [`state`]: turning execution output into trie updates (only changed paths are rehashed).
 
 pub(crate) mod cache;
+mod cache_reach;
 pub mod db;
 mod model;
+mod private;
 mod provider;
 mod state;
 pub mod trie;
@@ -21,6 +25,7 @@ pub use model::{
     AccountChange, AccountInfo, AccountRecord, StateChanges, StateUpdate, StoredBlock,
     StoredReceipt,
 };
+pub use private::PrivateBlockWrite;
 pub use provider::TxLocation;
 pub use state::compute_state_update;
 

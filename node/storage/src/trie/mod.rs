@@ -11,8 +11,9 @@ mod ops;
 use alloy_primitives::{B256, keccak256};
 pub use alloy_trie::EMPTY_ROOT_HASH;
 
+pub(crate) use node::decode_node;
 pub(crate) use node::{Node, NodeSink};
-use node::{decode_node, encode_node, nibbles};
+use node::{encode_node, nibbles};
 
 /// Errors while reading or updating a trie.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
