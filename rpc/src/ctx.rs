@@ -45,12 +45,14 @@ pub struct RpcContext {
     pub node: NodeInfo,
     /// Gas cap of `eth_call` and `eth_estimateGas` (geth's `--rpc.gascap`, 50,000,000).
     pub gas_cap: u64,
+    /// The private transaction manager (`--ptm.url`, `--ptm.socket`, `PRIVATE_CONFIG`).
+    pub ptm: Option<qrs_ptm::PtmClient>,
 }
 
 impl RpcContext {
     /// A new context.
     pub fn new(chain: Chain, keystore: Option<Arc<Keystore>>, node: NodeInfo) -> Self {
-        Self { chain, keystore, filters: Filters::default(), node, gas_cap: 50_000_000 }
+        Self { chain, keystore, filters: Filters::default(), node, gas_cap: 50_000_000, ptm: None }
     }
 
     /// The block number a selector names (`None` if it names an unknown hash).

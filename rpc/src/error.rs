@@ -103,6 +103,13 @@ impl From<qrs_storage::StorageError> for RpcError {
     }
 }
 
+impl From<qrs_ptm::PtmError> for RpcError {
+    /// GoQuorum passes TM failures to the caller as they are (`"<code> status: <body>"`).
+    fn from(e: qrs_ptm::PtmError) -> Self {
+        Self::Rejected(e.to_string())
+    }
+}
+
 impl From<qrs_keystore::KeystoreError> for RpcError {
     fn from(e: qrs_keystore::KeystoreError) -> Self {
         Self::Rejected(e.to_string())

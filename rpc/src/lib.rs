@@ -16,6 +16,7 @@ mod json;
 mod middleware;
 mod misc;
 mod params;
+mod privacy;
 mod pubsub;
 mod send;
 
@@ -76,6 +77,7 @@ pub fn build_module(
         eth::register(&mut m)?;
         exec::register(&mut m)?;
         send::register_eth(&mut m)?;
+        privacy::register(&mut m)?;
         filters::register(&mut m)?;
         pubsub::register(&mut m)?;
     }

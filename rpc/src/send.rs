@@ -19,7 +19,8 @@ use crate::{
     error::{RpcError, RpcResult},
     json::{addr, data, hash, tx_json},
     method,
-    params::{Args, BlockSel},
+    params::BlockSel,
+    privacy::Stage,
 };
 
 pub(crate) fn register_eth(m: &mut Module) -> RegisterResult {
@@ -36,14 +37,12 @@ pub(crate) fn register_eth(m: &mut Module) -> RegisterResult {
     })?;
     blocking(m, "eth_sendTransaction", |c, a| {
         let req: CallRequest = a.at_most(1)?.req(0)?;
-        let (from, tx) = fill(c, &req)?;
-        let signed = c.keystore()?.sign_transaction(&from, tx, c.chain.spec().chain_id)?;
+        let (signed, from) = sign_request(c, &req, None, Stage::Send)?;
         send_signed(c, signed, from)
     })?;
     blocking(m, "eth_signTransaction", |c, a| {
         let req: CallRequest = a.at_most(1)?.req(0)?;
-        let (from, tx) = fill(c, &req)?;
-        let signed = c.keystore()?.sign_transaction(&from, tx, c.chain.spec().chain_id)?;
+        let (signed, from) = sign_request(c, &req, None, Stage::StoreRaw)?;
         Ok(signed_json(&signed, from))
     })?;
     method(m, "eth_sign", |c, a| {
@@ -81,11 +80,13 @@ pub(crate) fn register_personal(m: &mut Module) -> RegisterResult {
         Ok(Value::Bool(c.keystore()?.lock(&address)))
     })?;
     blocking(m, "personal_sendTransaction", |c, a| {
-        let (signed, from) = sign_with_password(c, &a)?;
+        let (req, password): (CallRequest, String) = (a.req(0)?, a.req(1)?);
+        let (signed, from) = sign_request(c, &req, Some(&password), Stage::Send)?;
         send_signed(c, signed, from)
     })?;
     blocking(m, "personal_signTransaction", |c, a| {
-        let (signed, from) = sign_with_password(c, &a)?;
+        let (req, password): (CallRequest, String) = (a.req(0)?, a.req(1)?);
+        let (signed, from) = sign_request(c, &req, Some(&password), Stage::StoreRaw)?;
         Ok(signed_json(&signed, from))
     })?;
     blocking(m, "personal_sign", |c, a| {
@@ -112,17 +113,53 @@ pub(crate) fn accounts_json(c: &RpcContext) -> Value {
     )
 }
 
-/// `personal_*Transaction(tx, password)`: fills and signs with the given password.
-fn sign_with_password(c: &RpcContext, a: &Args) -> RpcResult<(TxEnvelope, Address)> {
-    let (req, password): (CallRequest, String) = (a.req(0)?, a.req(1)?);
-    let (from, tx) = fill(c, &req)?;
-    let signed = c.keystore()?.sign_transaction_with_password(
-        &from,
-        &password,
-        tx,
-        c.chain.spec().chain_id,
-    )?;
+/// Fills and signs `req` with the unlocked key, or with `password`. A private request
+/// (`privateFor` present) goes through the transaction manager first ([`Stage`]) and is signed
+/// as GoQuorum signs private transactions (Homestead hash, `v` 37/38).
+fn sign_request(
+    c: &RpcContext,
+    req: &CallRequest,
+    password: Option<&str>,
+    stage: Stage,
+) -> RpcResult<(TxEnvelope, Address)> {
+    let keystore = c.keystore()?;
+    if req.check_privacy_fields()? && req.private_for.is_some() {
+        let (from, tx) = crate::privacy::private_legacy(c, req, stage)?;
+        let signed = match password {
+            Some(p) => keystore.sign_private_transaction_with_password(&from, p, tx)?,
+            None => keystore.sign_private_transaction(&from, tx)?,
+        };
+        return Ok((signed, from));
+    }
+    let (from, tx) = fill_public(c, req)?;
+    let chain_id = c.chain.spec().chain_id;
+    let signed = match password {
+        Some(p) => keystore.sign_transaction_with_password(&from, p, tx, chain_id)?,
+        None => keystore.sign_transaction(&from, tx, chain_id)?,
+    };
     Ok((signed, from))
+}
+
+/// An unsigned transaction (`r` = `s` = 0) as `eth_fillTransaction` returns it.
+pub(crate) fn unsigned_envelope(tx: TypedTransaction) -> TxEnvelope {
+    let sig = Signature::new(U256::ZERO, U256::ZERO, false);
+    match tx {
+        TypedTransaction::Legacy(t) => {
+            TxEnvelope::Legacy(alloy_consensus::Signed::new_unhashed(t, sig))
+        }
+        TypedTransaction::Eip2930(t) => {
+            TxEnvelope::Eip2930(alloy_consensus::Signed::new_unhashed(t, sig))
+        }
+        TypedTransaction::Eip1559(t) => {
+            TxEnvelope::Eip1559(alloy_consensus::Signed::new_unhashed(t, sig))
+        }
+        TypedTransaction::Eip4844(t) => {
+            TxEnvelope::Eip4844(alloy_consensus::Signed::new_unhashed(t, sig))
+        }
+        TypedTransaction::Eip7702(t) => {
+            TxEnvelope::Eip7702(alloy_consensus::Signed::new_unhashed(t, sig))
+        }
+    }
 }
 
 /// `{raw, tx}` of a signed transaction.
@@ -145,7 +182,7 @@ fn parse_signature(b: &[u8]) -> RpcResult<Signature> {
     Ok(Signature::new(U256::from_be_slice(&b[..32]), U256::from_be_slice(&b[32..64]), v == 28))
 }
 
-fn submit(c: &RpcContext, tx: RecoveredTx) -> RpcResult<B256> {
+pub(crate) fn submit(c: &RpcContext, tx: RecoveredTx) -> RpcResult<B256> {
     let hash = *tx.inner().tx_hash();
     c.chain.submit(tx)?;
     tracing::debug!(target: "rpc::eth", %hash, "transaction submitted");
@@ -159,10 +196,10 @@ fn send_signed(c: &RpcContext, signed: TxEnvelope, from: Address) -> RpcResult<V
 
 /// geth's `setDefaults`: nonce from the pool, gas by estimation, fees by the chain's rules
 /// (London chains get an EIP-1559 transaction with zero fees on free-gas chains).
-pub(crate) fn fill(c: &RpcContext, req: &CallRequest) -> RpcResult<(Address, TypedTransaction)> {
-    if req.check_privacy_fields()? {
-        return Err(RpcError::Rejected("private transaction manager is not in use".into()));
-    }
+pub(crate) fn fill_public(
+    c: &RpcContext,
+    req: &CallRequest,
+) -> RpcResult<(Address, TypedTransaction)> {
     let from = req.from.ok_or_else(|| RpcError::Rejected("from address is required".into()))?;
     let spec = c.chain.spec();
     if let Some(id) = req.chain_id.map(|c| c.to::<u64>()).filter(|id| *id != spec.chain_id) {

@@ -1,0 +1,304 @@
+//! GoQuorum's private-transaction RPCs: sending through the transaction manager
+//! (`privateFor` on `eth_sendTransaction` / `personal_sendTransaction` / `eth_signTransaction`,
+//! `eth_sendRawPrivateTransaction`, `eth_fillTransaction`, `eth_distributePrivateTransaction`)
+//! and reading payloads (`eth_getQuorumPayload`, `eth_getQuorumPayloadExtra`,
+//! `eth_getPrivacyPrecompileAddress`, `eth_getPSI`).
+//!
+//! The TM is asynchronous; these methods run on the blocking pool and wait for it there.
+
+use alloy_consensus::{Transaction as _, TxEnvelope, TxLegacy};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, Bytes, TxKind, U256, hex};
+use qrs_ptm::{PtmClient, SendRequest, SendSignedRequest, TmHash};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{
+    Module, RegisterResult, blocking,
+    call::CallRequest,
+    ctx::RpcContext,
+    error::{RpcError, RpcResult},
+    json::{data, tx_json},
+    method,
+};
+
+/// GoQuorum's privacy precompile (privacy marker transactions).
+pub const PRIVACY_PRECOMPILE: Address =
+    Address::new([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x7a]);
+
+/// The `{privateFor, privateFrom?, privacyFlag?, mandatoryFor?}` argument of the raw methods.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PrivateArgs {
+    pub(crate) private_for: Option<Vec<String>>,
+    pub(crate) private_from: Option<String>,
+    pub(crate) privacy_flag: Option<u64>,
+    pub(crate) mandatory_for: Option<Vec<String>>,
+}
+
+impl PrivateArgs {
+    fn of(req: &CallRequest) -> Self {
+        Self {
+            private_for: req.private_for.clone(),
+            private_from: req.private_from.clone(),
+            privacy_flag: req.privacy_flag,
+            mandatory_for: req.mandatory_for.clone(),
+        }
+    }
+}
+
+pub(crate) fn register(m: &mut Module) -> RegisterResult {
+    blocking(m, "eth_sendRawPrivateTransaction", |c, a| {
+        let a = a.at_most(2)?;
+        let raw: Bytes = a.req(0)?;
+        let args: PrivateArgs = a.req(1)?;
+        let (tx, sender) = decode_private_raw(&raw)?;
+        distribute_signed(c, &tx, &args)?;
+        let hash = crate::send::submit(c, qrs_primitives::RecoveredTx::new_unchecked(tx, sender))?;
+        Ok(crate::json::hash(&hash))
+    })?;
+    blocking(m, "eth_distributePrivateTransaction", |c, a| {
+        let a = a.at_most(2)?;
+        let raw: Bytes = a.req(0)?;
+        let args: PrivateArgs = a.req(1)?;
+        let (tx, sender) = decode_private_raw(&raw)?;
+        distribute_signed(c, &tx, &args)?;
+        // the inner transaction as geth's JSON, sent as a payload of its own for a PMT
+        let inner = serde_json::to_vec(&tx_json(&tx, sender, None))
+            .map_err(|e| RpcError::Internal(e.to_string()))?;
+        let sent = block_on(ptm(c)?.send(&SendRequest {
+            payload: inner,
+            from: args.private_from.clone(),
+            to: args.private_for.clone().unwrap_or_default(),
+            ..Default::default()
+        }))?;
+        Ok(Value::String(format!("0x{}", sent.key.to_hex())))
+    })?;
+    blocking(m, "eth_fillTransaction", |c, a| {
+        let req: CallRequest = a.at_most(1)?.req(0)?;
+        if req.check_privacy_fields()? && req.private_for.is_some() {
+            let (from, tx) = private_legacy(c, &req, Stage::StoreRaw)?;
+            let unsigned = unsigned_private(tx);
+            return Ok(
+                json!({"raw": data(&unsigned.encoded_2718()), "tx": tx_json(&unsigned, from, None)}),
+            );
+        }
+        let (from, tx) = crate::send::fill_public(c, &req)?;
+        let unsigned = crate::send::unsigned_envelope(tx);
+        Ok(json!({"raw": data(&unsigned.encoded_2718()), "tx": tx_json(&unsigned, from, None)}))
+    })?;
+    blocking(m, "eth_getQuorumPayload", |c, a| {
+        let hash = tm_hash_arg(&a.at_most(1)?.req::<String>(0)?)?;
+        let ptm = c
+            .ptm
+            .as_ref()
+            .ok_or_else(|| RpcError::Rejected("PrivateTransactionManager is not enabled".into()))?;
+        Ok(match block_on(ptm.receive(&hash, false))? {
+            Some(r) => Value::String(format!("0x{}", hex::encode(&r.payload))),
+            None => Value::String("0x".into()),
+        })
+    })?;
+    blocking(m, "eth_getQuorumPayloadExtra", |c, a| {
+        let hash = tm_hash_arg(&a.at_most(1)?.req::<String>(0)?)?;
+        let ptm = c
+            .ptm
+            .as_ref()
+            .ok_or_else(|| RpcError::Rejected("PrivateTransactionManager is not enabled".into()))?;
+        let Some(r) = block_on(ptm.receive(&hash, false))? else {
+            return Ok(Value::Null);
+        };
+        let is_sender = block_on(ptm.is_sender(&hash)).unwrap_or(false);
+        Ok(json!({
+            "Payload": format!("0x{}", hex::encode(&r.payload)),
+            "ExtraMetaData": {
+                "ACHashes": r.affected_contract_transactions,
+                "ACMerkleRoot": r.exec_hash,
+                "PrivacyFlag": r.privacy_flag,
+                "ManagedParties": r.managed_parties,
+                "Sender": r.sender_key,
+                "MandatoryRecipients": Value::Null,
+            },
+            "IsSender": is_sender,
+        }))
+    })?;
+    method(m, "eth_getPrivacyPrecompileAddress", |_, a| {
+        a.at_most(0)?;
+        Ok(crate::json::addr(&PRIVACY_PRECOMPILE))
+    })?;
+    method(m, "eth_getPSI", |_, a| {
+        a.at_most(0)?;
+        Ok(Value::String("private".into()))
+    })?;
+    Ok(())
+}
+
+/// Runs a TM call from a blocking-pool thread.
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Handle::current().block_on(f)
+}
+
+pub(crate) fn ptm(c: &RpcContext) -> RpcResult<&PtmClient> {
+    c.ptm
+        .as_ref()
+        .ok_or_else(|| RpcError::Rejected("private transaction manager is not in use".into()))
+}
+
+fn tm_hash_arg(text: &str) -> RpcResult<TmHash> {
+    let bytes = hex::decode(text.trim_start_matches("0x")).map_err(|e| RpcError::arg(0, e))?;
+    TmHash::from_slice(&bytes).ok_or_else(|| {
+        RpcError::Rejected(format!(
+            "Expected a Quorum digest of length 64, but got {}",
+            bytes.len()
+        ))
+    })
+}
+
+/// A raw signed private transaction: decoded, `v` 37/38 checked, sender recovered.
+fn decode_private_raw(raw: &[u8]) -> RpcResult<(TxEnvelope, Address)> {
+    let tx = qrs_primitives::recover_transaction(raw).map_err(|e| match e {
+        qrs_primitives::DecodeTxError::Signature(_) => RpcError::Rejected("invalid sender".into()),
+        other => RpcError::Rejected(other.to_string()),
+    })?;
+    let (envelope, sender) = (tx.inner().clone(), tx.signer());
+    if !qrs_primitives::is_private(&envelope) {
+        return Err(RpcError::Rejected("transaction is not private".into()));
+    }
+    Ok((envelope, sender))
+}
+
+/// The raw path: the payload stored with `/storeraw` is distributed with `/sendsignedtx`.
+fn distribute_signed(c: &RpcContext, tx: &TxEnvelope, args: &PrivateArgs) -> RpcResult<()> {
+    ptm(c)?;
+    check_flag(c, args.privacy_flag, args.mandatory_for.as_ref())?;
+    if !tx.value().is_zero() {
+        return Err(RpcError::Rejected(
+            "ether value is not supported for private transactions".into(),
+        ));
+    }
+    let hash = TmHash::from_slice(tx.input()).ok_or_else(|| {
+        RpcError::Rejected(format!(
+            "Expected a Quorum digest of length 64, but got {}",
+            tx.input().len()
+        ))
+    })?;
+    block_on(ptm(c)?.send_signed(&SendSignedRequest {
+        hash,
+        to: args.private_for.clone().unwrap_or_default(),
+        affected_contract_transactions: Vec::new(),
+        exec_hash: None,
+        privacy_flag: flag_u8(args.privacy_flag),
+        mandatory_recipients: args.mandatory_for.clone().unwrap_or_default(),
+    }))?;
+    Ok(())
+}
+
+fn flag_u8(flag: Option<u64>) -> u8 {
+    u8::try_from(flag.unwrap_or_default()).unwrap_or(u8::MAX)
+}
+
+/// GoQuorum's flag checks (the field checks are in [`CallRequest::check_privacy_fields`]).
+fn check_flag(c: &RpcContext, flag: Option<u64>, mandatory: Option<&Vec<String>>) -> RpcResult<()> {
+    let flag = flag.unwrap_or_default();
+    if flag > 3 {
+        return Err(RpcError::Rejected("invalid privacy flag".into()));
+    }
+    if mandatory.is_some() && flag != 2 {
+        return Err(RpcError::Rejected("privacy metadata invalid. mandatory recipients are only applicable for PrivacyFlag=2(MandatoryRecipients)".into()));
+    }
+    if mandatory.is_none() && flag == 2 {
+        return Err(RpcError::Rejected("missing mandatory recipients data. if no mandatory recipients required consider using PrivacyFlag=1(PartyProtection)".into()));
+    }
+    let next = c.chain.head().header.number.saturating_add(1);
+    if flag != 0 && !c.chain.spec().privacy_enhancements_at(next) {
+        return Err(RpcError::Rejected("PrivacyEnhancements are disabled. Can only accept transactions with PrivacyFlag=0(StandardPrivate).".into()));
+    }
+    if flag != 0 {
+        // the sender-side simulation (affected contracts, PSV merkle root) is not implemented yet
+        return Err(RpcError::Rejected(
+            "privacy flags 1-3 are not supported by this node yet".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Where the payload goes before the transaction is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// `/send`: encrypted for the recipients and pushed (node-signed sending).
+    Send,
+    /// `/storeraw`: stored for the sender only (`eth_fillTransaction`).
+    StoreRaw,
+}
+
+/// GoQuorum's private `setDefaults` + `checkAndHandlePrivateTransaction`: a legacy transaction
+/// without chain id whose data is the TM hash (when there was data).
+pub(crate) fn private_legacy(
+    c: &RpcContext,
+    req: &CallRequest,
+    stage: Stage,
+) -> RpcResult<(Address, TxLegacy)> {
+    let ptm = ptm(c)?;
+    let args = PrivateArgs::of(req);
+    check_flag(c, args.privacy_flag, args.mandatory_for.as_ref())?;
+    let value = req.value.unwrap_or_default();
+    if !value.is_zero() {
+        return Err(RpcError::Rejected(
+            "ether value is not supported for private transactions".into(),
+        ));
+    }
+    // nonce and gas exactly as for a public transaction, on the real payload
+    let (from, filled) = crate::send::fill_public(c, req)?;
+    let payload = req.calldata()?;
+    let mut gas_limit = filled.gas_limit();
+    if req.gas_limit().is_none() && req.value.is_some() {
+        // GoQuorum: the 64-byte hash may cost more intrinsic gas than the payload did
+        let hash_cost = intrinsic_data_gas(&[0x11; 64]);
+        let payload_cost = intrinsic_data_gas(&payload);
+        gas_limit = gas_limit.saturating_add(hash_cost.saturating_sub(payload_cost));
+    }
+    let input = if payload.is_empty() {
+        payload
+    } else {
+        let key = match stage {
+            Stage::Send => {
+                block_on(ptm.send(&SendRequest {
+                    payload: payload.to_vec(),
+                    from: args.private_from.clone(),
+                    to: args.private_for.clone().unwrap_or_default(),
+                    privacy_flag: flag_u8(args.privacy_flag),
+                    mandatory_recipients: args.mandatory_for.clone().unwrap_or_default(),
+                    ..Default::default()
+                }))?
+                .key
+            }
+            Stage::StoreRaw => block_on(ptm.store_raw(&payload, args.private_from.as_deref()))?,
+        };
+        Bytes::copy_from_slice(&key.0)
+    };
+    let to = req.to.map(TxKind::Call).unwrap_or(TxKind::Create);
+    Ok((
+        from,
+        TxLegacy {
+            chain_id: None,
+            nonce: filled.nonce(),
+            gas_price: 0,
+            gas_limit,
+            to,
+            value: U256::ZERO,
+            input,
+        },
+    ))
+}
+
+/// Data gas of calldata (4 per zero byte, 16 per non-zero byte).
+fn intrinsic_data_gas(data: &[u8]) -> u64 {
+    data.iter().map(|b| if *b == 0 { 4u64 } else { 16 }).sum()
+}
+
+/// An unsigned private transaction as `eth_fillTransaction` returns it: `v` 0x25, `r` = `s` = 0.
+fn unsigned_private(mut tx: TxLegacy) -> TxEnvelope {
+    // chain id 1 in the envelope = `v` 35 + 2 + parity: GoQuorum's private marker
+    tx.chain_id = Some(1);
+    let sig = alloy_primitives::Signature::new(U256::ZERO, U256::ZERO, false);
+    TxEnvelope::Legacy(alloy_consensus::Signed::new_unhashed(tx, sig))
+}
