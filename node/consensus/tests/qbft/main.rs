@@ -1,6 +1,8 @@
 //! QBFT engine tests over real networking: in-process validators, each with its own chain and a
 //! qrs-network service on 127.0.0.1:0.
 
+mod byzantine;
+mod faults;
 #[allow(dead_code)] // helpers shared by tests written later
 mod harness;
 mod network;
