@@ -10,6 +10,10 @@ need_apt=()
 [ -n "$(ls /usr/lib/llvm-*/lib/libclang.so* 2>/dev/null || ls /usr/lib/x86_64-linux-gnu/libclang*.so* 2>/dev/null)" ] || need_apt+=(libclang-dev clang)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+# qnet's docker-compose test runs `docker compose config` (or Compose v1) wherever docker is installed
+if command -v docker >/dev/null && ! docker compose version >/dev/null 2>&1; then
+  command -v docker-compose >/dev/null || need_apt+=(docker-compose)
+fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "setup.sh: installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

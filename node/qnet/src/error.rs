@@ -1,0 +1,57 @@
+//! qnet's library error.
+
+use std::path::PathBuf;
+
+/// Why a network could not be planned or generated.
+#[derive(Debug, thiserror::Error)]
+pub enum QnetError {
+    /// A command-line option is out of range or inconsistent.
+    #[error("{0}")]
+    InvalidOption(String),
+    /// The target directory already holds files.
+    #[error("{} is not empty: pass --force to overwrite it", .0.display())]
+    DirNotEmpty(PathBuf),
+    /// A file or directory could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// JSON (de)serialisation failed.
+    #[error("{}: {source}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The serde error.
+        source: serde_json::Error,
+    },
+    /// A node key could not be written or read.
+    #[error("node key: {0}")]
+    NodeKey(#[from] qrs_network::NetworkError),
+    /// An account key file could not be written or read.
+    #[error("account keystore: {0}")]
+    Keystore(#[from] qrs_keystore::KeystoreError),
+    /// A Tessera key pair could not be generated or read.
+    #[error("transaction manager keys: {0}")]
+    TmKeys(#[from] qrs_enclave::keys::KeyError),
+    /// The generated genesis does not load.
+    #[error("generated genesis is invalid: {0}")]
+    Genesis(#[from] qrs_chainspec::ChainSpecError),
+    /// `qnode init` on a node's data directory failed.
+    #[error("initialising the data directory {}: {message}", datadir.display())]
+    InitDatadir {
+        /// The data directory.
+        datadir: PathBuf,
+        /// The underlying report, rendered.
+        message: String,
+    },
+}
+
+impl QnetError {
+    /// Wraps an IO error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io { path: path.into(), source }
+    }
+}

@@ -1,0 +1,17 @@
+//! qnet: a whole GoQuorum-style network (qnode + qtm) in one command.
+//!
+//! * [`layout`]: names, roles, ports and file paths (pure; shared by `init`, `up` and tests).
+//! * [`generate`]: `qnet init`, writing keys, genesis, peer lists, TM configs, flags, docker
+//!   files and `network.json` into a directory.
+//! * [`network_json`]: the `network.json` serde types.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod error;
+pub mod generate;
+pub mod layout;
+pub mod network_json;
+
+pub use error::QnetError;
+pub use generate::{InitOptions, init};
+pub use layout::{Consensus, Layout, NetworkSpec, NodePlan, PortScheme, Role, TmPorts};
+pub use network_json::{NetworkJson, NodeEntry, TmEntry};

@@ -1,0 +1,148 @@
+//! Shared helpers: free port ranges, generating a network, finding sibling binaries.
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Command, Output},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use qrs_keystore::ScryptCost;
+use qrs_qnet::{Consensus, InitOptions, Layout, NetworkJson, NetworkSpec, PortScheme};
+
+/// A generated network in a temporary directory.
+pub struct Net {
+    pub dir: tempfile::TempDir,
+    pub json: NetworkJson,
+}
+
+impl Net {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// A base port whose next `count` ports are all free on 127.0.0.1 right now.
+pub fn free_base(count: u16) -> u16 {
+    let seed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos()
+        ^ std::process::id().wrapping_mul(2_654_435_761);
+    for attempt in 0..200u32 {
+        let base = 20_000 + ((seed.wrapping_add(attempt.wrapping_mul(7919))) % 35_000) as u16;
+        let free = (base..base + count).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok());
+        if free {
+            return base;
+        }
+    }
+    panic!("no free range of {count} ports found");
+}
+
+/// Generates a network with the library (light scrypt) on a free port range.
+pub fn network(consensus: Consensus, validators: usize, members: usize) -> Net {
+    let spec = NetworkSpec {
+        consensus,
+        validators,
+        members,
+        ports: PortScheme::Compact(free_base(64)),
+        ..NetworkSpec::default()
+    };
+    network_with(spec)
+}
+
+/// Generates `spec` with the library (light scrypt).
+pub fn network_with(spec: NetworkSpec) -> Net {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = Layout::new(spec).unwrap();
+    let options = InitOptions { force: false, scrypt: ScryptCost::Light, repo: repo_root() };
+    let json = qrs_qnet::init(dir.path(), &layout, &options).unwrap();
+    Net { dir, json }
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    std::fs::canonicalize(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).unwrap()
+}
+
+/// A binary built next to the test executable (`target/<profile>/<name>`); fails loudly.
+pub fn sibling_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
+    let path = profile_dir.join(name);
+    assert!(
+        path.is_file(),
+        "{name} binary not found at {}: build it first (`cargo build -p qrs-node -p qrs-qtm --bins`)",
+        path.display()
+    );
+    path
+}
+
+/// Runs the `qnet` binary.
+pub fn qnet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qnet")).args(args).output().unwrap()
+}
+
+/// Reads a file under the network directory.
+pub fn read(dir: &Path, rel: impl AsRef<Path>) -> String {
+    let path = dir.join(rel);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A child process killed on drop, with its stdout lines on a channel.
+pub struct Proc {
+    pub child: std::process::Child,
+    pub lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proc {
+    /// Spawns `cmd` with stdout piped into [`Proc::lines`] (stderr inherited).
+    pub fn spawn(mut cmd: Command) -> Self {
+        use std::io::BufRead as _;
+        let mut child = cmd
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"));
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// Collects stdout lines starting with `prefix` until `count` were seen (30 s at most).
+    pub fn wait_lines(&mut self, prefix: &str, count: usize) -> Vec<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut found = Vec::new();
+        while found.len() < count {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.starts_with(prefix) => found.push(line),
+                Ok(_) => {}
+                Err(e) => panic!(
+                    "waiting for {count} `{prefix}` lines (got {found:?}): {e}; exit: {:?}",
+                    self.child.try_wait()
+                ),
+            }
+        }
+        found
+    }
+}
+
+/// One JSON-RPC call over HTTP; panics on transport or JSON-RPC errors.
+pub fn rpc(url: &str, method: &str, params: serde_json::Value) -> serde_json::Value {
+    let body = serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    let resp: serde_json::Value =
+        reqwest::blocking::Client::new().post(url).json(&body).send().unwrap().json().unwrap();
+    assert!(resp.get("error").is_none(), "{method}: {resp}");
+    resp["result"].clone()
+}

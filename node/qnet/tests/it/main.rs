@@ -1,0 +1,6 @@
+//! qnet integration tests: `qnet init` output checked with the crates that consume it
+//! (chainspec, qbft, keystore, enclave, qtm, network) and with the real qnode/qtm binaries.
+
+mod common;
+mod files;
+mod processes;

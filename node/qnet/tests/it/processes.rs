@@ -1,0 +1,139 @@
+//! The generated files run: a member datadir under the real qnode, the TM configs under the
+//! real qtm (binaries built next to the test executable).
+
+use std::{
+    collections::HashSet,
+    io::Write as _,
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::U256;
+use qrs_chainspec::ChainSpec;
+use qrs_qnet::{Consensus, NodeEntry};
+use serde_json::{Value, json};
+
+use crate::common::{Proc, network, rpc, sibling_bin};
+
+/// The long flags `binary --help` lists (hidden compatibility flags are not listed).
+fn listed_flags(binary: &std::path::Path) -> HashSet<String> {
+    let out = Command::new(binary).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter(|w| w.starts_with("--"))
+        .map(|w| w.trim_end_matches(',').to_owned())
+        .collect()
+}
+
+/// Splits a generated command line into flags with their values (a value never starts with
+/// `--`), keeps those `supported` lists and returns (kept arguments, dropped flags).
+fn runnable(flags: &[String], supported: &HashSet<String>) -> (Vec<String>, Vec<String>) {
+    let (mut kept, mut dropped) = (Vec::new(), Vec::new());
+    let mut i = 0;
+    while i < flags.len() {
+        let flag = &flags[i];
+        assert!(flag.starts_with("--"), "value without a flag: {flag}");
+        let value = flags.get(i + 1).filter(|v| !v.starts_with("--"));
+        i += 1 + usize::from(value.is_some());
+        if supported.contains(flag) {
+            kept.push(flag.clone());
+            kept.extend(value.cloned());
+        } else {
+            dropped.push(flag.clone());
+        }
+    }
+    (kept, dropped)
+}
+
+#[test]
+fn member_starts_with_the_real_qnode_from_its_generated_flags() {
+    let net = network(Consensus::Qbft, 4, 1);
+    let d = net.path();
+    let member = net.json.node("member1").unwrap();
+    let qnode = sibling_bin("qnode");
+    let flags: Vec<String> = std::fs::read_to_string(d.join(&member.flags_file))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let (args, dropped) = runnable(&flags, &listed_flags(&qnode));
+    for needed in
+        ["--datadir", "--http", "--http.port", "--ws", "--ws.port", "--unlock", "--password"]
+    {
+        assert!(!dropped.iter().any(|f| f == needed), "qnode does not take {needed}");
+    }
+    if !dropped.is_empty() {
+        // straight to stderr: the test harness does not capture this
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n!!!!! qnode does not take these generated flags yet (left out): {dropped:?}\n"
+        );
+    }
+    // run from the network directory exactly as start.sh does, on the generated ports
+    let mut cmd = Command::new(&qnode);
+    cmd.current_dir(d).args(&args);
+    let mut node = Proc::spawn(cmd);
+    let http = node.wait_lines("qnode listening http=", 1).remove(0);
+    assert_eq!(http.trim_start_matches("qnode listening http=").trim(), member.rpc);
+    let url = member.rpc.as_str();
+
+    assert_eq!(rpc(url, "eth_chainId", json!([])), "0x539"); // 1337
+    let accounts = rpc(url, "eth_accounts", json!([]));
+    assert_eq!(accounts, json!([format!("{:#x}", member.account)]));
+    let balance = rpc(url, "eth_getBalance", json!([format!("{:#x}", member.account), "latest"]));
+    let balance: U256 = serde_json::from_value(balance).unwrap();
+    assert_eq!(balance, U256::from(10u128.pow(27)));
+    let genesis = rpc(url, "eth_getBlockByNumber", json!(["0x0", false]));
+    let spec = ChainSpec::from_file(&d.join("genesis.json")).unwrap();
+    assert_eq!(genesis["hash"], format!("{:#x}", spec.genesis_hash()));
+    assert_eq!(genesis["extraData"], spec.genesis.extra_data.to_string());
+}
+
+/// Starts the member's qtm with its generated `tm/start.sh` and waits until it has printed its three servers.
+fn start_qtm(dir: &std::path::Path, node: &NodeEntry) -> Proc {
+    let tm = node.tm.as_ref().unwrap();
+    // through the generated script (it cds to the network directory and execs $QTM)
+    let mut cmd = Command::new("sh");
+    cmd.arg(dir.join(&tm.start_script)).env("QTM", sibling_bin("qtm"));
+    let mut qtm = Proc::spawn(cmd);
+    let listening = qtm.wait_lines("qtm listening", 3);
+    for url in [&tm.third_party, &tm.q2t, &tm.p2p] {
+        assert!(listening.iter().any(|l| l.ends_with(&format!("url={url}"))), "{listening:?}");
+    }
+    qtm
+}
+
+#[test]
+fn qtms_start_from_generated_configs_answer_upcheck_and_find_each_other() {
+    let net = network(Consensus::Qbft, 1, 2);
+    let d = net.path();
+    let m1 = net.json.node("member1").unwrap();
+    let m2 = net.json.node("member2").unwrap();
+    let _q1 = start_qtm(d, m1);
+    let _q2 = start_qtm(d, m2);
+    let http = reqwest::blocking::Client::new();
+    let (tm1, tm2) = (m1.tm.as_ref().unwrap(), m2.tm.as_ref().unwrap());
+    for url in [&tm1.third_party, &tm1.q2t, &tm1.p2p, &tm2.third_party] {
+        let resp = http.get(format!("{url}/upcheck")).send().unwrap();
+        assert!(resp.status().is_success(), "{url}/upcheck: {}", resp.status());
+        assert_eq!(resp.text().unwrap(), "I'm up!");
+    }
+    // its own key is the one in network.json
+    let keys: Value = http.get(format!("{}/keys", tm1.third_party)).send().unwrap().json().unwrap();
+    assert_eq!(keys["keys"][0]["key"], tm1.public_key.as_str(), "{keys}");
+    // the static peer list makes member1's TM learn member2's key (PartyInfo discovery)
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let known: Value =
+            http.get(format!("{}/partyinfo/keys", tm1.third_party)).send().unwrap().json().unwrap();
+        let found = known["keys"]
+            .as_array()
+            .is_some_and(|ks| ks.iter().any(|k| k["key"] == tm2.public_key.as_str()));
+        if found {
+            break;
+        }
+        assert!(Instant::now() < deadline, "member1's TM never learnt member2's key: {known}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
