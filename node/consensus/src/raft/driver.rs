@@ -194,7 +194,9 @@ impl Driver {
             }
             let mut failed = HashSet::new();
             for (to, bytes) in out.messages {
-                let peer = u16::try_from(to).ok().and_then(|id| self.members.peer_of(id));
+                // Known rather than current members: a joining node answers the leader before
+                // it has learnt the membership from the snapshot.
+                let peer = u16::try_from(to).ok().and_then(|id| self.members.known_peer(id));
                 let sent = match peer {
                     Some(peer) => self.network.send(peer, Topic::Raft, Bytes::from(bytes)).is_ok(),
                     None => false,

@@ -41,13 +41,11 @@ impl Fetcher {
                 return Ok(());
             }
             let leader = members.status().leader;
-            let mut candidates: Vec<(u16, PeerId)> = members
-                .current()
-                .iter()
-                .filter(|a| a.raft_id != self.raft_id)
-                .filter_map(|a| members.peer_of(a.raft_id).map(|p| (a.raft_id, p)))
-                .collect();
-            candidates.sort_by_key(|(id, _)| *id != leader);
+            // Every member this node knows of (a node that just joined knows its static nodes
+            // before the snapshot's membership is published), the leader first.
+            let mut candidates: Vec<(u16, PeerId)> =
+                members.known_peers().into_iter().filter(|(id, _)| *id != self.raft_id).collect();
+            candidates.sort_by_key(|(id, _)| (*id != leader, *id));
             for (_, peer) in candidates {
                 match self.download_from(chain, members, peer, target) {
                     Ok(true) => return Ok(()),

@@ -109,6 +109,11 @@ impl Members {
         self.inner.read().current.get(&raft_id).map(|(_, p)| *p)
     }
 
+    /// Every current or former member's raft id and peer id.
+    pub fn known_peers(&self) -> Vec<(u16, PeerId)> {
+        self.inner.read().ever.iter().map(|(id, (_, p))| (*id, *p)).collect()
+    }
+
     /// The raft id of a current member's peer id.
     pub fn raft_id_of_peer(&self, peer: &PeerId) -> Option<u16> {
         self.inner.read().by_peer.get(peer).copied()
