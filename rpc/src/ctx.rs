@@ -47,12 +47,25 @@ pub struct RpcContext {
     pub gas_cap: u64,
     /// The private transaction manager (`--ptm.url`, `--ptm.socket`, `PRIVATE_CONFIG`).
     pub ptm: Option<qrs_ptm::PtmClient>,
+    /// The p2p network (`admin_peers`, `admin_addPeer`, `net_peerCount`, ...), when it runs.
+    pub network: Option<qrs_network::NetworkHandle>,
+    /// Block sync progress (`eth_syncing`), when the network runs.
+    pub sync: Option<qrs_sync::SyncHandle>,
 }
 
 impl RpcContext {
     /// A new context.
     pub fn new(chain: Chain, keystore: Option<Arc<Keystore>>, node: NodeInfo) -> Self {
-        Self { chain, keystore, filters: Filters::default(), node, gas_cap: 50_000_000, ptm: None }
+        Self {
+            chain,
+            keystore,
+            filters: Filters::default(),
+            node,
+            gas_cap: 50_000_000,
+            ptm: None,
+            network: None,
+            sync: None,
+        }
     }
 
     /// The block number a selector names (`None` if it names an unknown hash).

@@ -3,6 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use alloy_primitives::Address;
+use qrs_network::{Enode, NodeKey};
 
 /// One JSON-RPC server (HTTP and WebSocket are both served on each port).
 #[derive(Debug, Clone)]
@@ -31,6 +32,39 @@ pub enum ConsensusChoice {
     None,
 }
 
+/// Peer-to-peer networking (GoQuorum's p2p flags and files).
+#[derive(Debug, Clone)]
+pub struct NetworkOptions {
+    /// TCP listen address (`--port`); port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The node key; `None` = `<datadir>/geth/nodekey` (or a legacy `<datadir>/nodekey`),
+    /// generated on first start as geth does.
+    pub node_key: Option<NodeKey>,
+    /// Peers dialled in addition to `<datadir>/static-nodes.json` (`--bootnodes`).
+    pub extra_static_nodes: Vec<Enode>,
+    /// `--permissioned`: enforce `<datadir>/permissioned-nodes.json` (and
+    /// `disallowed-nodes.json`) on inbound and outbound connections.
+    pub permissioned: bool,
+    /// `--maxpeers`.
+    pub max_peers: usize,
+    /// Host written into our enode URL (default: the listen IP, or 127.0.0.1 when unspecified).
+    pub advertised_host: Option<String>,
+}
+
+impl NetworkOptions {
+    /// Loopback, port 0, a fresh key: what in-process tests use.
+    pub fn local_test() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            node_key: Some(NodeKey::generate()),
+            extra_static_nodes: Vec::new(),
+            permissioned: false,
+            max_peers: 50,
+            advertised_host: None,
+        }
+    }
+}
+
 /// Everything needed to start a node.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
@@ -50,6 +84,8 @@ pub struct NodeConfig {
     pub unlock: Vec<(Address, String)>,
     /// Accept legacy transactions without EIP-155 replay protection over RPC.
     pub allow_unprotected_txs: bool,
+    /// p2p networking; `None` = no network (a single node).
+    pub network: Option<NetworkOptions>,
 }
 
 impl NodeConfig {
@@ -70,6 +106,7 @@ impl NodeConfig {
             dev: true,
             unlock: Vec::new(),
             allow_unprotected_txs: false,
+            network: None,
         }
     }
 }

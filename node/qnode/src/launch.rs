@@ -3,16 +3,21 @@
 use std::{net::SocketAddr, path::Path, sync::Arc};
 
 use alloy_primitives::{Address, B256, U256, address, b256};
-use eyre::{WrapErr, eyre};
+use eyre::WrapErr;
 use qrs_chain::Chain;
 use qrs_chainspec::ChainSpec;
-use qrs_consensus::{ConsensusEngine, DevEngine, DevMode};
+use qrs_consensus::EngineDeps;
 use qrs_keystore::{Keystore, ScryptCost};
+use qrs_network::NetworkConfig;
 use qrs_rpc::{NodeInfo, RpcContext, ServeConfig};
+use qrs_sync::ChainRequestHandler;
 use qrs_txpool::PoolConfig;
 use tokio::sync::watch;
 
-use crate::config::{ConsensusChoice, NodeConfig};
+use crate::{
+    config::{ConsensusChoice, NodeConfig, RpcEndpoint},
+    handle::NodeHandle,
+};
 
 /// The dev account's key: the well-known first key of the "test test ... junk" mnemonic, so
 /// tools and tests can sign for it (never use it on a real network).
@@ -26,7 +31,7 @@ pub fn dev_address() -> Address {
     DEV_ADDRESS
 }
 
-fn genesis_path(datadir: &Path) -> std::path::PathBuf {
+pub(crate) fn genesis_path(datadir: &Path) -> std::path::PathBuf {
     datadir.join("qnode").join("genesis.json")
 }
 
@@ -44,54 +49,6 @@ pub fn init_datadir(datadir: &Path, genesis_file: &Path) -> eyre::Result<B256> {
     Chain::open(&chaindata(datadir), spec, PoolConfig::default())?;
     std::fs::write(genesis_path(datadir), json)?;
     Ok(hash)
-}
-
-/// A running node. Dropping it stops everything.
-#[derive(Debug)]
-pub struct NodeHandle {
-    /// The chain.
-    pub chain: Chain,
-    /// Bound HTTP address.
-    pub http_addr: Option<SocketAddr>,
-    /// Bound WebSocket address.
-    pub ws_addr: Option<SocketAddr>,
-    servers: Vec<jsonrpsee::server::ServerHandle>,
-    shutdown: watch::Sender<bool>,
-    engine: Option<tokio::task::JoinHandle<Result<(), qrs_consensus::EngineError>>>,
-}
-
-impl NodeHandle {
-    /// `http://addr` of the HTTP server.
-    pub fn http_url(&self) -> Option<String> {
-        self.http_addr.map(|a| format!("http://{a}"))
-    }
-
-    /// `ws://addr` of the WebSocket server.
-    pub fn ws_url(&self) -> Option<String> {
-        self.ws_addr.map(|a| format!("ws://{a}"))
-    }
-
-    /// Stops the engine and the servers and waits for them.
-    pub async fn stop(mut self) -> eyre::Result<()> {
-        let _ = self.shutdown.send(true);
-        for s in self.servers.drain(..) {
-            let _ = s.stop();
-            s.stopped().await;
-        }
-        if let Some(engine) = self.engine.take() {
-            engine.await.map_err(|e| eyre!("engine task: {e}"))??;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for NodeHandle {
-    fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
-        for s in &self.servers {
-            let _ = s.stop();
-        }
-    }
 }
 
 fn load_spec(config: &NodeConfig) -> eyre::Result<ChainSpec> {
@@ -135,7 +92,8 @@ fn open_keystore(config: &NodeConfig) -> eyre::Result<Arc<Keystore>> {
     Ok(Arc::new(keystore))
 }
 
-/// Starts a node.
+/// Starts a node: chain, keystore, p2p network (when configured, with the block-serving
+/// handler), the engine's verifier and block sync, JSON-RPC servers, then block production.
 pub async fn launch(config: NodeConfig) -> eyre::Result<NodeHandle> {
     let spec = load_spec(&config)?;
     let chain_id = spec.chain_id;
@@ -143,30 +101,62 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<NodeHandle> {
         PoolConfig { allow_unprotected: config.allow_unprotected_txs, ..PoolConfig::default() };
     let chain = Chain::open(&chaindata(&config.datadir), spec, pool)?;
     let keystore = open_keystore(&config)?;
-    let node = NodeInfo {
-        client_version: format!(
-            "Geth/v1.10.3-stable/qnode-v{}/linux-amd64/rust",
-            env!("CARGO_PKG_VERSION")
-        ),
-        name: "qnode".into(),
-        datadir: config.datadir.display().to_string(),
-        network_id: config.network_id.unwrap_or(chain_id),
-        ..NodeInfo::default()
+    let handler = config.network.as_ref().map(|_| {
+        ChainRequestHandler::new(chain.clone(), NetworkConfig::default().max_response_bytes)
+    });
+    let started = start(&config, &chain, keystore, handler.clone(), chain_id).await;
+    if started.is_err()
+        && let Some(h) = &handler
+    {
+        h.close();
+    }
+    started
+}
+
+async fn start(
+    config: &NodeConfig,
+    chain: &Chain,
+    keystore: Arc<Keystore>,
+    handler: Option<ChainRequestHandler>,
+    chain_id: u64,
+) -> eyre::Result<NodeHandle> {
+    let p2p = match (&config.network, &handler) {
+        (Some(opts), Some(h)) => {
+            let h: Arc<dyn qrs_network::RequestHandler> = Arc::new(h.clone());
+            Some(crate::p2p::start(opts, &config.datadir, Some(h)).await?)
+        }
+        _ => None,
+    };
+    let (shutdown, rx) = watch::channel(false);
+    let mut node = NodeHandle::new(chain.clone(), shutdown, handler);
+    if let Some(p) = &p2p {
+        node.network = Some(p.handle.clone());
+        node.p2p_addr = Some(p.addr);
+    }
+    let deps = p2p.as_ref().map(|p| EngineDeps {
+        chain: chain.clone(),
+        network: p.handle.clone(),
+        node_key: p.key.clone(),
+        datadir: config.datadir.clone(),
+    });
+    let built = crate::engines::build(&config.consensus, chain, deps)?;
+    node.sync = p2p.as_ref().map(|p| {
+        qrs_sync::spawn(chain.clone(), p.handle.clone(), built.verifier.clone(), rx.clone())
+    });
+
+    let info = node_info(config, chain_id, p2p.as_ref());
+    let make_ctx = || {
+        let mut ctx = RpcContext::new(chain.clone(), Some(keystore.clone()), info.clone());
+        ctx.network = node.network.clone();
+        ctx.sync = node.sync.clone();
+        if let Some(configure) = &built.configure_rpc {
+            configure(&mut ctx);
+        }
+        ctx
     };
     let mut servers = Vec::new();
-    let mut start = async |ep: &crate::config::RpcEndpoint| -> eyre::Result<SocketAddr> {
-        let ctx = RpcContext::new(chain.clone(), Some(keystore.clone()), node.clone());
-        let (module, known) = qrs_rpc::build_module(ctx, &ep.apis)?;
-        let mut serve = ServeConfig::new(ep.addr);
-        serve.cors = ep.cors.clone();
-        let (addr, handle) = qrs_rpc::serve(module, known, &serve)
-            .await
-            .wrap_err_with(|| format!("binding JSON-RPC server to {}", ep.addr))?;
-        servers.push(handle);
-        Ok(addr)
-    };
     let http_addr = match &config.http {
-        Some(ep) => Some(start(ep).await?),
+        Some(ep) => Some(serve_rpc(make_ctx(), ep, &mut servers).await?),
         None => None,
     };
     // one jsonrpsee server answers HTTP and WebSocket: share it when both ask for one address
@@ -176,46 +166,66 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<NodeHandle> {
         {
             http_addr
         }
-        (Some(ws), _) => Some(start(ws).await?),
+        (Some(ws), _) => Some(serve_rpc(make_ctx(), ws, &mut servers).await?),
         (None, _) => None,
     };
+    node.http_addr = http_addr;
+    node.ws_addr = ws_addr;
+    node.servers = servers;
 
-    finish(chain, config, servers, http_addr, ws_addr)
+    spawn_pool_expiry(chain, rx.clone());
+    node.engine = built.engine.map(|e| {
+        tracing::info!(target: "node", engine = e.name(), "starting consensus engine");
+        tokio::spawn(e.run(chain.clone(), rx))
+    });
+    Ok(node)
 }
 
-fn finish(
-    chain: Chain,
-    config: NodeConfig,
-    servers: Vec<jsonrpsee::server::ServerHandle>,
-    http_addr: Option<SocketAddr>,
-    ws_addr: Option<SocketAddr>,
-) -> eyre::Result<NodeHandle> {
-    let (shutdown, rx) = watch::channel(false);
-    let engine: Option<Box<dyn ConsensusEngine>> = match config.consensus {
-        ConsensusChoice::Dev { period } => {
-            let mode = if period.is_zero() { DevMode::Instant } else { DevMode::Period(period) };
-            Some(Box::new(DevEngine::new(mode, Address::ZERO)))
-        }
-        ConsensusChoice::Qbft(_) | ConsensusChoice::Raft(_) => {
-            return Err(eyre!("this consensus engine needs networking, which is not wired yet"));
-        }
-        ConsensusChoice::None => None,
+fn node_info(config: &NodeConfig, chain_id: u64, p2p: Option<&crate::p2p::Started>) -> NodeInfo {
+    let mut info = NodeInfo {
+        client_version: format!(
+            "Geth/v1.10.3-stable/qnode-v{}/linux-amd64/rust",
+            env!("CARGO_PKG_VERSION")
+        ),
+        name: "qnode".into(),
+        datadir: config.datadir.display().to_string(),
+        network_id: config.network_id.unwrap_or(chain_id),
+        ..NodeInfo::default()
     };
-    // queued transactions that never become executable expire (geth: 3 hours)
+    if let Some(p) = p2p {
+        let enode = p.handle.local_enode();
+        info.enode = enode.to_string();
+        info.id = alloy_primitives::hex::encode(enode.id);
+        info.listen_addr = p.addr.to_string();
+    }
+    info
+}
+
+async fn serve_rpc(
+    ctx: RpcContext,
+    ep: &RpcEndpoint,
+    servers: &mut Vec<jsonrpsee::server::ServerHandle>,
+) -> eyre::Result<SocketAddr> {
+    let (module, known) = qrs_rpc::build_module(ctx, &ep.apis)?;
+    let mut serve = ServeConfig::new(ep.addr);
+    serve.cors = ep.cors.clone();
+    let (addr, handle) = qrs_rpc::serve(module, known, &serve)
+        .await
+        .wrap_err_with(|| format!("binding JSON-RPC server to {}", ep.addr))?;
+    servers.push(handle);
+    Ok(addr)
+}
+
+/// Queued transactions that never become executable expire (geth: 3 hours).
+fn spawn_pool_expiry(chain: &Chain, mut shutdown: watch::Receiver<bool>) {
     let pool = chain.pool().clone();
-    let mut expiry_shutdown = rx.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             tokio::select! {
                 _ = tick.tick() => { pool.expire_queued(); }
-                _ = expiry_shutdown.changed() => return,
+                _ = shutdown.changed() => return,
             }
         }
     });
-    let engine = engine.map(|e| {
-        tracing::info!(target: "node", engine = e.name(), "starting consensus engine");
-        tokio::spawn(e.run(chain.clone(), rx))
-    });
-    Ok(NodeHandle { chain, http_addr, ws_addr, servers, shutdown, engine })
 }
