@@ -3,10 +3,10 @@
 
 mod byzantine;
 mod faults;
-#[allow(dead_code)] // helpers shared by tests written later
 mod harness;
 mod network;
 mod safety;
+mod voting;
 
 /// Logs to the test output when `RUST_LOG` is set.
 pub fn init_tracing() {
