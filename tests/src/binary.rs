@@ -29,3 +29,23 @@ pub fn qnode_bin() -> eyre::Result<PathBuf> {
     }
     Ok(path)
 }
+
+/// Another binary of this workspace next to the test executable (`target/<profile>/<name>`),
+/// or `$<env_var>` when set. Fails loudly when it is missing.
+pub fn sibling_bin(name: &str, env_var: &str) -> eyre::Result<PathBuf> {
+    let path = match std::env::var_os(env_var) {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let qnode = qnode_bin()?;
+            qnode.with_file_name(name)
+        }
+    };
+    if !path.is_file() {
+        return Err(eyre!(
+            "{name} binary not found at {}: build it first with `cargo build --workspace --bins`, \
+             or point {env_var} at one",
+            path.display()
+        ));
+    }
+    Ok(path)
+}

@@ -10,6 +10,7 @@
 //! - [`wallet`]: signs transactions locally with alloy and sends them raw.
 //! - [`network`]: [`TestNet`], N-node QBFT or Raft networks of processes, peered by
 //!   `static-nodes.json`, with stop / kill / restart of any node and fork checks.
+//! - [`qtm`]: [`qtm::Qtm`], a transaction manager process per member for private transactions.
 //! - [`verify`]: independent checks of what the node reports (header hashes, account proofs).
 //!
 //! The tests need the binary built first: `cargo build --workspace --bins` (CI does this before
@@ -18,6 +19,7 @@
 pub mod binary;
 pub mod network;
 pub mod process;
+pub mod qtm;
 pub mod rpc;
 pub mod verify;
 pub mod wallet;

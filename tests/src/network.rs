@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 
 use crate::{
     process::{QNode, QNodeOptions, run_init},
+    qtm::Qtm,
     rpc::Rpc,
     wallet::DEV_ADDRESS,
 };
@@ -98,6 +99,9 @@ pub struct TestNet {
     /// Identities, by index.
     pub ids: Vec<NodeIdentity>,
     nodes: Vec<QNode>,
+    /// Transaction managers: `tms[i]` serves node `i` (declared after the nodes, so they stop
+    /// after them).
+    pub tms: Vec<Qtm>,
     dir: tempfile::TempDir,
 }
 
@@ -115,12 +119,28 @@ impl TestNet {
         n: usize,
         validators: usize,
     ) -> eyre::Result<Self> {
+        Self::start_full(consensus, n, validators, 0)
+    }
+
+    /// Starts `n` nodes, the first `validators` of them validators, and gives each of the first
+    /// `tms` nodes its own `qtm` (node `--ptm.url`), the TMs peered with each other.
+    pub fn start_full(
+        consensus: Consensus,
+        n: usize,
+        validators: usize,
+        tms: usize,
+    ) -> eyre::Result<Self> {
         let ids = (0..n).map(|_| NodeIdentity::random()).collect::<eyre::Result<Vec<_>>>()?;
         let dir = tempfile::tempdir()?;
         let genesis = genesis_json(consensus, &ids[..validators.min(n)])?;
         let genesis_path = dir.path().join("genesis.json");
         std::fs::write(&genesis_path, serde_json::to_vec_pretty(&genesis)?)?;
-        let mut net = Self { consensus, ids, nodes: Vec::new(), dir };
+        let mut qtms: Vec<Qtm> = Vec::new();
+        for i in 0..tms.min(n) {
+            let peers: Vec<String> = qtms.first().map(|t| vec![t.p2p.clone()]).unwrap_or_default();
+            qtms.push(Qtm::start(&dir.path().join(format!("tm{i}")), &peers)?);
+        }
+        let mut net = Self { consensus, ids, tms: qtms, nodes: Vec::new(), dir };
         for i in 0..n {
             let node = net.spawn_node(i, &genesis_path, &net.ids.clone(), &[])?;
             net.nodes.push(node);
@@ -171,6 +191,9 @@ impl TestNet {
                 .arg("--raftblocktime")
                 .arg(block_time_ms.to_string()),
         };
+        if let Some(tm) = self.tms.get(i) {
+            opts = opts.arg("--ptm.url").arg(tm.q2t.clone());
+        }
         for a in extra_args {
             opts = opts.arg(a.clone());
         }

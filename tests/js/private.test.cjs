@@ -1,0 +1,151 @@
+// Private transactions on a network with a qtm per member, through unmodified web3js-quorum 22.4
+// (GoQuorum mode, wrapping web3.js 1.x) and through plain ethers v6 (the raw path by hand).
+// QRS_MEMBERS: JSON [{rpc, tp, key}] for member1..member3 (node RPC URL, TM ThirdParty URL, TM
+// public key); QRS_DEV_KEY: a funded account key, also unlocked on member1's node.
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const Web3 = require('web3-v1');
+const Web3Quorum = require('web3js-quorum');
+const { artifact, sleep } = require('./helpers.cjs');
+
+const members = JSON.parse(process.env.QRS_MEMBERS || '[]');
+const devKey = process.env.QRS_DEV_KEY;
+const SimpleStorage = artifact('SimpleStorage');
+const T = { timeout: 120_000 };
+
+function web3For(m) {
+  return Web3Quorum(new Web3(m.rpc), { privateUrl: m.tp }, true);
+}
+
+async function rpc(url, method, params) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = await res.json();
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
+async function eventually(what, fn, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(250);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+test('web3js-quorum: private deploy from member1 for member3; member2 sees nothing', T, async () => {
+  assert.equal(members.length, 3, 'QRS_MEMBERS lists three members');
+  const [m1, m2, m3] = members;
+  const w1 = web3For(m1);
+  const w2 = web3For(m2);
+  const w3 = web3For(m3);
+  const account = w1.eth.accounts.privateKeyToAccount(devKey);
+
+  const deployData = new w1.eth.Contract(SimpleStorage.abi)
+    .deploy({ data: SimpleStorage.bytecode, arguments: [47] })
+    .encodeABI();
+  const nonce = await w1.eth.getTransactionCount(account.address);
+  const txHash = await w1.priv.generateAndSendRawTransaction({
+    data: deployData,
+    privateFrom: m1.key,
+    privateFor: [m3.key],
+    from: account,
+    isPrivate: true,
+    nonce,
+    gasLimit: 3_000_000,
+    gasPrice: 0,
+    value: 0,
+  });
+  const receipt = await w1.priv.waitForTransactionReceipt(txHash);
+  assert.ok(receipt.status, `private deploy succeeded: ${JSON.stringify(receipt)}`);
+  const address = receipt.contractAddress;
+  assert.match(address, /^0x[0-9a-fA-F]{40}$/);
+
+  // parties read 47; the non-party has no code and an empty call result
+  const c1 = new w1.eth.Contract(SimpleStorage.abi, address);
+  const c3 = new w3.eth.Contract(SimpleStorage.abi, address);
+  assert.equal(await c1.methods.get().call(), '47');
+  await eventually('member3 to read 47', async () => (await c3.methods.get().call()) === '47');
+  assert.equal(await w2.eth.getCode(address), '0x');
+  const getData = c1.methods.get().encodeABI();
+  assert.equal(await rpc(m2.rpc, 'eth_call', [{ to: address, data: getData }, 'latest']), '0x');
+
+  // a node-signed private set(123) from member1's unlocked account
+  const set = await c1.methods.set(123).send({ from: account.address, privateFor: [m3.key], gas: 500_000 });
+  assert.ok(set.status);
+  assert.equal(await c1.methods.get().call(), '123');
+  await eventually('member3 to read 123', async () => (await c3.methods.get().call()) === '123');
+
+  // every member sees the public transaction: v 0x25/0x26 and the 64-byte TM hash as input
+  for (const m of members) {
+    const tx = await eventually('the tx on every node', () => rpc(m.rpc, 'eth_getTransactionByHash', [txHash]));
+    assert.ok(['0x25', '0x26'].includes(tx.v), `v ${tx.v}`);
+    assert.equal(tx.input.length, 2 + 128, 'input is the 64-byte TM hash');
+  }
+  const input = (await rpc(m1.rpc, 'eth_getTransactionByHash', [txHash])).input;
+  assert.notEqual(await rpc(m1.rpc, 'eth_getQuorumPayload', [input]), '0x');
+  assert.notEqual(await rpc(m3.rpc, 'eth_getQuorumPayload', [input]), '0x');
+  assert.equal(await rpc(m2.rpc, 'eth_getQuorumPayload', [input]), '0x');
+
+  // member2 only has the public receipt: status 1, no logs from the private set
+  const r2 = await rpc(m2.rpc, 'eth_getTransactionReceipt', [set.transactionHash]);
+  assert.equal(r2.status, '0x1');
+  assert.deepEqual(r2.logs, []);
+  const r1 = await rpc(m1.rpc, 'eth_getTransactionReceipt', [set.transactionHash]);
+  assert.equal(r1.logs.length, 1, 'the party sees the private event');
+
+  // all nodes keep one public state root
+  const heights = await Promise.all(members.map((m) => rpc(m.rpc, 'eth_blockNumber', [])));
+  const common = Math.min(...heights.map(Number));
+  const roots = await Promise.all(
+    members.map((m) => rpc(m.rpc, 'eth_getBlockByNumber', ['0x' + common.toString(16), false])),
+  );
+  for (const b of roots) assert.equal(b.stateRoot, roots[0].stateRoot);
+});
+
+test('ethers v6: the raw private deploy by hand (/storeraw, chain id 0, v 37/38)', T, async () => {
+  const { ethers } = await import('ethers');
+  const [m1, m2, m3] = members;
+  const provider = new ethers.JsonRpcProvider(m1.rpc, undefined, { cacheTimeout: -1 });
+  const wallet = new ethers.Wallet(devKey, provider);
+  const deployData = new ethers.ContractFactory(SimpleStorage.abi, SimpleStorage.bytecode).interface.encodeDeploy([47]);
+  // 1. store the payload in member1's TM
+  const res = await fetch(`${m1.tp}/storeraw`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ payload: Buffer.from(deployData.slice(2), 'hex').toString('base64'), from: m1.key }),
+  });
+  assert.equal(res.status, 200);
+  const hash = '0x' + Buffer.from((await res.json()).key, 'base64').toString('hex');
+  // 2. sign a legacy tx with no chain id (Homestead), then rewrite v 27/28 -> 37/38
+  const nonce = await provider.getTransactionCount(wallet.address, 'pending');
+  const tx = ethers.Transaction.from({ type: 0, nonce, gasPrice: 0, gasLimit: 3_000_000, data: hash, value: 0 });
+  const sig = wallet.signingKey.sign(tx.unsignedHash);
+  const fields = [
+    ethers.toBeArray(nonce), '0x', ethers.toBeArray(3_000_000), '0x', '0x', hash,
+    ethers.toBeArray(sig.v + 10), sig.r, sig.s,
+  ].map((f) => (f instanceof Uint8Array ? ethers.hexlify(f) : f));
+  const raw = ethers.encodeRlp(fields.map((f) => (f === '0x00' ? '0x' : f)));
+  // 3. eth_sendRawPrivateTransaction
+  const txHash = await provider.send('eth_sendRawPrivateTransaction', [raw, { privateFor: [m3.key] }]);
+  const receipt = await provider.waitForTransaction(txHash, 1, 60_000);
+  assert.equal(receipt.status, 1);
+  const c1 = new ethers.Contract(receipt.contractAddress, SimpleStorage.abi, provider);
+  assert.equal(await c1.get(), 47n);
+  const p3 = new ethers.JsonRpcProvider(m3.rpc, undefined, { cacheTimeout: -1 });
+  const c3 = new ethers.Contract(receipt.contractAddress, SimpleStorage.abi, p3);
+  await eventually('member3 to read 47', async () => (await c3.get()) === 47n);
+  assert.equal(await rpc(m2.rpc, 'eth_getCode', [receipt.contractAddress, 'latest']), '0x');
+  provider.destroy();
+  p3.destroy();
+});
