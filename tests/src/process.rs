@@ -82,6 +82,11 @@ impl QNodeOptions {
                 a.push(s.into());
             }
         }
+        // p2p on a free port (without --dev qnode listens on 30303 by default); a `--port` in
+        // `extra` overrides this one
+        if !self.dev {
+            a.extend(["--port".into(), "0".into()]);
+        }
         a.extend(self.extra.iter().map(OsString::from));
         a
     }
