@@ -12,7 +12,9 @@ use alloy_primitives::{Address, B64, B256, Bytes, U256};
 use alloy_trie::EMPTY_ROOT_HASH;
 use qrs_chainspec::Hardfork;
 use qrs_evm::{BlockContext, BlockExecutor, EvmConfig, ExecError, StateDb, StateView};
-use qrs_storage::{StateUpdate, StoredBlock, StoredReceipt, compute_state_update};
+use qrs_storage::{
+    PrivateBlockWrite, StateUpdate, StoredBlock, StoredReceipt, compute_state_update,
+};
 
 use crate::{Chain, ChainError, ChainEvent, CommittedBlock, Head, LatestAccounts, load_head};
 
@@ -44,6 +46,8 @@ pub struct BuiltBlock {
     pub state: StateUpdate,
     /// Total difficulty including this block.
     pub total_difficulty: U256,
+    /// This node's private state, receipts and bloom for the block (never sent to peers).
+    pub private: PrivateBlockWrite,
 }
 
 impl BuiltBlock {
@@ -79,12 +83,20 @@ impl Chain {
             excess_blob_gas: cancun.then_some(0),
         };
         let cfg = EvmConfig::at(spec, number, timestamp);
+        // the candidates first, so their private payloads are fetched at once
+        let candidates = self.inner.pool.best_transactions();
+        let private = self.private_inputs(
+            self.reader()?,
+            &head.header.state_root,
+            candidates.iter().map(|p| p.envelope()),
+        )?;
         let mut executor =
-            BlockExecutor::new(StateDb::new(self.reader()?, StateView::Latest), &cfg, &ctx);
+            BlockExecutor::new(StateDb::new(self.reader()?, StateView::Latest), &cfg, &ctx)
+                .with_private(private);
         let mut transactions = Vec::new();
         let mut senders = Vec::new();
         let mut skipped: HashSet<Address> = HashSet::new();
-        for pooled in self.inner.pool.best_transactions() {
+        for pooled in candidates {
             let sender = pooled.sender();
             if skipped.contains(&sender) {
                 continue;
@@ -111,6 +123,13 @@ impl Chain {
         let outcome = executor.finish();
         let reader = self.reader()?;
         let state = compute_state_update(&reader, head.header.state_root, &outcome.changes)?;
+        let private = crate::private::private_write(
+            &reader,
+            &head.header.state_root,
+            state.state_root,
+            number,
+            &outcome,
+        )?;
         let header =
             self.next_header(&head, &ctx, &attrs, &transactions, &outcome, state.state_root);
         let hash = Chain::block_hash(&header);
@@ -120,6 +139,7 @@ impl Chain {
             receipts: outcome.receipts,
             state,
             total_difficulty,
+            private,
         })
     }
 
@@ -190,6 +210,7 @@ impl Chain {
         }
         let writer = self.inner.env.write()?;
         writer.write_block(&built.block, &built.receipts, &built.state, built.total_difficulty)?;
+        writer.write_private(&built.private)?;
         writer.commit()?;
         let reader = self.reader()?;
         *self.inner.head.write() = load_head(&reader)?;

@@ -42,6 +42,10 @@ pub enum ChainError {
         /// Why.
         reason: String,
     },
+    /// The transaction manager could not deliver a block's private payloads (not a 404): the
+    /// block was not executed, so the private state did not diverge.
+    #[error("private transaction manager: {0}")]
+    PrivatePayloads(String),
     /// The pool refused a transaction.
     #[error(transparent)]
     Pool(#[from] qrs_txpool::PoolError),

@@ -38,16 +38,26 @@ impl Chain {
         }
         let ctx = BlockContext::from_header(&header);
         let cfg = EvmConfig::at(&self.inner.spec, number, header.timestamp);
+        let private =
+            self.private_inputs(self.reader()?, &head.header.state_root, &transactions)?;
         let mut executor =
-            BlockExecutor::new(StateDb::new(self.reader()?, StateView::Latest), &cfg, &ctx);
+            BlockExecutor::new(StateDb::new(self.reader()?, StateView::Latest), &cfg, &ctx)
+                .with_private(private);
         for (tx, sender) in transactions.iter().zip(&senders) {
             executor
                 .execute(tx, *sender)
                 .map_err(|e| invalid(format!("transaction {}: {e}", tx.tx_hash())))?;
         }
         let outcome = executor.finish();
-        let state =
-            compute_state_update(&self.reader()?, head.header.state_root, &outcome.changes)?;
+        let reader = self.reader()?;
+        let state = compute_state_update(&reader, head.header.state_root, &outcome.changes)?;
+        let private = crate::private::private_write(
+            &reader,
+            &head.header.state_root,
+            state.state_root,
+            number,
+            &outcome,
+        )?;
         let attrs = BuildAttributes {
             timestamp: header.timestamp,
             beneficiary: header.beneficiary,
@@ -76,6 +86,7 @@ impl Chain {
             receipts: outcome.receipts,
             state,
             total_difficulty,
+            private,
         };
         self.commit_locked(built)
     }

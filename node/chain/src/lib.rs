@@ -11,6 +11,7 @@ mod events;
 mod genesis;
 mod import;
 mod pool_state;
+mod private;
 mod recover;
 
 use std::{path::Path, sync::Arc};
@@ -28,6 +29,7 @@ pub use build::{BuildAttributes, BuiltBlock};
 pub use error::ChainError;
 pub use events::{ChainEvent, CommittedBlock};
 pub use pool_state::LatestAccounts;
+pub use private::PrivatePayloads;
 
 /// The head of the canonical chain.
 #[derive(Debug, Clone)]
@@ -49,6 +51,8 @@ struct Inner {
     /// Serialises everything that builds on or moves the head.
     writer: Mutex<()>,
     events: broadcast::Sender<ChainEvent>,
+    /// The node's transaction manager, for private payloads.
+    private_payloads: RwLock<Option<Arc<dyn PrivatePayloads>>>,
 }
 
 /// The chain handle.
@@ -89,6 +93,7 @@ impl Chain {
                 head: RwLock::new(head),
                 writer: Mutex::new(()),
                 events,
+                private_payloads: RwLock::new(None),
             }),
         })
     }

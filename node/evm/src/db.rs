@@ -32,12 +32,46 @@ pub struct StateDb {
     tx: ReadTx,
     view: StateView,
     storage_roots: RefCell<HashMap<Address, B256>>,
+    /// GoQuorum's RPC state (`EthAPIState`): accounts in this private state win.
+    private_root: Option<B256>,
+    /// Storage roots of accounts found in the private state.
+    private_accounts: RefCell<HashMap<Address, B256>>,
 }
 
 impl StateDb {
     /// Reads `view` through the snapshot `tx`.
     pub fn new(tx: ReadTx, view: StateView) -> Self {
-        Self { tx, view, storage_roots: RefCell::default() }
+        Self {
+            tx,
+            view,
+            storage_roots: RefCell::default(),
+            private_root: None,
+            private_accounts: RefCell::default(),
+        }
+    }
+
+    /// Reads private first: an account that exists in the private state with root
+    /// `private_root` is read from there (code, balance, nonce, storage), any other from `view`
+    /// (GoQuorum's state for `eth_getBalance`, `eth_call`, ...). Private transactions'
+    /// execution does not use this (it has its own dual state).
+    pub fn with_private_root(mut self, private_root: B256) -> Self {
+        self.private_root = Some(private_root);
+        self
+    }
+
+    fn private_record(
+        &self,
+        address: &Address,
+    ) -> Result<Option<qrs_storage::AccountRecord>, StorageError> {
+        let Some(root) = self.private_root else { return Ok(None) };
+        if root == qrs_storage::trie::EMPTY_ROOT_HASH {
+            return Ok(None);
+        }
+        let record = self.tx.account_at(root, address)?;
+        if let Some(r) = &record {
+            self.private_accounts.borrow_mut().insert(*address, r.storage_root);
+        }
+        Ok(record)
     }
 
     /// The underlying snapshot.
@@ -66,7 +100,11 @@ impl DatabaseRef for StateDb {
     type Error = EvmDbError;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
-        Ok(self.record(&address)?.map(|r| AccountInfo {
+        let record = match self.private_record(&address)? {
+            Some(r) => Some(r),
+            None => self.record(&address)?,
+        };
+        Ok(record.map(|r| AccountInfo {
             balance: r.balance,
             nonce: r.nonce,
             code_hash: r.code_hash,
@@ -87,6 +125,16 @@ impl DatabaseRef for StateDb {
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, Self::Error> {
         let slot = B256::from(index.to_be_bytes::<32>());
+        if self.private_root.is_some() {
+            let known = self.private_accounts.borrow().get(&address).copied();
+            let root = match known {
+                Some(r) => Some(r),
+                None => self.private_record(&address)?.map(|r| r.storage_root),
+            };
+            if let Some(root) = root {
+                return Ok(self.tx.storage_at(root, &slot)?);
+            }
+        }
         match self.view {
             StateView::Latest => Ok(self.tx.storage(&address, &slot)?),
             StateView::Root(_) => {

@@ -15,6 +15,7 @@ use revm::{
 use crate::{
     config::{BlockContext, EvmConfig},
     db::{EvmDbError, StateDb},
+    private::{PrivateExec, PrivateInputs, PrivateOutcome, PrivateTx, intrinsic_gas},
     tx::tx_env,
 };
 
@@ -56,6 +57,8 @@ pub struct BlockOutcome {
     pub receipts_root: B256,
     /// Every state change of the block.
     pub changes: StateChanges,
+    /// The private side (private transactions), on this node.
+    pub private: PrivateOutcome,
 }
 
 /// Executes transactions on top of one state snapshot, in order.
@@ -63,9 +66,12 @@ pub struct BlockOutcome {
 pub struct BlockExecutor {
     evm: Evm,
     spec: SpecId,
+    cfg: EvmConfig,
+    block_env: revm::context::BlockEnv,
     gas_limit: u64,
     outcome: BlockOutcome,
     tx_types: Vec<u8>,
+    private: Option<PrivateExec>,
 }
 
 impl BlockExecutor {
@@ -79,10 +85,20 @@ impl BlockExecutor {
         Self {
             evm,
             spec: cfg.spec,
+            cfg: cfg.clone(),
+            block_env: cfg.block_env(ctx),
             gas_limit: ctx.gas_limit,
             outcome: BlockOutcome::default(),
             tx_types: Vec::new(),
+            private: None,
         }
+    }
+
+    /// Runs private transactions on this node's private state with the block's payloads.
+    /// Without it, private transactions get their public effect only (nonce, receipt).
+    pub fn with_private(mut self, inputs: PrivateInputs) -> Self {
+        self.private = Some(PrivateExec::new(inputs));
+        self
     }
 
     /// Gas still available in the block.
@@ -95,6 +111,9 @@ impl BlockExecutor {
     pub fn execute(&mut self, tx: &TxEnvelope, sender: Address) -> Result<TxOutcome, ExecError> {
         if tx.gas_limit() > self.gas_left() {
             return Err(ExecError::BlockGasExhausted);
+        }
+        if qrs_primitives::is_private(tx) {
+            return self.execute_private(tx, sender);
         }
         let env = tx_env(tx, sender).map_err(|e| ExecError::Invalid(e.to_string()))?;
         let result = match self.evm.transact(env) {
@@ -137,9 +156,82 @@ impl BlockExecutor {
         Ok(TxOutcome { gas_used, success })
     }
 
+    /// A private transaction (GoQuorum): publicly only the sender's nonce moves (status 1,
+    /// gas used 0, intrinsic gas checked on the 64-byte hash); privately the payload runs
+    /// ([`crate::private`]).
+    fn execute_private(
+        &mut self,
+        tx: &TxEnvelope,
+        sender: Address,
+    ) -> Result<TxOutcome, ExecError> {
+        if !tx.value().is_zero() {
+            return Err(ExecError::Invalid(
+                "ether value is not supported for private transactions".into(),
+            ));
+        }
+        let is_create = tx.kind().is_create();
+        let intrinsic = intrinsic_gas(self.spec, tx.input(), is_create);
+        let exec_gas = tx
+            .gas_limit()
+            .checked_sub(intrinsic)
+            .ok_or_else(|| ExecError::Invalid("intrinsic gas too low".into()))?;
+        let public = &mut self.evm.ctx.journaled_state.database;
+        let account = revm::Database::basic(public, sender)
+            .map_err(|EvmDbError(e)| ExecError::Storage(e))?
+            .unwrap_or_default();
+        if tx.nonce() < account.nonce {
+            return Err(ExecError::Invalid("nonce too low".into()));
+        }
+        if tx.nonce() > account.nonce {
+            return Err(ExecError::Invalid("nonce too high".into()));
+        }
+        if account.code_hash != KECCAK256_EMPTY && account.code_hash != B256::ZERO {
+            return Err(ExecError::Invalid("sender not an eoa".into()));
+        }
+        let next_nonce = account
+            .nonce
+            .checked_add(1)
+            .ok_or_else(|| ExecError::Invalid("nonce has max value".into()))?;
+        let created = is_create.then(|| sender.create(account.nonce));
+        if let Some(private) = &mut self.private {
+            let p = PrivateTx {
+                tx,
+                sender,
+                nonce: account.nonce,
+                created,
+                exec_gas,
+                cumulative_gas: self.outcome.gas_used,
+            };
+            private.apply(public, &self.cfg, &self.block_env, p)?;
+        }
+        let mut bumped =
+            revm::state::Account::from(revm::state::AccountInfo { nonce: next_nonce, ..account });
+        bumped.mark_touch();
+        let mut state = EvmState::default();
+        state.insert(sender, bumped);
+        accumulate(&mut self.outcome.changes, &state, self.spec);
+        self.evm.commit(state);
+        self.outcome.receipts.push(StoredReceipt {
+            tx_type: tx.ty(),
+            success: true,
+            cumulative_gas_used: self.outcome.gas_used,
+            gas_used: 0,
+            logs: Vec::new(),
+            contract_address: created
+                .map(|a| Bytes::copy_from_slice(a.as_slice()))
+                .unwrap_or_default(),
+            revert_data: Bytes::new(),
+        });
+        self.tx_types.push(tx.ty());
+        Ok(TxOutcome { gas_used: 0, success: true })
+    }
+
     /// Finishes the block: the receipts root and the collected state changes.
     pub fn finish(mut self) -> BlockOutcome {
         self.outcome.receipts_root = receipts_root(&self.outcome.receipts);
+        if let Some(private) = self.private.take() {
+            self.outcome.private = private.outcome;
+        }
         self.outcome
     }
 }
@@ -170,7 +262,7 @@ pub fn receipts_root(receipts: &[StoredReceipt]) -> B256 {
 
 /// Folds one transaction's state diff into the block's changes (EIP-161 empty-account rule
 /// from Spurious Dragon on).
-fn accumulate(changes: &mut StateChanges, state: &EvmState, spec: SpecId) {
+pub(crate) fn accumulate(changes: &mut StateChanges, state: &EvmState, spec: SpecId) {
     for (address, account) in state {
         if !account.is_touched() {
             continue;

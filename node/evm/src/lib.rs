@@ -9,11 +9,14 @@
 //!   MDBX snapshot (the latest state, or any historical root through the trie).
 //! - [`BlockExecutor`] runs transactions one by one, keeps revert data, and collects the state
 //!   changes of the block for the state-root update.
+//! - Quorum private transactions (`v` 37/38) run on this node's private state when the block
+//!   executor is given one ([`BlockExecutor::with_private`], [`PrivateInputs`]).
 
 mod call;
 mod config;
 mod db;
 mod executor;
+mod private;
 mod tx;
 
 pub use call::{
@@ -23,5 +26,6 @@ pub use call::{
 pub use config::{BlockContext, EvmConfig, spec_id};
 pub use db::{EvmDbError, StateDb, StateView};
 pub use executor::{BlockExecutor, BlockOutcome, ExecError, TxOutcome};
+pub use private::{PrivateInputs, PrivateOutcome, PrivatePayloads, private_payload_hash};
 pub use revm;
 pub use tx::{TxEnvError, tx_env};

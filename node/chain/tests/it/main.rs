@@ -2,5 +2,6 @@
 
 mod support;
 
+mod private;
 mod produce;
 mod recover;

@@ -1,0 +1,99 @@
+//! Private transactions in the chain: a block's payloads are fetched from the transaction
+//! manager all at once before the block executes, and the block's private writes (this node's
+//! private state, receipts, bloom) are committed in the block's write transaction.
+//!
+//! A fetch failure other than "not a party" stops the build or import with
+//! [`ChainError::PrivatePayloads`]: the block is not committed, so the private state never
+//! silently diverges; the engine or sync retries later.
+
+use std::{collections::HashSet, sync::Arc};
+
+use alloy_consensus::TxEnvelope;
+use alloy_primitives::{B256, B512, Bytes};
+use qrs_evm::{BlockOutcome, PrivateInputs, StateDb, StateView, private_payload_hash};
+use qrs_storage::{PrivateBlockWrite, ReadTx, compute_state_update};
+
+use crate::{Chain, ChainError};
+
+/// Where the payloads of private transactions come from (the node's transaction manager).
+///
+/// Called on the chain's blocking threads. Implementations fetch every hash concurrently
+/// (one call per block, never one blocking call per transaction).
+pub trait PrivatePayloads: Send + Sync + std::fmt::Debug {
+    /// The payloads of `hashes`, in order: `Some` = this node is a party, `None` = not a party
+    /// (the TM answered 404). `Err` = the TM failed (after its retries): the block must not be
+    /// executed.
+    fn fetch(&self, hashes: &[B512]) -> Result<Vec<Option<Vec<u8>>>, String>;
+}
+
+impl Chain {
+    /// Sets where private payloads come from. Without a source this node is a party to no
+    /// private transaction (GoQuorum without a TM).
+    pub fn set_private_payloads(&self, source: Arc<dyn PrivatePayloads>) {
+        *self.inner.private_payloads.write() = Some(source);
+    }
+
+    /// The private state root after block `number` on this node.
+    pub fn private_state_root(&self, number: u64) -> Result<B256, ChainError> {
+        let reader = self.reader()?;
+        let header = reader.header(number)?.ok_or(ChainError::UnknownBlock(number))?;
+        Ok(reader.private_state_root(&header.state_root)?)
+    }
+
+    /// The private inputs of a block on the state `parent_public_root`: the parent's private
+    /// state and the payloads of every private transaction among `txs`, fetched at once.
+    pub(crate) fn private_inputs<'a>(
+        &self,
+        reader: ReadTx,
+        parent_public_root: &B256,
+        txs: impl IntoIterator<Item = &'a TxEnvelope>,
+    ) -> Result<PrivateInputs, ChainError> {
+        let parent_private_root = reader.private_state_root(parent_public_root)?;
+        let mut seen = HashSet::new();
+        let hashes: Vec<B512> =
+            txs.into_iter().filter_map(private_payload_hash).filter(|h| seen.insert(*h)).collect();
+        let mut payloads = qrs_evm::PrivatePayloads::default();
+        let source = self.inner.private_payloads.read().clone();
+        if let (Some(source), false) = (source, hashes.is_empty()) {
+            let started = std::time::Instant::now();
+            let fetched = source.fetch(&hashes).map_err(ChainError::PrivatePayloads)?;
+            if fetched.len() != hashes.len() {
+                return Err(ChainError::PrivatePayloads(format!(
+                    "asked for {} payloads, got {}",
+                    hashes.len(),
+                    fetched.len()
+                )));
+            }
+            tracing::debug!(target: "chain::private", count = hashes.len(),
+                parties = fetched.iter().filter(|p| p.is_some()).count(),
+                elapsed_ms = started.elapsed().as_millis() as u64, "fetched private payloads");
+            payloads
+                .extend(hashes.into_iter().zip(fetched.into_iter().map(|p| p.map(Bytes::from))));
+        }
+        Ok(PrivateInputs {
+            state: StateDb::new(reader, StateView::Root(parent_private_root)),
+            payloads,
+        })
+    }
+}
+
+/// A block's private writes: the private state update on top of the parent's private state,
+/// keyed by the block's public state root.
+pub(crate) fn private_write(
+    reader: &ReadTx,
+    parent_public_root: &B256,
+    public_root: B256,
+    number: u64,
+    outcome: &BlockOutcome,
+) -> Result<PrivateBlockWrite, ChainError> {
+    let parent_private_root = reader.private_state_root(parent_public_root)?;
+    let private = &outcome.private;
+    let state = compute_state_update(reader, parent_private_root, &private.changes)?;
+    Ok(PrivateBlockWrite {
+        public_root,
+        private_root: state.state_root,
+        state,
+        receipts: private.receipts.clone(),
+        bloom: (number, private.logs_bloom),
+    })
+}
