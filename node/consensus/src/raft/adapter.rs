@@ -97,13 +97,19 @@ impl RaftChain for LogChain {
         let b = decode_block(bytes)?;
         let r = block_ref(b.header.number, b.hash, b.header.parent_hash, b.header.timestamp);
         let own = self.minted.lock().remove(&b.hash);
-        if let Some(built) = own {
-            self.chain.commit_block(built)?;
-            return Ok(r);
+        let result = match own {
+            Some(built) => self.chain.commit_block(built),
+            None => {
+                check_log_header(&self.members, &b.header)?;
+                self.chain.import_block(b.header, b.transactions)
+            }
+        };
+        match result {
+            Ok(()) => Ok(r),
+            // Block sync (announcements) imported the same block a moment ago.
+            Err(ChainError::NotOnHead { .. }) if chain_contains(&self.chain, &r.hash) => Ok(r),
+            Err(e) => Err(e.into()),
         }
-        check_log_header(&self.members, &b.header)?;
-        self.chain.import_block(b.header, b.transactions)?;
-        Ok(r)
     }
 
     fn sync_to(&mut self, hash: &B256) -> Result<(), AdapterError> {

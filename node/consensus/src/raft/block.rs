@@ -1,15 +1,14 @@
 //! Raft blocks on the wire and in the log, and GoQuorum's Raft header rules.
 //!
 //! - A Raft log entry (and a `Blocks` response served by the Raft engine) is a block RLP-encoded
-//!   as devp2p and GoQuorum do: `[header, [tx…], [uncle…]]` (plus withdrawals when the header
-//!   has a withdrawals root).
+//!   as devp2p, GoQuorum and `qrs-sync` do: `[header, [tx…], [uncle…]]` (never a withdrawals
+//!   list; a trailing one is accepted when decoding).
 //! - The minter seals with `extraData = 0x00×32 ‖ RLP([raftIdHex, sig65])`, `sig` over the header
 //!   hash with an empty `extraData` (`qrs_raft::header`).
 //! - [`check_raft_header`]: the seal decodes, the signer is the cluster member the seal names,
 //!   `nonce` and `mixHash` are zero and there are no uncles.
 
 use alloy_consensus::{Block, BlockBody, EMPTY_OMMER_ROOT_HASH, Header, TxEnvelope};
-use alloy_eips::eip4895::Withdrawals;
 use alloy_primitives::{B64, B256, B512};
 use alloy_rlp::Encodable;
 use qrs_chain::BuiltBlock;
@@ -51,7 +50,7 @@ pub fn encode_block(header: &Header, transactions: &[TxEnvelope]) -> Vec<u8> {
         body: BlockBody {
             transactions: transactions.to_vec(),
             ommers: Vec::new(),
-            withdrawals: header.withdrawals_root.map(|_| Withdrawals::default()),
+            withdrawals: None,
         },
     };
     let mut out = Vec::with_capacity(block.length());
