@@ -20,10 +20,20 @@ use crate::{
     ctx::RpcContext,
     error::{RpcError, RpcResult},
     json::hash,
+    method,
     params::{Args, BlockSel},
 };
 
 pub(crate) fn register(m: &mut Module) -> RegisterResult {
+    method(m, "debug_privateStateRoot", |c, a| {
+        // GoQuorum: this node's private state root at a block (the empty root if none)
+        let a = a.at_most(1)?;
+        let sel = a.opt::<BlockSel>(0)?.unwrap_or_default();
+        let reader = c.chain.reader()?;
+        let n = c.resolve_existing(&reader, sel)?;
+        let header = reader.header(n)?.ok_or(RpcError::HeaderNotFound)?;
+        Ok(hash(&reader.private_state_root(&header.state_root)?))
+    })?;
     blocking(m, "debug_traceTransaction", |c, a| {
         let h: B256 = a.req(0)?;
         let opts: GethDebugTracingOptions = a.opt(1)?.unwrap_or_default();

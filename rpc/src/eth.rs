@@ -17,7 +17,7 @@ use crate::{
 pub(crate) fn register(m: &mut Module) -> RegisterResult {
     method(m, "eth_chainId", |c, _| Ok(q(c.chain.spec().chain_id)))?;
     method(m, "eth_blockNumber", |c, _| Ok(q(c.chain.head().header.number)))?;
-    method(m, "eth_syncing", |_, _| Ok(Value::Bool(false)))?;
+    method(m, "eth_syncing", crate::peers::syncing)?;
     method(m, "eth_mining", |_, _| Ok(Value::Bool(true)))?;
     method(m, "eth_hashrate", |_, _| Ok(q(0u64)))?;
     method(m, "eth_coinbase", |c, _| Ok(addr(&c.chain.head().header.beneficiary)))?;
@@ -81,6 +81,10 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
         let slot = B256::from(slot.to_be_bytes::<32>());
         let reader = c.chain.reader()?;
         let n = c.resolve_existing(&reader, sel)?;
+        if let Some(acc) = private_account(&reader, n, &address)? {
+            let value = reader.storage_at(acc.storage_root, &slot)?;
+            return Ok(hash(&B256::from(value.to_be_bytes::<32>())));
+        }
         let value = if is_head(&reader, n)? {
             reader.storage(&address, &slot)?
         } else {
@@ -93,7 +97,29 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
         Ok(hash(&B256::from(value.to_be_bytes::<32>())))
     })?;
     blocking(m, "eth_getProof", get_proof)?;
+    method(m, "eth_storageRoot", storage_root)?;
     Ok(())
+}
+
+/// The account in this node's private state after block `n`, if it exists there (GoQuorum's
+/// `EthAPIState` reads private first).
+fn private_account(reader: &ReadTx, n: u64, address: &Address) -> RpcResult<Option<AccountRecord>> {
+    let root = reader.private_state_root(&state_root(reader, n)?)?;
+    if root == alloy_trie_empty_root() {
+        return Ok(None);
+    }
+    Ok(reader.account_at(root, address)?)
+}
+
+/// `eth_storageRoot(address, block?)`: the account's storage root, private state first; the
+/// empty root for an unknown account (GoQuorum's `GetStorageRoot`).
+fn storage_root(c: &RpcContext, a: Args) -> RpcResult<Value> {
+    let a = a.at_most(2)?;
+    let address: Address = a.req(0)?;
+    let sel = a.opt::<BlockSel>(1)?.unwrap_or_default();
+    let root =
+        account(c, &address, sel)?.map(|r| r.storage_root).unwrap_or(alloy_trie_empty_root());
+    Ok(hash(&root))
 }
 
 fn is_head(reader: &ReadTx, n: u64) -> RpcResult<bool> {
@@ -104,7 +130,7 @@ fn state_root(reader: &ReadTx, n: u64) -> RpcResult<B256> {
     Ok(reader.header(n)?.ok_or(RpcError::HeaderNotFound)?.state_root)
 }
 
-/// An account at a block: flat tables for the head, the trie for history.
+/// An account at a block, private state first: flat tables for the head, the trie for history.
 pub(crate) fn account(
     c: &RpcContext,
     address: &Address,
@@ -112,6 +138,9 @@ pub(crate) fn account(
 ) -> RpcResult<Option<AccountRecord>> {
     let reader = c.chain.reader()?;
     let n = c.resolve_existing(&reader, sel)?;
+    if let Some(acc) = private_account(&reader, n, address)? {
+        return Ok(Some(acc));
+    }
     if is_head(&reader, n)? {
         Ok(reader.account(address)?)
     } else {
@@ -171,6 +200,27 @@ fn tx_by_index(c: &RpcContext, sel: BlockSel, index: U64) -> RpcResult<Value> {
     })
 }
 
+/// GoQuorum's `MergeReceipts`: this node's private receipt replaces the public one of each
+/// private transaction (status, logs, contract address, revert data; gas used 0).
+fn merge_private_receipts(
+    reader: &ReadTx,
+    block: &qrs_storage::StoredBlock,
+    receipts: &mut [qrs_storage::StoredReceipt],
+) -> RpcResult<()> {
+    for (tx, receipt) in block.transactions.iter().zip(receipts.iter_mut()) {
+        if qrs_primitives::is_private(tx)
+            && let Some(private) = reader.private_receipt(tx.tx_hash())?
+        {
+            *receipt = qrs_storage::StoredReceipt {
+                cumulative_gas_used: receipt.cumulative_gas_used,
+                gas_used: 0,
+                ..private
+            };
+        }
+    }
+    Ok(())
+}
+
 fn receipts_json(
     c: &RpcContext,
     block: &qrs_storage::StoredBlock,
@@ -195,7 +245,8 @@ fn receipt_by_hash(c: &RpcContext, a: Args) -> RpcResult<Value> {
     let h: B256 = a.req(0)?;
     let reader = c.chain.reader()?;
     let Some((block, i)) = c.mined_tx(&reader, &h)? else { return Ok(Value::Null) };
-    let receipts = reader.receipts(block.header.number)?.unwrap_or_default();
+    let mut receipts = reader.receipts(block.header.number)?.unwrap_or_default();
+    merge_private_receipts(&reader, &block, &mut receipts)?;
     Ok(receipts_json(c, &block, &receipts[..=i.min(receipts.len().saturating_sub(1))])
         .pop()
         .unwrap_or(Value::Null))
@@ -206,7 +257,8 @@ fn block_receipts(c: &RpcContext, a: Args) -> RpcResult<Value> {
     let reader = c.chain.reader()?;
     let Some(n) = c.resolve(&reader, sel)? else { return Ok(Value::Null) };
     let Some(block) = reader.block(n)? else { return Ok(Value::Null) };
-    let receipts = reader.receipts(n)?.unwrap_or_default();
+    let mut receipts = reader.receipts(n)?.unwrap_or_default();
+    merge_private_receipts(&reader, &block, &mut receipts)?;
     Ok(Value::Array(receipts_json(c, &block, &receipts)))
 }
 

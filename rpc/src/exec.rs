@@ -27,6 +27,8 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
 struct CallSite {
     number: u64,
     view: StateView,
+    /// This node's private state at the block: read first (GoQuorum's `EthAPIState`).
+    private_root: alloy_primitives::B256,
     ctx: BlockContext,
     cfg: EvmConfig,
 }
@@ -38,12 +40,17 @@ fn call_site(c: &RpcContext, sel: BlockSel) -> RpcResult<CallSite> {
     let head = reader.head_number()?.unwrap_or_default();
     let view = if number == head { StateView::Latest } else { StateView::Root(header.state_root) };
     let cfg = EvmConfig::at(c.chain.spec(), number, header.timestamp);
-    Ok(CallSite { number, view, ctx: BlockContext::from_header(&header), cfg })
+    let private_root = reader.private_state_root(&header.state_root)?;
+    Ok(CallSite { number, view, private_root, ctx: BlockContext::from_header(&header), cfg })
 }
 
-fn db(c: &RpcContext, view: StateView) -> Result<StateDb, CallError> {
+fn db(
+    c: &RpcContext,
+    view: StateView,
+    private_root: alloy_primitives::B256,
+) -> Result<StateDb, CallError> {
     let reader = c.chain.reader().map_err(|e| CallError::Invalid(e.to_string()))?;
-    Ok(StateDb::new(reader, view))
+    Ok(StateDb::new(reader, view).with_private_root(private_root))
 }
 
 fn call_error(e: CallError) -> RpcError {
@@ -85,9 +92,14 @@ fn eth_call(c: &RpcContext, a: Args) -> RpcResult<Value> {
     let ov = overrides(a.opt::<BTreeMap<Address, OverrideJson>>(2)?)?;
     let site = call_site(c, sel)?;
     let tx = req.to_tx_env(c.gas_cap.min(site.ctx.gas_limit.max(c.gas_cap)))?;
-    let result =
-        qrs_evm::simulate(db(c, site.view).map_err(call_error)?, &site.cfg, &site.ctx, tx, &ov)
-            .map_err(call_error)?;
+    let result = qrs_evm::simulate(
+        db(c, site.view, site.private_root).map_err(call_error)?,
+        &site.cfg,
+        &site.ctx,
+        tx,
+        &ov,
+    )
+    .map_err(call_error)?;
     tracing::trace!(target: "rpc::eth", block = site.number, success = result.is_success(), "eth_call");
     match result {
         ExecutionResult::Success { output, .. } => Ok(data(output.data())),
@@ -113,8 +125,8 @@ pub(crate) fn estimate(
     let site = call_site(c, sel)?;
     let cap = req.gas_limit().unwrap_or(site.ctx.gas_limit).min(c.gas_cap);
     let tx = req.to_tx_env(cap)?;
-    let view = site.view;
-    let make_db = || db(c, view);
+    let (view, private_root) = (site.view, site.private_root);
+    let make_db = || db(c, view, private_root);
     match qrs_evm::estimate_gas(&make_db, &site.cfg, &site.ctx, tx, ov, cap).map_err(call_error)? {
         Ok(gas) => Ok(gas),
         Err(ExecutionResult::Halt { reason, .. }) if format!("{reason:?}").contains("OutOfGas") => {
