@@ -6,6 +6,7 @@
 //!
 //! `cargo bench -p qrs-qbft --bench consensus_cpu` prints the time per decided block for the
 //! whole network (all N validators together) and per validator, for 4 and 7 validators.
+#![allow(clippy::print_stdout)] // the summary lines are the bench's output
 
 use std::{collections::VecDeque, time::Instant};
 
