@@ -156,7 +156,8 @@ pub async fn serve(
                 .allow_methods(Any),
         )
     };
-    let http = tower::ServiceBuilder::new().option_layer(cors);
+    let http =
+        tower::ServiceBuilder::new().option_layer(cors).layer(middleware::GethParseErrorLayer);
     let rpc = RpcServiceBuilder::new().layer(middleware::UnknownMethodLayer::new(known));
     let config = ServerConfig::builder()
         .max_request_body_size(cfg.max_request_bytes)

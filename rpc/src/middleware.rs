@@ -89,3 +89,91 @@ where
         self.service.notification(n)
     }
 }
+
+/// geth answers unparsable JSON with `parse error`; jsonrpsee builds its own `Parse error`
+/// response before any RPC middleware runs, so this HTTP layer rewrites that one short body.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GethParseErrorLayer;
+
+impl<S> tower::Layer<S> for GethParseErrorLayer {
+    type Service = GethParseError<S>;
+
+    fn layer(&self, service: S) -> Self::Service {
+        GethParseError { service }
+    }
+}
+
+/// The service of [`GethParseErrorLayer`].
+#[derive(Debug, Clone)]
+pub struct GethParseError<S> {
+    service: S,
+}
+
+/// jsonrpsee's parse-error response is 75 bytes; anything longer is never rewritten.
+const MAX_REWRITTEN: u64 = 160;
+const JSONRPSEE_PARSE_ERROR: &[u8] = br#""code":-32700,"message":"Parse error""#;
+const GETH_PARSE_ERROR: &[u8] = br#""code":-32700,"message":"parse error""#;
+
+fn rewrite_parse_error(body: Vec<u8>) -> Vec<u8> {
+    let Some(at) =
+        body.windows(JSONRPSEE_PARSE_ERROR.len()).position(|w| w == JSONRPSEE_PARSE_ERROR)
+    else {
+        return body;
+    };
+    let mut out = Vec::with_capacity(body.len());
+    out.extend_from_slice(&body[..at]);
+    out.extend_from_slice(GETH_PARSE_ERROR);
+    out.extend_from_slice(&body[at + JSONRPSEE_PARSE_ERROR.len()..]);
+    out
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Reads a (short) body to the end.
+async fn collect<B: hyper::body::Body>(body: B) -> Result<Vec<u8>, B::Error> {
+    use hyper::body::Buf;
+    let mut body = std::pin::pin!(body);
+    let mut out = Vec::new();
+    while let Some(frame) = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+        if let Some(data) = frame?.data_ref() {
+            out.extend_from_slice(data.chunk());
+        }
+    }
+    Ok(out)
+}
+
+impl<S, Req, B> tower::Service<Req> for GethParseError<S>
+where
+    S: tower::Service<Req, Response = jsonrpsee::server::HttpResponse<B>, Error = BoxError>,
+    S::Future: Send + 'static,
+    B: hyper::body::Body<Data = hyper::body::Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = jsonrpsee::server::HttpResponse;
+    type Error = BoxError;
+    type Future = std::pin::Pin<
+        Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send + 'static>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.service.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Req) -> Self::Future {
+        let response = self.service.call(request);
+        Box::pin(async move {
+            let (parts, body) = response.await?.into_parts();
+            let short = body.size_hint().exact().is_some_and(|n| n > 0 && n <= MAX_REWRITTEN);
+            let body = if short {
+                let bytes = collect(body).await.map_err(Into::into)?;
+                jsonrpsee::server::HttpBody::from(rewrite_parse_error(bytes))
+            } else {
+                jsonrpsee::server::HttpBody::new(body)
+            };
+            Ok(jsonrpsee::server::HttpResponse::from_parts(parts, body))
+        })
+    }
+}

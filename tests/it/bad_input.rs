@@ -50,7 +50,6 @@ fn malformed_json_gets_parse_error_code() -> eyre::Result<()> {
 
 /// geth (`rpc/server.go`: `invalidMessageError{"parse error"}`) says `parse error`.
 #[test]
-#[ignore = "node bug: malformed JSON is answered with jsonrpsee's \"Parse error\", geth says \"parse error\""]
 fn malformed_json_message_is_geths() -> eyre::Result<()> {
     let n = dev_node()?;
     let resp = n.rpc.post_raw(r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBalance""#)?;
