@@ -388,4 +388,6 @@ fn docker_compose_config_validates() {
     }
     assert!(stdout.contains("network_mode: host"));
     assert!(stdout.contains(&common::repo_root().display().to_string()));
+    // one service builds the image, the others reuse it
+    assert_eq!(stdout.matches("context:").count(), 1, "{stdout}");
 }
