@@ -10,6 +10,8 @@
 //! - [`wallet`]: signs transactions locally with alloy and sends them raw.
 //! - [`network`]: [`TestNet`], N-node QBFT or Raft networks of processes, peered by
 //!   `static-nodes.json`, with stop / kill / restart of any node and fork checks.
+//! - [`load`]: a load generator (pre-signed ERC-20 transfers, batched submission, inclusion
+//!   latency) for the network benchmarks.
 //! - [`qtm`]: [`qtm::Qtm`], a transaction manager process per member for private transactions.
 //! - [`verify`]: independent checks of what the node reports (header hashes, account proofs).
 //!
@@ -17,6 +19,7 @@
 //! `cargo test -p qrs-e2e`).
 
 pub mod binary;
+pub mod load;
 pub mod network;
 pub mod process;
 pub mod qtm;

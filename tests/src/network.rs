@@ -130,9 +130,22 @@ impl TestNet {
         validators: usize,
         tms: usize,
     ) -> eyre::Result<Self> {
+        Self::start_custom(consensus, n, validators, tms, |_| {})
+    }
+
+    /// [`Self::start_full`] with a hook that edits the genesis JSON first (extra `alloc`
+    /// accounts, a larger `gasLimit`, ...).
+    pub fn start_custom(
+        consensus: Consensus,
+        n: usize,
+        validators: usize,
+        tms: usize,
+        edit_genesis: impl FnOnce(&mut Value),
+    ) -> eyre::Result<Self> {
         let ids = (0..n).map(|_| NodeIdentity::random()).collect::<eyre::Result<Vec<_>>>()?;
         let dir = tempfile::tempdir()?;
-        let genesis = genesis_json(consensus, &ids[..validators.min(n)])?;
+        let mut genesis = genesis_json(consensus, &ids[..validators.min(n)])?;
+        edit_genesis(&mut genesis);
         let genesis_path = dir.path().join("genesis.json");
         std::fs::write(&genesis_path, serde_json::to_vec_pretty(&genesis)?)?;
         let mut qtms: Vec<Qtm> = Vec::new();
