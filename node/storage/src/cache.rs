@@ -13,10 +13,9 @@
 //! that range are ignored. Versions already on disk are pruned only once no reader that began
 //! before their flush is alive ([`Epoch`] tokens).
 
-use std::{
-    collections::{HashMap, VecDeque},
-    sync::Arc,
-};
+use std::{collections::VecDeque, sync::Arc};
+
+use alloy_primitives::map::HashMap;
 
 use parking_lot::{Mutex, RwLock};
 
@@ -198,7 +197,7 @@ impl Cache {
         let inner = self.inner.read();
         let view = View { lo: inner.persisted, hi: inner.newest.min(committed) };
         let mut set = FlushSet { upto: view.hi.max(inner.persisted), ..Default::default() };
-        let mut wiped_at = HashMap::new();
+        let mut wiped_at: HashMap<[u8; PREFIX], u64> = HashMap::default();
         for (prefix, seqs) in &inner.wipes {
             if let Some(w) = latest_wipe(seqs, view.lo, view.hi) {
                 set.wipes.push(*prefix);
