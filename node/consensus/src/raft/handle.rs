@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, mpsc};
 
+use alloy_primitives::B512;
 use qrs_raft::{ClusterInfo, Enode, RaftError};
 use tokio::sync::oneshot;
 
@@ -81,17 +82,18 @@ impl RaftHandle {
         self.members.status().cluster
     }
 
-    /// `raft_getRaftId`: the raft id of the member with this enode's node id.
+    /// `raft_getRaftId`: the raft id of the member with this node id. Takes a full enode URL,
+    /// `enode://<id>` or the bare 128-hex node id (as GoQuorum's `enode.ParseV4`).
     pub fn get_raft_id(&self, enode: &str) -> Result<u16, RaftApiError> {
-        let parsed = Enode::parse(enode)?;
-        self.members
-            .current()
-            .iter()
-            .find(|p| p.node_id == parsed.node_id)
-            .map(|p| p.raft_id)
-            .ok_or_else(|| {
-                RaftError::Membership(format!("node not found in the cluster: {enode}")).into()
-            })
+        let trimmed = enode.trim();
+        let bare = trimmed.strip_prefix("enode://").unwrap_or(trimmed);
+        let node_id = match bare.parse::<B512>() {
+            Ok(id) if bare.len() == 128 => id,
+            _ => Enode::parse(trimmed)?.node_id,
+        };
+        self.members.current().iter().find(|p| p.node_id == node_id).map(|p| p.raft_id).ok_or_else(
+            || RaftError::Membership(format!("node not found in the cluster: {enode}")).into(),
+        )
     }
 
     async fn ask<T>(

@@ -45,11 +45,12 @@ use futures::{FutureExt, future::BoxFuture};
 use parking_lot::Mutex;
 use qrs_chain::Chain;
 use qrs_network::{NetworkEvent, NetworkHandle, Topic};
-use qrs_raft::{MdbxStorage, PeerAddress, RaftConfig, RaftNode, TimestampUnit};
+use qrs_raft::{MdbxStorage, RaftConfig, RaftNode};
 use tokio::sync::{broadcast::error::RecvError, watch};
 
 pub use handle::{RaftApiError, RaftHandle};
 pub use members::RaftStatus;
+pub use qrs_raft::{ClusterInfo, PeerAddress, TimestampUnit};
 
 use crate::{BlockVerifier, ConsensusEngine, EngineDeps, EngineError};
 
@@ -134,9 +135,13 @@ impl std::fmt::Debug for RaftEngine {
 
 impl RaftEngine {
     /// Opens the Raft log and sets up the node, with the initial members from
-    /// `<datadir>/static-nodes.json` (needed unless the log exists or `join_existing` is set).
+    /// `<datadir>/static-nodes.json` (or `<datadir>/geth/static-nodes.json`, as geth resolves
+    /// it); needed unless the log exists or `join_existing` is set.
     pub fn new(options: RaftOptions, deps: EngineDeps) -> Result<Self, EngineError> {
-        let path = deps.datadir.join("static-nodes.json");
+        let mut path = deps.datadir.join("static-nodes.json");
+        if !path.exists() {
+            path = deps.datadir.join("geth").join("static-nodes.json");
+        }
         let peers = match std::fs::read_to_string(&path) {
             Ok(json) => PeerAddress::from_static_nodes(&json).map_err(fatal)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
