@@ -51,6 +51,8 @@ pub struct RpcContext {
     pub network: Option<qrs_network::NetworkHandle>,
     /// Block sync progress (`eth_syncing`), when the network runs.
     pub sync: Option<qrs_sync::SyncHandle>,
+    /// The Raft engine, when it runs (`raft_*`).
+    pub raft: Option<qrs_consensus::raft::RaftHandle>,
 }
 
 impl RpcContext {
@@ -65,6 +67,7 @@ impl RpcContext {
             ptm: None,
             network: None,
             sync: None,
+            raft: None,
         }
     }
 

@@ -97,6 +97,14 @@ impl From<qrs_chain::ChainError> for RpcError {
     }
 }
 
+impl From<qrs_consensus::raft::RaftApiError> for RpcError {
+    /// `raft_*` failures carry GoQuorum's messages (`no leader is currently elected`, `node not
+    /// part of raft cluster. operations not allowed`, ...) with code -32000.
+    fn from(e: qrs_consensus::raft::RaftApiError) -> Self {
+        Self::Rejected(e.to_string())
+    }
+}
+
 impl From<qrs_storage::StorageError> for RpcError {
     fn from(e: qrs_storage::StorageError) -> Self {
         Self::Internal(e.to_string())

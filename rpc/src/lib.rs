@@ -18,6 +18,7 @@ mod misc;
 mod params;
 mod privacy;
 mod pubsub;
+mod raft;
 mod send;
 
 use std::{collections::HashSet, net::SocketAddr, sync::Arc};
@@ -64,13 +65,15 @@ pub(crate) fn blocking(
 }
 
 /// All namespaces we serve.
-pub const ALL_APIS: [&str; 7] = ["eth", "net", "web3", "txpool", "debug", "personal", "admin"];
+pub const ALL_APIS: [&str; 8] =
+    ["eth", "net", "web3", "txpool", "debug", "personal", "admin", "raft"];
 
 /// Builds the module with the namespaces in `apis` (plus the unknown-method route).
 pub fn build_module(
     ctx: RpcContext,
     apis: &[String],
 ) -> Result<(Module, HashSet<String>), RegisterMethodError> {
+    let raft = ctx.raft.is_some();
     let mut m = RpcModule::new(ctx);
     let on = |ns: &str| apis.iter().any(|a| a.eq_ignore_ascii_case(ns));
     if on("eth") {
@@ -98,6 +101,9 @@ pub fn build_module(
     }
     if on("admin") {
         misc::register_admin(&mut m)?;
+    }
+    if on("raft") && raft {
+        raft::register(&mut m)?;
     }
     let known: HashSet<String> = m.method_names().map(str::to_string).collect();
     m.register_method(
