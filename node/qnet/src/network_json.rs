@@ -126,3 +126,13 @@ impl NetworkJson {
         self.nodes.iter().find(|n| n.name == name)
     }
 }
+
+impl NodeEntry {
+    /// The node's qnode arguments, read from its flags file under `dir` (so edits to the file
+    /// take effect). They are meant to run with `dir` as the working directory.
+    pub fn qnode_args(&self, dir: &Path) -> Result<Vec<String>, QnetError> {
+        let path = dir.join(&self.flags_file);
+        let text = std::fs::read_to_string(&path).map_err(|e| QnetError::io(&path, e))?;
+        Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect())
+    }
+}

@@ -95,8 +95,7 @@ fn init_binary_writes_every_file() {
             None => assert!(!d.join(&n.name).join("tm").exists()),
         }
         // the flags name the node's own files and ports, with GoQuorum's flag names
-        let flags: Vec<String> =
-            read(&d, &n.flags_file).lines().map(str::to_owned).collect::<Vec<_>>();
+        let flags = n.qnode_args(&d).unwrap();
         let value_of = |flag: &str| {
             let i = flags.iter().position(|f| f == flag).unwrap_or_else(|| panic!("no {flag}"));
             flags[i + 1].clone()
@@ -390,4 +389,18 @@ fn docker_compose_config_validates() {
     assert!(stdout.contains(&common::repo_root().display().to_string()));
     // one service builds the image, the others reuse it
     assert_eq!(stdout.matches("context:").count(), 1, "{stdout}");
+}
+
+#[test]
+fn smallest_network_one_validator_no_members() {
+    let net = network(Consensus::Qbft, 1, 0);
+    let d = net.path();
+    let names: Vec<_> = net.json.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["validator1", "rpcnode"]);
+    assert!(net.json.nodes.iter().all(|n| n.tm.is_none()));
+    let spec = ChainSpec::from_file(&d.join("genesis.json")).unwrap();
+    let extra = QbftExtra::decode_extra(&spec.genesis.extra_data).unwrap();
+    assert_eq!(extra.validators, vec![net.json.nodes[0].node_address]);
+    let compose = read(d, "docker-compose.yml");
+    assert!(!compose.contains("qtm") && !compose.contains("depends_on"));
 }

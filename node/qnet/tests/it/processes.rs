@@ -52,11 +52,7 @@ fn member_starts_with_the_real_qnode_from_its_generated_flags() {
     let d = net.path();
     let member = net.json.node("member1").unwrap();
     let qnode = sibling_bin("qnode");
-    let flags: Vec<String> = std::fs::read_to_string(d.join(&member.flags_file))
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect();
+    let flags = member.qnode_args(d).unwrap();
     let (args, dropped) = runnable(&flags, &listed_flags(&qnode));
     for needed in
         ["--datadir", "--http", "--http.port", "--ws", "--ws.port", "--unlock", "--password"]
