@@ -1,18 +1,30 @@
-//! The Raft engine arm. Owned by the Raft engine work: replace the bodies (the node already
-//! routes `ConsensusChoice::Raft` here).
+//! The Raft engine arm (`--raft`): the engine, its block-sync verifier and the `raft_*` RPC
+//! handle.
 
-use eyre::eyre;
+use std::sync::Arc;
+
 use qrs_chain::Chain;
-use qrs_consensus::{EngineDeps, SharedVerifier, raft::RaftOptions};
+use qrs_consensus::{
+    EngineDeps, SharedVerifier,
+    raft::{RaftEngine, RaftOptions},
+};
 
 use super::Engine;
 
-/// Builds the Raft engine and its verifier.
-pub(super) fn build(_opts: &RaftOptions, _deps: EngineDeps) -> eyre::Result<Engine> {
-    Err(eyre!("the Raft engine is not wired into qnode yet"))
+/// Builds the Raft engine (members from `static-nodes.json`, log under `<datadir>/raft`).
+pub(super) fn build(opts: &RaftOptions, deps: EngineDeps) -> eyre::Result<Engine> {
+    let engine = RaftEngine::new(opts.clone(), deps)?;
+    let handle = engine.handle();
+    let verifier: SharedVerifier = Arc::new(engine.verifier());
+    Ok(Engine {
+        engine: Some(Box::new(engine)),
+        verifier,
+        configure_rpc: Some(Box::new(move |ctx| ctx.raft = Some(handle.clone()))),
+    })
 }
 
-/// The verifier a node that is not a Raft member uses; `None` when this is not a Raft chain.
+/// A Raft chain is not recognisable from its genesis (GoQuorum selects Raft with a flag), so a
+/// node started without `--raft` follows it without seal checks.
 pub(super) fn follower_verifier(_chain: &Chain) -> Option<SharedVerifier> {
     None
 }
