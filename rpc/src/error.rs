@@ -118,6 +118,19 @@ impl From<qrs_ptm::PtmError> for RpcError {
     }
 }
 
+impl From<qrs_network::NetworkError> for RpcError {
+    /// `admin_addPeer` / `admin_removePeer` failures; geth's `node not started` when p2p is off.
+    fn from(e: qrs_network::NetworkError) -> Self {
+        match e {
+            qrs_network::NetworkError::ServiceStopped => Self::Rejected("node not started".into()),
+            e @ qrs_network::NetworkError::InvalidEnode { .. } => {
+                Self::Rejected(format!("invalid enode: {e}"))
+            }
+            other => Self::Rejected(other.to_string()),
+        }
+    }
+}
+
 impl From<qrs_keystore::KeystoreError> for RpcError {
     fn from(e: qrs_keystore::KeystoreError) -> Self {
         Self::Rejected(e.to_string())

@@ -16,6 +16,7 @@ mod json;
 mod middleware;
 mod misc;
 mod params;
+mod peers;
 mod privacy;
 mod pubsub;
 mod raft;

@@ -14,9 +14,7 @@ use crate::{
 
 pub(crate) fn register_net(m: &mut Module) -> RegisterResult {
     method(m, "net_version", |c, _| Ok(Value::String(c.node.network_id.to_string())))?;
-    method(m, "net_listening", |_, _| Ok(Value::Bool(true)))?;
-    method(m, "net_peerCount", |_, _| Ok(q(0u64)))?;
-    Ok(())
+    crate::peers::register_net(m)
 }
 
 pub(crate) fn register_web3(m: &mut Module) -> RegisterResult {
@@ -65,27 +63,7 @@ fn summary(t: &qrs_txpool::PooledTx) -> Value {
 }
 
 pub(crate) fn register_admin(m: &mut Module) -> RegisterResult {
-    method(m, "admin_nodeInfo", |c, _| {
-        let head = c.chain.head();
-        let spec = c.chain.spec();
-        Ok(json!({
-            "id": c.node.id,
-            "name": c.node.client_version,
-            "enode": c.node.enode,
-            "ip": "127.0.0.1",
-            "listenAddr": c.node.listen_addr,
-            "ports": { "discovery": 0, "listener": 0 },
-            "protocols": { "eth": {
-                "network": c.node.network_id,
-                "difficulty": head.total_difficulty,
-                "genesis": hash(&spec.genesis_hash()),
-                "head": hash(&head.hash),
-                "config": { "chainId": spec.chain_id, "isQuorum": spec.is_quorum() },
-                "consensus": spec.consensus().name(),
-            }},
-        }))
-    })?;
-    method(m, "admin_peers", |_, _| Ok(Value::Array(Vec::new())))?;
+    crate::peers::register_admin(m)?;
     method(m, "admin_datadir", |c, _| Ok(Value::String(c.node.datadir.clone())))?;
     Ok(())
 }

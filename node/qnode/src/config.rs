@@ -86,6 +86,9 @@ pub struct NodeConfig {
     pub allow_unprotected_txs: bool,
     /// p2p networking; `None` = no network (a single node).
     pub network: Option<NetworkOptions>,
+    /// The private transaction manager (`--ptm.*`, `PRIVATE_CONFIG`); `None` = no TM: this node
+    /// is party to no private transaction.
+    pub ptm: Option<qrs_ptm::PtmConfig>,
 }
 
 impl NodeConfig {
@@ -107,6 +110,7 @@ impl NodeConfig {
             unlock: Vec::new(),
             allow_unprotected_txs: false,
             network: None,
+            ptm: None,
         }
     }
 }

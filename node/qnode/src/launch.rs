@@ -12,7 +12,7 @@ use qrs_network::NetworkConfig;
 use qrs_rpc::{NodeInfo, RpcContext, ServeConfig};
 use qrs_sync::ChainRequestHandler;
 use qrs_txpool::PoolConfig;
-use tokio::sync::watch;
+use tokio::{runtime::Handle, sync::watch};
 
 use crate::{
     config::{ConsensusChoice, NodeConfig, RpcEndpoint},
@@ -99,12 +99,17 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<NodeHandle> {
     let chain_id = spec.chain_id;
     let pool =
         PoolConfig { allow_unprotected: config.allow_unprotected_txs, ..PoolConfig::default() };
+    let ptm = connect_ptm(config.ptm.as_ref()).await?;
     let chain = Chain::open(&chaindata(&config.datadir), spec, pool)?;
+    if let Some(client) = &ptm {
+        let source = crate::private::PtmPayloads::new(client.clone(), Handle::current());
+        chain.set_private_payloads(Arc::new(source));
+    }
     let keystore = open_keystore(&config)?;
     let handler = config.network.as_ref().map(|_| {
         ChainRequestHandler::new(chain.clone(), NetworkConfig::default().max_response_bytes)
     });
-    let started = start(&config, &chain, keystore, handler.clone(), chain_id).await;
+    let started = start(&config, &chain, keystore, handler.clone(), chain_id, ptm).await;
     if started.is_err()
         && let Some(h) = &handler
     {
@@ -119,6 +124,7 @@ async fn start(
     keystore: Arc<Keystore>,
     handler: Option<ChainRequestHandler>,
     chain_id: u64,
+    ptm: Option<qrs_ptm::PtmClient>,
 ) -> eyre::Result<NodeHandle> {
     let p2p = match (&config.network, &handler) {
         (Some(opts), Some(h)) => {
@@ -149,6 +155,7 @@ async fn start(
         let mut ctx = RpcContext::new(chain.clone(), Some(keystore.clone()), info.clone());
         ctx.network = node.network.clone();
         ctx.sync = node.sync.clone();
+        ctx.ptm = ptm.clone();
         if let Some(configure) = &built.configure_rpc {
             configure(&mut ctx);
         }
@@ -179,6 +186,18 @@ async fn start(
         tokio::spawn(e.run(chain.clone(), rx))
     });
     Ok(node)
+}
+
+/// Connects to the configured transaction manager (`/upcheck`, version negotiation); a TM
+/// that is configured but down stops the start.
+async fn connect_ptm(
+    config: Option<&qrs_ptm::PtmConfig>,
+) -> eyre::Result<Option<qrs_ptm::PtmClient>> {
+    let Some(config) = config else { return Ok(None) };
+    let client = qrs_ptm::PtmClient::connect(config).await.wrap_err_with(|| {
+        format!("private transaction manager at {} is not available", config.endpoint)
+    })?;
+    Ok(Some(client))
 }
 
 fn node_info(config: &NodeConfig, chain_id: u64, p2p: Option<&crate::p2p::Started>) -> NodeInfo {

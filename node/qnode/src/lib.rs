@@ -11,7 +11,9 @@ mod engines;
 mod handle;
 mod launch;
 mod p2p;
+mod private;
 
 pub use config::{ConsensusChoice, NetworkOptions, NodeConfig, RpcEndpoint};
 pub use handle::NodeHandle;
 pub use launch::{DEV_KEY, dev_address, init_datadir, launch};
+pub use private::PtmPayloads;

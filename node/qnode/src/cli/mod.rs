@@ -5,6 +5,7 @@
 //! turns itself into the options its subsystem takes.
 
 mod net;
+mod ptm;
 mod qbft;
 mod raft;
 
@@ -16,6 +17,7 @@ use eyre::{WrapErr, eyre};
 use qrs_chainspec::{ChainSpec, ConsensusConfig};
 
 pub use net::NetFlags;
+pub use ptm::PtmFlags;
 pub use qbft::QbftFlags;
 pub use raft::RaftFlags;
 
@@ -123,6 +125,9 @@ pub struct RunArgs {
     /// Raft flags.
     #[command(flatten)]
     pub raft: RaftFlags,
+    /// Private transaction manager flags (`--ptm.*`; `PRIVATE_CONFIG` as the fallback).
+    #[command(flatten)]
+    pub ptm: PtmFlags,
     /// geth flags accepted for compatibility and ignored here.
     #[arg(long = "syncmode", hide = true)]
     pub syncmode: Option<String>,
@@ -245,6 +250,7 @@ impl RunArgs {
             dev: a.dev,
             unlock,
             allow_unprotected_txs: a.allow_unprotected_txs,
+            ptm: a.ptm.config()?,
         })
     }
 }
