@@ -214,7 +214,8 @@ fn node_info(config: &NodeConfig, chain_id: u64, p2p: Option<&crate::p2p::Starte
     if let Some(p) = p2p {
         let enode = p.handle.local_enode();
         info.enode = enode.to_string();
-        info.id = alloy_primitives::hex::encode(enode.id);
+        // geth's node id: keccak256 of the public key
+        info.id = alloy_primitives::hex::encode(alloy_primitives::keccak256(enode.id));
         info.listen_addr = p.addr.to_string();
     }
     info
