@@ -2,5 +2,6 @@
 //! (chainspec, qbft, keystore, enclave, qtm, network) and with the real qnode/qtm binaries.
 
 mod common;
+mod docker;
 mod files;
 mod processes;

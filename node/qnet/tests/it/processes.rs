@@ -66,7 +66,9 @@ fn member_starts_with_the_real_qnode_from_its_generated_flags() {
             "\n!!!!! qnode does not take these generated flags yet (left out): {dropped:?}\n"
         );
     }
-    // run from the network directory exactly as start.sh does, on the generated ports
+    // its TM first (qnode checks --ptm.url at start, like GoQuorum), then the node from the
+    // network directory exactly as start.sh does, on the generated ports
+    let _tm = start_qtm(d, member);
     let mut cmd = Command::new(&qnode);
     cmd.current_dir(d).args(&args);
     let mut node = Proc::spawn(cmd);
