@@ -202,7 +202,7 @@ fn tx_by_index(c: &RpcContext, sel: BlockSel, index: U64) -> RpcResult<Value> {
 
 /// GoQuorum's `MergeReceipts`: this node's private receipt replaces the public one of each
 /// private transaction (status, logs, contract address, revert data; gas used 0).
-fn merge_private_receipts(
+pub(crate) fn merge_private_receipts(
     reader: &ReadTx,
     block: &qrs_storage::StoredBlock,
     receipts: &mut [qrs_storage::StoredReceipt],

@@ -127,12 +127,14 @@ pub fn logs_in_range(
     let mut out = Vec::new();
     for n in from..=to {
         let Some(header) = reader.header(n)? else { break };
-        if !filter.may_match(&header.logs_bloom) {
+        // private logs (this node's private receipts) count too, as in GoQuorum
+        if !filter.may_match(&header.logs_bloom) && !filter.may_match(&reader.private_bloom(n)?) {
             continue;
         }
-        let (Some(block), Some(receipts)) = (reader.block(n)?, reader.receipts(n)?) else {
+        let (Some(block), Some(mut receipts)) = (reader.block(n)?, reader.receipts(n)?) else {
             continue;
         };
+        crate::eth::merge_private_receipts(reader, &block, &mut receipts)?;
         out.extend(block_logs(&block, &receipts, filter));
     }
     Ok(out)

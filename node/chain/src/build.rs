@@ -218,7 +218,9 @@ impl Chain {
         self.inner.pool.on_new_block(&mined, &self.tx_rules(), &LatestAccounts::new(&reader));
         tracing::info!(target: "chain", number = built.block.header.number, hash = %built.block.hash,
             txs = mined.len(), gas = built.block.header.gas_used, "committed block");
-        let committed = CommittedBlock { block: built.block, receipts: built.receipts };
+        let mut receipts = built.receipts;
+        crate::private::merge_receipts(&built.block, &mut receipts, &built.private.receipts);
+        let committed = CommittedBlock { block: built.block, receipts };
         let _ = self.inner.events.send(ChainEvent::NewBlock(Arc::new(committed)));
         Ok(())
     }

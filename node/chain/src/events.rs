@@ -9,7 +9,8 @@ use qrs_storage::{StoredBlock, StoredReceipt};
 pub struct CommittedBlock {
     /// The block.
     pub block: StoredBlock,
-    /// Its receipts.
+    /// Its receipts as this node sees them: a private transaction's receipt is this node's
+    /// private receipt (status, private logs), as GoQuorum's chain events carry private logs.
     pub receipts: Vec<StoredReceipt>,
 }
 

@@ -77,6 +77,29 @@ impl Chain {
     }
 }
 
+/// GoQuorum's `MergeReceipts`: each private transaction's receipt as this node sees it (its
+/// private receipt: status, logs, contract address; the public cumulative gas).
+pub(crate) fn merge_receipts(
+    block: &qrs_storage::StoredBlock,
+    receipts: &mut [qrs_storage::StoredReceipt],
+    private: &[(B256, qrs_storage::StoredReceipt)],
+) {
+    if private.is_empty() {
+        return;
+    }
+    let by_hash: std::collections::HashMap<&B256, &qrs_storage::StoredReceipt> =
+        private.iter().map(|(h, r)| (h, r)).collect();
+    for (tx, receipt) in block.transactions.iter().zip(receipts.iter_mut()) {
+        if let Some(p) = by_hash.get(tx.tx_hash()) {
+            *receipt = qrs_storage::StoredReceipt {
+                cumulative_gas_used: receipt.cumulative_gas_used,
+                gas_used: 0,
+                ..(*p).clone()
+            };
+        }
+    }
+}
+
 /// A block's private writes: the private state update on top of the parent's private state,
 /// keyed by the block's public state root.
 pub(crate) fn private_write(

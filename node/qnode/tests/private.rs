@@ -156,6 +156,10 @@ async fn private_deploy_through_the_tm_executes_privately() {
     let out = rpc(&http, &url, "eth_call", json!([call, "latest"])).await;
     let out = hex::decode(out.as_str().unwrap()).unwrap();
     assert_eq!(SimpleStorage::getCall::abi_decode_returns(&out).unwrap(), U256::from(47u64));
+    let logs =
+        rpc(&http, &url, "eth_getLogs", json!([{"fromBlock": "0x0", "address": contract}])).await;
+    assert_eq!(logs.as_array().map(Vec::len), Some(1), "private log in eth_getLogs: {logs}");
+    assert_eq!(logs[0]["transactionHash"], hash);
     let root = rpc(&http, &url, "debug_privateStateRoot", json!(["latest"])).await;
     assert_ne!(root, format!("{:#x}", qrs_storage_empty_root()));
 
