@@ -51,6 +51,8 @@ pub struct RpcContext {
     pub network: Option<qrs_network::NetworkHandle>,
     /// Block sync progress (`eth_syncing`), when the network runs.
     pub sync: Option<qrs_sync::SyncHandle>,
+    /// The QBFT engine, when it runs (`istanbul_*`).
+    pub qbft: Option<qrs_consensus::qbft::QbftHandle>,
     /// The Raft engine, when it runs (`raft_*`).
     pub raft: Option<qrs_consensus::raft::RaftHandle>,
 }
@@ -67,6 +69,7 @@ impl RpcContext {
             ptm: None,
             network: None,
             sync: None,
+            qbft: None,
             raft: None,
         }
     }

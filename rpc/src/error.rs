@@ -38,6 +38,9 @@ pub enum RpcError {
     /// A storage or internal failure.
     #[error("{0}")]
     Internal(String),
+    /// GoQuorum istanbul API's `errUnknownBlock`.
+    #[error("unknown block")]
+    UnknownBlock,
 }
 
 /// Shorthand for method results.
@@ -80,7 +83,7 @@ impl From<RpcError> for ErrorObjectOwned {
             RpcError::Rejected(msg) | RpcError::Internal(msg) => {
                 ErrorObjectOwned::owned(SERVER_ERROR, msg, None::<()>)
             }
-            RpcError::HeaderNotFound => {
+            RpcError::HeaderNotFound | RpcError::UnknownBlock => {
                 ErrorObjectOwned::owned(SERVER_ERROR, e.to_string(), None::<()>)
             }
         }
@@ -92,6 +95,18 @@ impl From<qrs_chain::ChainError> for RpcError {
         match e {
             qrs_chain::ChainError::Pool(p) => Self::Rejected(p.to_string()),
             qrs_chain::ChainError::UnknownBlock(_) => Self::HeaderNotFound,
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<qrs_consensus::qbft::QbftError> for RpcError {
+    fn from(e: qrs_consensus::qbft::QbftError) -> Self {
+        use qrs_consensus::qbft::QbftError as Q;
+        match e {
+            Q::UnknownBlock(_) | Q::UnknownHash(_) => Self::UnknownBlock,
+            Q::BadRange(msg) => Self::Rejected(msg.into()),
+            Q::Chain(c) => c.into(),
             other => Self::Internal(other.to_string()),
         }
     }

@@ -12,6 +12,7 @@ pub mod error;
 mod eth;
 mod exec;
 mod filters;
+mod istanbul;
 mod json;
 mod middleware;
 mod misc;
@@ -66,14 +67,15 @@ pub(crate) fn blocking(
 }
 
 /// All namespaces we serve.
-pub const ALL_APIS: [&str; 8] =
-    ["eth", "net", "web3", "txpool", "debug", "personal", "admin", "raft"];
+pub const ALL_APIS: [&str; 9] =
+    ["eth", "net", "web3", "txpool", "debug", "personal", "admin", "istanbul", "raft"];
 
 /// Builds the module with the namespaces in `apis` (plus the unknown-method route).
 pub fn build_module(
     ctx: RpcContext,
     apis: &[String],
 ) -> Result<(Module, HashSet<String>), RegisterMethodError> {
+    let qbft = ctx.qbft.is_some();
     let raft = ctx.raft.is_some();
     let mut m = RpcModule::new(ctx);
     let on = |ns: &str| apis.iter().any(|a| a.eq_ignore_ascii_case(ns));
@@ -102,6 +104,9 @@ pub fn build_module(
     }
     if on("admin") {
         misc::register_admin(&mut m)?;
+    }
+    if on("istanbul") && qbft {
+        istanbul::register(&mut m)?;
     }
     if on("raft") && raft {
         raft::register(&mut m)?;

@@ -4,6 +4,7 @@
 mod byzantine;
 mod faults;
 mod harness;
+mod lone;
 mod network;
 mod safety;
 mod voting;
