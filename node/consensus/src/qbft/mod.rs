@@ -83,7 +83,10 @@ impl QbftEngine {
     pub fn new(options: QbftOptions, deps: EngineDeps) -> Result<Self, EngineError> {
         let fatal = |reason: String| EngineError::Fatal { engine: "qbft", reason };
         let head = deps.chain.head().header.number;
-        deps.chain.spec().bft_at(head.saturating_add(1)).ok_or(QbftError::NotIstanbul)?;
+        let bft = deps.chain.spec().bft_at(head.saturating_add(1)).ok_or(QbftError::NotIstanbul)?;
+        if bft.algorithm != qrs_chainspec::BftAlgorithm::Qbft {
+            return Err(fatal("legacy IBFT block production is not supported (QBFT only)".into()));
+        }
         let key = ValidatorKey::from_bytes(&deps.node_key.secret_bytes())
             .map_err(|e| fatal(e.to_string()))?;
         let shared = Arc::new(Shared {

@@ -7,7 +7,7 @@ use alloy_consensus::Header;
 use qrs_chain::Chain;
 use qrs_qbft::verify::verify_qbft_header;
 
-use super::{QbftError, Shared};
+use super::{QbftError, QbftOptions, Shared, SnapshotCache};
 use crate::BlockVerifier;
 
 /// Verifies synced QBFT headers against the head and its validator snapshot.
@@ -19,6 +19,20 @@ pub struct QbftVerifier {
 impl QbftVerifier {
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
         Self { shared }
+    }
+
+    /// The verifier of a node that runs no QBFT engine but follows an istanbul chain; `None`
+    /// when the chain's genesis has no `qbft`/`istanbul` configuration.
+    pub fn follower(chain: Chain, options: QbftOptions) -> Option<Self> {
+        let head = chain.head().header.number;
+        chain.spec().bft_at(head.saturating_add(1))?;
+        Some(Self::new(Arc::new(Shared {
+            snapshots: SnapshotCache::new(chain.clone()),
+            chain,
+            candidates: Default::default(),
+            address: Default::default(),
+            options,
+        })))
     }
 
     /// The checks, with a typed error.

@@ -1,18 +1,31 @@
-//! The QBFT / IBFT engine arm. Owned by the QBFT engine work: replace the bodies (the node
-//! already routes `ConsensusChoice::Qbft` and followers of istanbul chains here).
+//! The QBFT engine arm (`--mine` on an istanbul genesis): the engine, its block-sync verifier
+//! and the `istanbul_*` RPC handle.
 
-use eyre::eyre;
+use std::sync::Arc;
+
 use qrs_chain::Chain;
-use qrs_consensus::{EngineDeps, SharedVerifier, qbft::QbftOptions};
+use qrs_consensus::{
+    EngineDeps, SharedVerifier,
+    qbft::{QbftEngine, QbftOptions, QbftVerifier},
+};
 
 use super::Engine;
 
-/// Builds the QBFT engine and its verifier.
-pub(super) fn build(_opts: &QbftOptions, _deps: EngineDeps) -> eyre::Result<Engine> {
-    Err(eyre!("the QBFT engine is not wired into qnode yet"))
+/// Builds the QBFT engine (validator key = the node key, safety record under
+/// `<datadir>/qbft`).
+pub(super) fn build(opts: &QbftOptions, deps: EngineDeps) -> eyre::Result<Engine> {
+    let engine = QbftEngine::new(opts.clone(), deps)?;
+    let handle = engine.handle();
+    let verifier: SharedVerifier = Arc::new(engine.verifier());
+    Ok(Engine {
+        engine: Some(Box::new(engine)),
+        verifier,
+        configure_rpc: Some(Box::new(move |ctx| ctx.qbft = Some(handle.clone()))),
+    })
 }
 
 /// The verifier a non-validator uses on an istanbul (QBFT/IBFT) chain; `None` on other chains.
-pub(super) fn follower_verifier(_chain: &Chain) -> Option<SharedVerifier> {
-    None
+pub(super) fn follower_verifier(chain: &Chain) -> Option<SharedVerifier> {
+    QbftVerifier::follower(chain.clone(), QbftOptions::default())
+        .map(|v| Arc::new(v) as SharedVerifier)
 }
