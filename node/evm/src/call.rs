@@ -146,6 +146,12 @@ where
         .with_block(cfg.block_env(ctx))
         .build_mainnet_with_inspector(inspector);
     for (tx, sender) in prior {
+        if qrs_primitives::is_private(tx) {
+            // publicly a private transaction only moves its sender's nonce
+            crate::private::bump_nonce(&mut evm.ctx.journaled_state.database, sender)
+                .map_err(|e| CallError::Storage(e.0))?;
+            continue;
+        }
         let env = crate::tx::tx_env(tx, sender).map_err(|e| CallError::Invalid(e.to_string()))?;
         let r = evm.transact(env).map_err(map_err)?;
         evm.commit(r.state);

@@ -234,6 +234,18 @@ impl PrivateExec {
     }
 }
 
+/// The public effect of a private transaction outside block execution (replays for tracing):
+/// the sender's nonce moves by one.
+pub(crate) fn bump_nonce(db: &mut CacheDB<StateDb>, sender: Address) -> Result<(), EvmDbError> {
+    let info = db.basic(sender)?.unwrap_or_default();
+    let mut account = Account::from(AccountInfo { nonce: info.nonce.saturating_add(1), ..info });
+    account.mark_touch();
+    let mut state = EvmState::default();
+    state.insert(sender, account);
+    db.commit(state);
+    Ok(())
+}
+
 /// A failed private execution with nothing to report.
 fn failed() -> ExecutionResult {
     ExecutionResult::Halt {

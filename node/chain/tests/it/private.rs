@@ -308,3 +308,25 @@ fn private_state_survives_a_crash_and_recovery() {
     mine(&chain);
     assert_eq!(private_slot(&chain, &contract, 0), U256::from(7u64));
 }
+
+#[test]
+fn private_revert_keeps_its_reason_on_the_private_receipt_only() {
+    let keys = signers(1);
+    let node = node(&keys);
+    let reverter = keys[0].address().create(0);
+    let deploy = node.tm.store(&qrs_contracts::reverter().deploy_data(&[]));
+    node.chain.submit(private_tx(&keys[0], 0, TxKind::Create, deploy)).unwrap();
+    let call = qrs_contracts::bindings::Reverter::revertWithReasonCall {}.abi_encode();
+    let call = node.tm.store(&call);
+    let hash = node.chain.submit(private_tx(&keys[0], 1, TxKind::Call(reverter), call)).unwrap();
+    let built = mine(&node.chain);
+    assert_eq!(*node.tm.batches.lock(), vec![2], "both payloads in one fetch");
+    assert!(built.receipts[1].success && built.receipts[1].revert_data.is_empty());
+    let receipt = private_receipt(&node.chain, &hash);
+    assert!(!receipt.success);
+    let reason =
+        <alloy_sol_types::Revert as alloy_sol_types::SolError>::abi_decode(&receipt.revert_data)
+            .unwrap();
+    assert_eq!(reason.reason, "reason text");
+    assert_eq!(private_slot(&node.chain, &reverter, 0), U256::ZERO, "reverted write undone");
+}
