@@ -100,13 +100,13 @@ impl Drop for Proc {
 }
 
 impl Proc {
-    /// Spawns `cmd` with stdout piped into [`Proc::lines`] (stderr inherited).
+    /// Spawns `cmd` with stdout piped into [`Proc::lines`] (stderr as `cmd` says; inherited by
+    /// default).
     pub fn spawn(mut cmd: Command) -> Self {
         use std::io::BufRead as _;
         let mut child = cmd
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::inherit())
             .spawn()
             .unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"));
         let stdout = child.stdout.take().unwrap();
@@ -145,4 +145,45 @@ pub fn rpc(url: &str, method: &str, params: serde_json::Value) -> serde_json::Va
         reqwest::blocking::Client::new().post(url).json(&body).send().unwrap().json().unwrap();
     assert!(resp.get("error").is_none(), "{method}: {resp}");
     resp["result"].clone()
+}
+
+/// Splits a command line into flags with their values (a generated value never starts with
+/// `--`).
+pub fn pairs(flags: &[String]) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < flags.len() {
+        let flag = flags[i].clone();
+        assert!(flag.starts_with("--"), "value without a flag: {flag}");
+        let value = flags.get(i + 1).filter(|v| !v.starts_with("--")).cloned();
+        i += 1 + usize::from(value.is_some());
+        out.push((flag, value));
+    }
+    out
+}
+
+/// The generated flags `binary` accepts, found by letting its parser judge them: `binary
+/// <flags> --help` succeeds only when every flag (hidden ones included) and value parses; an
+/// unknown flag is dropped and the rest tried again. Returns (accepted args, dropped flags).
+pub fn accepted(binary: &std::path::Path, flags: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut kept = pairs(flags);
+    let mut dropped = Vec::new();
+    loop {
+        let args: Vec<String> =
+            kept.iter().flat_map(|(f, v)| std::iter::once(f.clone()).chain(v.clone())).collect();
+        let out = Command::new(binary).args(&args).arg("--help").output().unwrap();
+        if out.status.success() {
+            return (args, dropped);
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        let unknown = err
+            .split("unexpected argument '")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("qnode refused the generated flags: {err}"));
+        let before = kept.len();
+        kept.retain(|(f, _)| f != unknown);
+        assert!(kept.len() < before, "{unknown} is not a generated flag: {err}");
+        dropped.push(unknown.to_owned());
+    }
 }

@@ -5,3 +5,4 @@ mod common;
 mod docker;
 mod files;
 mod processes;
+mod raft;

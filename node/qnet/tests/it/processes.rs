@@ -2,7 +2,6 @@
 //! real qtm (binaries built next to the test executable).
 
 use std::{
-    collections::HashSet,
     io::Write as _,
     process::Command,
     time::{Duration, Instant},
@@ -13,38 +12,7 @@ use qrs_chainspec::ChainSpec;
 use qrs_qnet::{Consensus, NodeEntry};
 use serde_json::{Value, json};
 
-use crate::common::{Proc, network, rpc, sibling_bin};
-
-/// The long flags `binary --help` lists (hidden compatibility flags are not listed).
-fn listed_flags(binary: &std::path::Path) -> HashSet<String> {
-    let out = Command::new(binary).arg("--help").output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .filter(|w| w.starts_with("--"))
-        .map(|w| w.trim_end_matches(',').to_owned())
-        .collect()
-}
-
-/// Splits a generated command line into flags with their values (a value never starts with
-/// `--`), keeps those `supported` lists and returns (kept arguments, dropped flags).
-fn runnable(flags: &[String], supported: &HashSet<String>) -> (Vec<String>, Vec<String>) {
-    let (mut kept, mut dropped) = (Vec::new(), Vec::new());
-    let mut i = 0;
-    while i < flags.len() {
-        let flag = &flags[i];
-        assert!(flag.starts_with("--"), "value without a flag: {flag}");
-        let value = flags.get(i + 1).filter(|v| !v.starts_with("--"));
-        i += 1 + usize::from(value.is_some());
-        if supported.contains(flag) {
-            kept.push(flag.clone());
-            kept.extend(value.cloned());
-        } else {
-            dropped.push(flag.clone());
-        }
-    }
-    (kept, dropped)
-}
+use crate::common::{Proc, accepted, network, rpc, sibling_bin};
 
 #[test]
 fn member_starts_with_the_real_qnode_from_its_generated_flags() {
@@ -53,7 +21,7 @@ fn member_starts_with_the_real_qnode_from_its_generated_flags() {
     let member = net.json.node("member1").unwrap();
     let qnode = sibling_bin("qnode");
     let flags = member.qnode_args(d).unwrap();
-    let (args, dropped) = runnable(&flags, &listed_flags(&qnode));
+    let (args, dropped) = accepted(&qnode, &flags);
     for needed in
         ["--datadir", "--http", "--http.port", "--ws", "--ws.port", "--unlock", "--password"]
     {
