@@ -6,6 +6,10 @@
 //! state up to an earlier block; [`recover_state`] re-executes the blocks in between on that
 //! state, checks each block's state root against its header, and hands the writes back to the
 //! cache. No committed block is lost, and the head does not move.
+//!
+//! Private transactions are re-executed for their public effect only (the sender's nonce): the
+//! private state is written durably with each block (`qrs_storage::PrivateBlockWrite`), so it
+//! survives the crash and recovery never needs the transaction manager.
 
 use qrs_chainspec::ChainSpec;
 use qrs_evm::{BlockContext, BlockExecutor, EvmConfig, StateDb, StateView};
