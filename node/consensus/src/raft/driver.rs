@@ -27,12 +27,17 @@ use qrs_raft::{AppliedKind, RaftNode, raft::prelude::Message};
 use super::{
     adapter::{LogChain, Minter},
     handle::{Command, Input},
-    members::{Members, RaftStatus, enode_of_key, network_enode},
+    members::{Members, MintStats, RaftStatus, enode_of_key, network_enode},
 };
 use crate::EngineError;
 
 /// Inputs handled per turn before ticking and processing (keeps ticks on time under load).
 const MAX_INPUTS_PER_TURN: usize = 512;
+
+/// `at + d`, or `at` if that is not representable.
+fn later(at: Instant, d: Duration) -> Instant {
+    at.checked_add(d).unwrap_or(at)
+}
 
 /// Unix time in nanoseconds.
 fn now_ns() -> u64 {
@@ -61,13 +66,16 @@ pub(crate) struct Driver {
     /// Whether the pool may hold something to mint (cleared when a build finds nothing).
     pub(crate) pool_dirty: bool,
     pub(crate) last_mint: Option<Instant>,
+    /// When the block in flight was proposed.
+    pub(crate) in_flight: Option<Instant>,
+    pub(crate) stats: MintStats,
 }
 
 impl Driver {
     /// Runs until shutdown (`Ok`) or a storage/chain failure (`Err`).
     pub(crate) fn run(mut self) -> Result<(), EngineError> {
         self.refresh();
-        let mut next_tick = Instant::now() + self.tick_interval;
+        let mut next_tick = later(Instant::now(), self.tick_interval);
         loop {
             let now = Instant::now();
             let mut wait = next_tick.saturating_duration_since(now);
@@ -93,10 +101,10 @@ impl Driver {
             }
             if Instant::now() >= next_tick {
                 self.node.tick();
-                next_tick += self.tick_interval;
+                next_tick = later(next_tick, self.tick_interval);
                 let now = Instant::now();
                 if next_tick < now {
-                    next_tick = now + self.tick_interval;
+                    next_tick = later(now, self.tick_interval);
                 }
             }
             self.ready()?;
@@ -112,7 +120,7 @@ impl Driver {
             && self.node.is_leader()
             && self.node.speculative().is_empty()
             && self.chain.pool().status().0 > 0;
-        wants.then(|| self.last_mint.map_or_else(Instant::now, |t| t + self.block_time))
+        wants.then(|| self.last_mint.map_or_else(Instant::now, |t| later(t, self.block_time)))
     }
 
     fn maybe_mint(&mut self) -> Result<bool, EngineError> {
@@ -120,9 +128,16 @@ impl Driver {
         if Instant::now() < due {
             return Ok(false);
         }
-        self.last_mint = Some(Instant::now());
+        let started = Instant::now();
+        self.last_mint = Some(started);
         match self.node.mint(now_ns()).map_err(fatal)? {
-            Some(_) => Ok(true),
+            Some(_) => {
+                let proposed = Instant::now();
+                self.stats.build =
+                    self.stats.build.saturating_add(proposed.saturating_duration_since(started));
+                self.in_flight = Some(proposed);
+                Ok(true)
+            }
             None => {
                 // Nothing executable (or raft dropped the proposal): wait for the pool.
                 self.pool_dirty = false;
@@ -209,6 +224,13 @@ impl Driver {
             for to in out.snapshots {
                 self.node.report_snapshot(to, !failed.contains(&to));
             }
+            if !out.applied.is_empty()
+                && self.node.speculative().is_empty()
+                && let Some(proposed) = self.in_flight.take()
+            {
+                self.stats.blocks = self.stats.blocks.saturating_add(1);
+                self.stats.commit = self.stats.commit.saturating_add(proposed.elapsed());
+            }
             let membership =
                 out.applied.iter().any(|a| matches!(a.kind, AppliedKind::ConfChange(..)));
             if membership || !out.applied.is_empty() {
@@ -263,6 +285,7 @@ impl Driver {
             cluster,
             removed: self.node.is_removed(),
             applied_index: self.node.applied_index(),
+            mint_stats: self.stats,
         });
     }
 }

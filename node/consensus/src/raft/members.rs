@@ -51,6 +51,20 @@ pub struct RaftStatus {
     pub removed: bool,
     /// Applied raft log index.
     pub applied_index: u64,
+    /// Minting statistics of this node (while it was the leader).
+    pub mint_stats: MintStats,
+}
+
+/// Where a minter's time goes: building (executing) blocks vs waiting for the log to commit
+/// and apply them (replication to a majority, durable writes, the chain commit).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MintStats {
+    /// Blocks minted and applied.
+    pub blocks: u64,
+    /// Total time spent building, sealing and proposing them.
+    pub build: std::time::Duration,
+    /// Total time from proposal until the block was applied here.
+    pub commit: std::time::Duration,
 }
 
 #[derive(Debug, Default)]

@@ -22,6 +22,9 @@
 //! - **Transactions** reach the leader's pool by the node's transaction gossip; the engine does
 //!   not forward them itself.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects, clippy::indexing_slicing))]
+
 pub mod adapter;
 pub mod block;
 mod driver;
@@ -49,7 +52,7 @@ use qrs_raft::{MdbxStorage, RaftConfig, RaftNode};
 use tokio::sync::{broadcast::error::RecvError, watch};
 
 pub use handle::{RaftApiError, RaftHandle};
-pub use members::RaftStatus;
+pub use members::{MintStats, RaftStatus};
 pub use qrs_raft::{ClusterInfo, PeerAddress, TimestampUnit};
 
 use crate::{BlockVerifier, ConsensusEngine, EngineDeps, EngineError};
@@ -291,6 +294,8 @@ impl ConsensusEngine for RaftEngine {
                 dialled: BTreeSet::new(),
                 pool_dirty: true,
                 last_mint: None,
+                in_flight: None,
+                stats: Default::default(),
             };
             let (done_tx, done_rx) = tokio::sync::oneshot::channel();
             std::thread::Builder::new()

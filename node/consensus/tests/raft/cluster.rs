@@ -84,6 +84,14 @@ async fn throughput_with_one_block_in_flight() {
         blocks as f64 / elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1000.0 / blocks as f64,
     );
+    let stats = nodes[leader].handle.status().mint_stats;
+    assert!(stats.blocks >= 1);
+    println!(
+        "minter: {} blocks, per block {:.1} ms building (execute + seal + propose), {:.1} ms from proposal to applied (replicate, commit, chain write)",
+        stats.blocks,
+        stats.build.as_secs_f64() * 1000.0 / stats.blocks as f64,
+        stats.commit.as_secs_f64() * 1000.0 / stats.blocks as f64,
+    );
     for n in &nodes {
         assert_eq!(check_chain(n), total as usize);
     }
