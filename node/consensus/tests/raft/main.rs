@@ -2,6 +2,7 @@
 //! Measured numbers (latency, failover time, throughput) are printed (`--nocapture`).
 #![allow(clippy::print_stdout)]
 
+mod bad_input;
 mod cluster;
 mod failover;
 mod harness;
