@@ -16,6 +16,27 @@ impl Chain {
         transactions: Vec<TxEnvelope>,
     ) -> Result<(), ChainError> {
         let _guard = self.inner.writer.lock();
+        let built = self.execute_locked(header, transactions)?;
+        self.commit_locked(built)
+    }
+
+    /// Executes and verifies a block made elsewhere on the head, like [`Chain::import_block`],
+    /// without committing it: a QBFT validator checks a proposal before it votes for it, then
+    /// commits the result with [`Chain::commit_block`] once the block is decided.
+    pub fn execute_block(
+        &self,
+        header: Header,
+        transactions: Vec<TxEnvelope>,
+    ) -> Result<BuiltBlock, ChainError> {
+        let _guard = self.inner.writer.lock();
+        self.execute_locked(header, transactions)
+    }
+
+    fn execute_locked(
+        &self,
+        header: Header,
+        transactions: Vec<TxEnvelope>,
+    ) -> Result<BuiltBlock, ChainError> {
         let head = self.head();
         let number = header.number;
         let invalid = |reason: String| ChainError::InvalidBlock { number, reason };
@@ -88,6 +109,6 @@ impl Chain {
             total_difficulty,
             private,
         };
-        self.commit_locked(built)
+        Ok(built)
     }
 }

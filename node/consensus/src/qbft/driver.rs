@@ -6,9 +6,17 @@
 //! 2. `broadcast`: framed messages to every peer (only while this node is a validator);
 //! 3. `build`: a block is built on the blocking pool, no earlier than `not_before_secs`;
 //! 4. `commit`: the committed seals are written into the extraData and the block is committed
-//!    (our own proposal) or imported (a peer's proposal, re-executed by the chain).
+//!    (our own proposal, or a peer's proposal we executed when it arrived) or imported.
+//!
+//! A peer's PRE-PREPARE reaches the core only after its block executed on our head with
+//! matching roots ([`Chain::execute_block`](qrs_chain::Chain::execute_block)), so a validator
+//! never votes for a block it could not import (GoQuorum `backend.Verify`). PRE-PREPAREs for a
+//! later height wait in the driver until the chain gets there.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
+
+/// PRE-PREPAREs for later heights kept until the chain catches up.
+const MAX_HELD: usize = 16;
 
 use alloy_consensus::TxEnvelope;
 use alloy_primitives::{B256, Bytes};
@@ -63,6 +71,11 @@ struct Driver {
     /// Our own built proposals by istanbul hash (committed without re-execution).
     built: HashMap<B256, BuiltBlock>,
     built_tx: mpsc::Sender<Result<BuiltBlock, EngineError>>,
+    /// Proposals being executed, with the messages that carry them.
+    verifying: HashMap<B256, Vec<(PeerId, Vec<u8>)>>,
+    verified_tx: mpsc::Sender<(B256, Result<BuiltBlock, ChainError>)>,
+    /// Future-height PRE-PREPARE frames.
+    held: Vec<(PeerId, Vec<u8>)>,
 }
 
 pub(crate) async fn run(
@@ -76,6 +89,7 @@ pub(crate) async fn run(
     let mut net_rx = deps.network.events();
     let mut chain_rx = deps.chain.subscribe();
     let (built_tx, mut built_rx) = mpsc::channel(4);
+    let (verified_tx, mut verified_rx) = mpsc::channel(16);
     let head = chain_head(&shared)?;
     let config = config_for(&shared, head.number)?;
     let core = Core::new(key.clone(), config.clone(), head.clone(), now_ms(), safety.clone());
@@ -92,6 +106,9 @@ pub(crate) async fn run(
         safety,
         built: HashMap::new(),
         built_tx,
+        verifying: HashMap::new(),
+        verified_tx,
+        held: Vec::new(),
     };
     loop {
         let wake = d.drain().await?;
@@ -118,6 +135,7 @@ pub(crate) async fn run(
                 Err(broadcast::error::RecvError::Closed) => return Ok(()),
             },
             Some(built) = built_rx.recv() => d.on_built(built?),
+            Some((hash, res)) = verified_rx.recv() => d.on_verified(hash, res),
             ev = net_rx.recv() => match ev {
                 Some(NetworkEvent::Message { from, topic: Topic::Consensus, bytes }) => {
                     d.on_message(from, &bytes);
@@ -189,6 +207,7 @@ impl Driver {
         self.built.retain(|_, b| b.block.header.number > head.number);
         let config = config_for(&self.shared, head.number)?;
         self.head = head.clone();
+        self.verifying.clear();
         if config != self.config {
             // A transition changed the timing or quorum rules: a fresh core for the new height,
             // keeping what we signed.
@@ -198,7 +217,63 @@ impl Driver {
         } else {
             self.core.step(Input::BlockCommitted(head));
         }
+        for (from, frame) in std::mem::take(&mut self.held) {
+            self.on_message(from, &frame);
+        }
         Ok(())
+    }
+
+    /// A peer's proposal finished executing: hand its messages to the core, or drop them and
+    /// penalise the senders.
+    fn on_verified(&mut self, hash: B256, res: Result<BuiltBlock, ChainError>) {
+        let Some(waiting) = self.verifying.remove(&hash) else { return };
+        match res {
+            Ok(built) if built.block.header.number == self.core.height() => {
+                self.built.insert(hash, built);
+                for (_, frame) in waiting {
+                    if let Ok((code, payload)) = wire::decode_frame(&frame) {
+                        self.core.step(Input::Message { code, payload: payload.to_vec() });
+                    }
+                }
+            }
+            Ok(_) | Err(ChainError::NotOnHead { .. }) => {
+                tracing::debug!(target: "consensus::qbft", %hash, "proposal no longer extends the head");
+            }
+            Err(e) => {
+                tracing::warn!(target: "consensus::qbft", %hash, %e, "invalid proposal");
+                for (from, _) in waiting {
+                    let reason = format!("qbft: invalid proposal: {e}");
+                    self.network.penalise(from, PenaltyReason::Application(reason.into()));
+                }
+            }
+        }
+    }
+
+    /// Executes a peer's proposal on the blocking pool; its message waits until then.
+    fn verify_proposal(&mut self, from: PeerId, frame: &[u8], block: &RawBlock) {
+        let hash = block.hash();
+        if let Some(waiting) = self.verifying.get_mut(&hash) {
+            waiting.push((from, frame.to_vec()));
+            return;
+        }
+        let txs = match Vec::<TxEnvelope>::decode(&mut block.transactions_rlp().as_ref()) {
+            Ok(t) => t,
+            Err(e) => {
+                let reason = format!("qbft: proposal transactions: {e}");
+                return self.network.penalise(from, PenaltyReason::Application(reason.into()));
+            }
+        };
+        self.verifying.insert(hash, vec![(from, frame.to_vec())]);
+        let chain = self.shared.chain.clone();
+        let header = block.header().clone();
+        let tx = self.verified_tx.clone();
+        tokio::spawn(async move {
+            let res = tokio::task::spawn_blocking(move || chain.execute_block(header, txs)).await;
+            let res = res.unwrap_or_else(|e| {
+                Err(ChainError::InvalidBlock { number: 0, reason: format!("task: {e}") })
+            });
+            let _ = tx.send((hash, res)).await;
+        });
     }
 
     fn on_built(&mut self, built: BuiltBlock) {
@@ -232,6 +307,18 @@ impl Driver {
                 penalise(format!("qbft: message from non-validator {signer}"));
             }
             return;
+        }
+        if let Message::Preprepare(pp) = &msg {
+            let height = self.core.height();
+            if pp.view.sequence > height {
+                if self.held.len() < MAX_HELD {
+                    self.held.push((from, frame.to_vec()));
+                }
+                return;
+            }
+            if pp.view.sequence == height && !self.built.contains_key(&pp.block.hash()) {
+                return self.verify_proposal(from, frame, &pp.block);
+            }
         }
         self.core.step(Input::Message { code, payload: payload.to_vec() });
     }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use alloy_primitives::{B256, keccak256};
+use alloy_primitives::{Address, B256, keccak256};
 use qrs_consensus::qbft::wire::encode_frame;
 use qrs_network::{NetworkConfig, NetworkEvent, NetworkHandle, NodeKey, Topic};
 use qrs_qbft::{
@@ -152,5 +152,91 @@ async fn penalty(
         if let Ok(Some(reason)) = wait.await {
             return reason;
         }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proposal_with_a_wrong_state_root_is_refused_and_penalised() {
+    use qrs_qbft::{
+        ProposerPolicy, RawBlock, ValidatorSet, header::prepare_qbft_header, messages::Preprepare,
+    };
+    crate::init_tracing();
+    let validators: Vec<_> = (0..4).map(|i| node_key(i).address()).collect();
+    let spec = genesis(&validators);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut nodes: Vec<Node> = Vec::new();
+    for i in 0..3 {
+        let peers: Vec<_> = nodes.iter().map(Node::enode).collect();
+        let dir = tmp.path().join(format!("n{i}"));
+        nodes.push(Node::start(node_key(i), dir, spec.clone(), &peers).await);
+    }
+    // Validator 3 proposes, whenever it is its turn, a block whose state root is wrong.
+    let byz_key = node_key(3);
+    let peers: Vec<_> = nodes.iter().map(Node::enode).collect();
+    let byz_net = bare_network(&byz_key, &peers).await;
+    let byz = validator_key(&byz_key);
+    eventually(20, "byzantine peer connected", || byz_net.num_connected_peers() == 3).await;
+    let mut events = nodes[0].network.events();
+
+    let start = nodes[0].head().0;
+    let mut sent = 0;
+    eventually(90, "6 blocks despite bad proposals", || {
+        let head = nodes[0].chain.head();
+        let last = if head.header.number == 0 { Address::ZERO } else { head.header.beneficiary };
+        let set = ValidatorSet::qbft(validators.iter().copied(), ProposerPolicy::RoundRobin);
+        for round in 0..4u64 {
+            if set.proposer(last, round) != Some(byz.address()) {
+                continue;
+            }
+            let mut header = alloy_consensus::Header {
+                parent_hash: head.hash,
+                number: head.header.number + 1,
+                gas_limit: head.header.gas_limit,
+                state_root: B256::repeat_byte(0xbd),
+                receipts_root: alloy_consensus::constants::EMPTY_ROOT_HASH,
+                transactions_root: alloy_consensus::constants::EMPTY_ROOT_HASH,
+                ..Default::default()
+            };
+            let now = qrs_chain::now_secs();
+            prepare_qbft_header(
+                &mut header,
+                byz.address(),
+                head.header.timestamp,
+                1,
+                now,
+                &validators,
+                None,
+            )
+            .unwrap();
+            let view = View { sequence: header.number, round };
+            let pp = Preprepare::signed(&byz, view, RawBlock::empty(header), vec![], vec![]);
+            send(&byz_net, Message::Preprepare(pp));
+            sent += 1;
+        }
+        nodes.iter().all(|n| n.head().0 >= start + 6)
+    })
+    .await;
+    assert!(sent > 0, "validator 3 never had a turn");
+    let upto = nodes.iter().map(|n| n.head().0).min().unwrap();
+    for n in 1..=upto {
+        let hashes: Vec<_> = nodes
+            .iter()
+            .map(|node| node.chain.reader().unwrap().canonical_hash(n).unwrap())
+            .collect();
+        assert!(hashes.windows(2).all(|w| w[0] == w[1]), "fork at {n}: {hashes:?}");
+        let header = nodes[0].chain.reader().unwrap().header(n).unwrap().unwrap();
+        assert_ne!(header.beneficiary, byz.address(), "block {n} is the bad proposal");
+    }
+    let mut penalised = false;
+    while let Ok(ev) = events.try_recv() {
+        if let NetworkEvent::PeerPenalised { peer, reason, .. } = ev {
+            penalised |=
+                peer == byz_key.peer_id() && format!("{reason:?}").contains("invalid proposal");
+        }
+    }
+    assert!(penalised, "the proposer of an invalid block is penalised");
+    byz_net.shutdown();
+    for n in nodes {
+        n.stop().await;
     }
 }
