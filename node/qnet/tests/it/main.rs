@@ -4,5 +4,6 @@
 mod common;
 mod docker;
 mod files;
+mod private;
 mod processes;
 mod raft;

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::common::{Proc, accepted, network, rpc, sibling_bin};
 
 /// Polls `f` every 200 ms until it returns `Some`, failing after `secs` with `what`.
-fn eventually<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+pub fn eventually<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         if let Some(v) = f() {
@@ -26,7 +26,7 @@ fn eventually<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 }
 
 /// A JSON-RPC call that may fail (node still starting, method error): `None` then.
-fn try_rpc(url: &str, method: &str, params: Value) -> Option<Value> {
+pub fn try_rpc(url: &str, method: &str, params: Value) -> Option<Value> {
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
     let resp: Value = reqwest::blocking::Client::new()
         .post(url)
