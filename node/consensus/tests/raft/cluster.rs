@@ -99,3 +99,34 @@ async fn throughput_with_one_block_in_flight() {
         n.stop().await;
     }
 }
+
+/// `TimestampUnit::Nanoseconds` (GoQuorum's unit): minted headers carry Unix nanoseconds,
+/// strictly increasing, and every node accepts them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nanosecond_timestamps_as_goquorum() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut opts = options();
+    opts.timestamp_unit = qrs_consensus::raft::TimestampUnit::Nanoseconds;
+    let nodes = start_cluster_with(3, tmp.path(), opts).await;
+    let all: Vec<&Node> = nodes.iter().collect();
+    let leader = wait_leader(&all, 15).await;
+    let before_ns =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+            as u64;
+    for nonce in 0..3u64 {
+        let tx = submit(&nodes[leader], nonce..nonce + 1);
+        eventually(10, "mined", || nodes[leader].is_mined(&tx[0])).await;
+    }
+    converge(&all, 10).await;
+    let reader = nodes[0].chain.reader().unwrap();
+    let mut last = 0;
+    for n in 1..=nodes[0].head().0 {
+        let ts = reader.header(n).unwrap().unwrap().timestamp;
+        assert!(ts >= before_ns, "block {n} timestamp {ts} is not in nanoseconds");
+        assert!(ts > last, "nanosecond timestamps strictly increase");
+        last = ts;
+    }
+    for n in nodes {
+        n.stop().await;
+    }
+}

@@ -176,6 +176,11 @@ pub fn init_tracing() {
 
 /// Starts `n` nodes; raft id i+1 = node i.
 pub async fn start_cluster(n: usize, tmp: &std::path::Path) -> Vec<Node> {
+    start_cluster_with(n, tmp, options()).await
+}
+
+/// [`start_cluster`] with engine options.
+pub async fn start_cluster_with(n: usize, tmp: &std::path::Path, opts: RaftOptions) -> Vec<Node> {
     init_tracing();
     let mut prepared = Vec::new();
     for i in 0..n {
@@ -185,7 +190,7 @@ pub async fn start_cluster(n: usize, tmp: &std::path::Path) -> Vec<Node> {
     let mut nodes = Vec::new();
     for (setup, network) in prepared {
         write_static_nodes(&setup.dir, &enodes);
-        nodes.push(Node::start(setup, network, options()).await);
+        nodes.push(Node::start(setup, network, opts.clone()).await);
     }
     nodes
 }
