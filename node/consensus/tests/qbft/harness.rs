@@ -1,7 +1,7 @@
 //! A QBFT test network: N validators in-process, each with its own chain (tempdir), a real
 //! qrs-network service on 127.0.0.1:0 (full mesh) and a `QbftEngine`.
 
-use std::{path::PathBuf, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
@@ -11,7 +11,7 @@ use qrs_chain::Chain;
 use qrs_chainspec::ChainSpec;
 use qrs_consensus::{
     ConsensusEngine, EngineDeps,
-    qbft::{QbftEngine, QbftHandle, QbftOptions, QbftVerifier},
+    qbft::{QbftEngine, QbftHandle, QbftOptions},
 };
 use qrs_network::{Enode, NetworkConfig, NetworkHandle, NodeKey};
 use qrs_primitives::RecoveredTx;
@@ -86,9 +86,10 @@ pub struct Node {
     pub chain: Chain,
     pub network: NetworkHandle,
     pub handle: QbftHandle,
-    pub verifier: QbftVerifier,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<Result<(), qrs_consensus::EngineError>>,
+    sync: qrs_sync::SyncHandle,
+    requests: qrs_sync::ChainRequestHandler,
 }
 
 impl Node {
@@ -98,6 +99,8 @@ impl Node {
         cfg.dial_backoff_initial = Duration::from_millis(50);
         cfg.dial_backoff_max = Duration::from_millis(500);
         cfg.static_nodes = peers.to_vec();
+        let requests = qrs_sync::ChainRequestHandler::new(chain.clone(), cfg.max_response_bytes);
+        cfg.request_handler = Some(Arc::new(requests.clone()));
         let (network, _) = qrs_network::spawn(key.clone(), cfg).await.unwrap();
         let deps = EngineDeps {
             chain: chain.clone(),
@@ -109,8 +112,10 @@ impl Node {
         let handle = engine.handle();
         let verifier = engine.verifier();
         let (shutdown, rx) = watch::channel(false);
+        let sync =
+            qrs_sync::spawn(chain.clone(), network.clone(), Arc::new(verifier.clone()), rx.clone());
         let task = tokio::spawn(Box::new(engine).run(chain.clone(), rx));
-        Self { key, dir, chain, network, handle, verifier, shutdown, task }
+        Self { key, dir, chain, network, handle, shutdown, task, sync, requests }
     }
 
     pub fn enode(&self) -> Enode {
@@ -128,6 +133,8 @@ impl Node {
         let res = tokio::time::timeout(Duration::from_secs(10), self.task).await;
         let engine_result = res.expect("engine stops").expect("engine task");
         assert!(engine_result.is_ok(), "engine ended with {engine_result:?}");
+        tokio::time::timeout(Duration::from_secs(10), self.sync.join()).await.expect("sync stops");
+        self.requests.close();
         self.network.shutdown();
         (self.key, self.dir)
     }
@@ -154,24 +161,5 @@ pub async fn eventually(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
     while !cond() {
         assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Copies the blocks `to` lacks from `from`, verifying each with `to`'s QBFT verifier before
-/// the chain re-executes it (a minimal stand-in for block sync).
-pub fn catch_up(to: &Node, from: &Node) -> usize {
-    let mut imported = 0;
-    loop {
-        let next = to.chain.head().header.number + 1;
-        let Some(block) = from.chain.reader().unwrap().block(next).unwrap() else {
-            return imported;
-        };
-        to.verifier.check(&to.chain, &block.header).expect("synced block verifies");
-        match to.chain.import_block(block.header, block.transactions) {
-            Ok(()) => imported += 1,
-            // the engine committed it meanwhile
-            Err(qrs_chain::ChainError::NotOnHead { .. }) => {}
-            Err(e) => panic!("import failed: {e}"),
-        }
     }
 }
