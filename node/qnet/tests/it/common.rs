@@ -187,3 +187,21 @@ pub fn accepted(binary: &std::path::Path, flags: &[String]) -> (Vec<String>, Vec
         dropped.push(unknown.to_owned());
     }
 }
+
+/// Checks that `binary` takes every generated flag (failing with the list it refuses), then
+/// spawns the node's generated `start.sh` with `$QNODE` = `binary` and `stderr` as its log.
+pub fn start_node(
+    dir: &Path,
+    node: &qrs_qnet::NodeEntry,
+    binary: &Path,
+    stderr: std::process::Stdio,
+) -> Proc {
+    let (_, dropped) = accepted(binary, &node.qnode_args(dir).unwrap());
+    assert!(dropped.is_empty(), "qnode refuses the generated flags {dropped:?} of {}", node.name);
+    let mut cmd = Command::new("sh");
+    cmd.arg(dir.join(&node.start_script)).env("QNODE", binary).stderr(stderr);
+    let mut p = Proc::spawn(cmd);
+    let http = p.wait_lines("qnode listening http=", 1).remove(0);
+    assert_eq!(http.trim_start_matches("qnode listening http=").trim(), node.rpc);
+    p
+}

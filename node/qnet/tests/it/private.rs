@@ -8,7 +8,7 @@ use qrs_qnet::Consensus;
 use serde_json::json;
 
 use crate::{
-    common::{Proc, accepted, network, rpc, sibling_bin},
+    common::{Proc, network, rpc, sibling_bin, start_node},
     raft::{eventually, try_rpc},
 };
 
@@ -32,12 +32,7 @@ fn private_deploy_between_generated_members() {
         procs.push(p);
     }
     for n in &net.json.nodes {
-        let (args, _) = accepted(&qnode, &n.qnode_args(d).unwrap());
-        let mut cmd = Command::new(&qnode);
-        cmd.current_dir(d).args(&args).stderr(log(&n.name));
-        let mut p = Proc::spawn(cmd);
-        p.wait_lines("qnode listening http=", 1);
-        procs.push(p);
+        procs.push(start_node(d, n, &qnode, log(&n.name).into()));
     }
     let result = std::panic::catch_unwind(|| {
         let [m1, m2, m3] = ["member1", "member2", "member3"].map(|m| net.json.node(m).unwrap());

@@ -2,8 +2,7 @@
 //! real qtm (binaries built next to the test executable).
 
 use std::{
-    io::Write as _,
-    process::Command,
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -12,36 +11,17 @@ use qrs_chainspec::ChainSpec;
 use qrs_qnet::{Consensus, NodeEntry};
 use serde_json::{Value, json};
 
-use crate::common::{Proc, accepted, network, rpc, sibling_bin};
+use crate::common::{Proc, network, rpc, sibling_bin, start_node};
 
 #[test]
 fn member_starts_with_the_real_qnode_from_its_generated_flags() {
     let net = network(Consensus::Qbft, 4, 1);
     let d = net.path();
     let member = net.json.node("member1").unwrap();
-    let qnode = sibling_bin("qnode");
-    let flags = member.qnode_args(d).unwrap();
-    let (args, dropped) = accepted(&qnode, &flags);
-    for needed in
-        ["--datadir", "--http", "--http.port", "--ws", "--ws.port", "--unlock", "--password"]
-    {
-        assert!(!dropped.iter().any(|f| f == needed), "qnode does not take {needed}");
-    }
-    if !dropped.is_empty() {
-        // straight to stderr: the test harness does not capture this
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n!!!!! qnode does not take these generated flags yet (left out): {dropped:?}\n"
-        );
-    }
-    // its TM first (qnode checks --ptm.url at start, like GoQuorum), then the node from the
-    // network directory exactly as start.sh does, on the generated ports
+    // its TM first (qnode checks --ptm.url at start, like GoQuorum), then the node through its
+    // generated start.sh (from the network directory, on the generated ports)
     let _tm = start_qtm(d, member);
-    let mut cmd = Command::new(&qnode);
-    cmd.current_dir(d).args(&args);
-    let mut node = Proc::spawn(cmd);
-    let http = node.wait_lines("qnode listening http=", 1).remove(0);
-    assert_eq!(http.trim_start_matches("qnode listening http=").trim(), member.rpc);
+    let _node = start_node(d, member, &sibling_bin("qnode"), Stdio::inherit());
     let url = member.rpc.as_str();
 
     assert_eq!(rpc(url, "eth_chainId", json!([])), "0x539"); // 1337

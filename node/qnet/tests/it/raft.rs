@@ -4,14 +4,13 @@
 use std::{
     fs::File,
     io::Write as _,
-    process::Command,
     time::{Duration, Instant},
 };
 
 use qrs_qnet::Consensus;
 use serde_json::{Value, json};
 
-use crate::common::{Proc, accepted, network, rpc, sibling_bin};
+use crate::common::{network, rpc, sibling_bin, start_node};
 
 /// Polls `f` every 200 ms until it returns `Some`, failing after `secs` with `what`.
 pub fn eventually<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
@@ -47,17 +46,8 @@ fn raft_network_from_generated_flags_elects_a_leader_and_mines() {
     std::fs::create_dir_all(d.join("logs")).unwrap();
     let mut procs = Vec::new();
     for n in &net.json.nodes {
-        let (args, dropped) = accepted(&qnode, &n.qnode_args(d).unwrap());
-        for needed in ["--raft", "--raftport", "--nodekey", "--port", "--permissioned"] {
-            assert!(!dropped.iter().any(|f| f == needed), "qnode does not take {needed}");
-        }
         let log = File::create(d.join("logs").join(format!("{}.log", n.name))).unwrap();
-        let mut cmd = Command::new(&qnode);
-        cmd.current_dir(d).args(&args).stderr(log);
-        let mut p = Proc::spawn(cmd);
-        let http = p.wait_lines("qnode listening http=", 1).remove(0);
-        assert_eq!(http.trim_start_matches("qnode listening http=").trim(), n.rpc);
-        procs.push(p);
+        procs.push(start_node(d, n, &qnode, log.into()));
     }
     let logs = || {
         let mut all = String::new();
