@@ -61,3 +61,77 @@ pub fn decode_block(mut bytes: &[u8]) -> Result<WireBlock, BlockDecodeError> {
     }
     Ok(block)
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy_consensus::{SignableTransaction, TxLegacy};
+    use alloy_primitives::{Address, B256, Bytes as AlloyBytes, Signature, TxKind, U256};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn block(txs: usize) -> StoredBlock {
+        let tx = |nonce: u64| -> TxEnvelope {
+            let tx = TxLegacy {
+                chain_id: Some(1337),
+                nonce,
+                gas_limit: 21_000,
+                to: TxKind::Call(Address::with_last_byte(1)),
+                value: U256::from(nonce),
+                ..Default::default()
+            };
+            let sig = Signature::new(U256::from(1), U256::from(2), false);
+            tx.into_signed(sig).into()
+        };
+        let header = Header {
+            number: 7,
+            parent_hash: B256::repeat_byte(1),
+            extra_data: AlloyBytes::from(vec![0xab; 97]),
+            ..Default::default()
+        };
+        StoredBlock {
+            hash: header.hash_slow(),
+            header,
+            transactions: (0..txs as u64).map(tx).collect(),
+            senders: vec![Address::ZERO; txs],
+        }
+    }
+
+    #[test]
+    fn roundtrip_keeps_header_and_transactions() {
+        for n in [0, 1, 50] {
+            let b = block(n);
+            let bytes = encode_block(&b);
+            let decoded = decode_block(&bytes).unwrap();
+            assert_eq!(decoded.header, b.header);
+            assert_eq!(decoded.body.transactions, b.transactions);
+            assert_eq!(decode_header(&bytes).unwrap(), b.header);
+        }
+    }
+
+    #[test]
+    fn trailing_bytes_and_truncation_are_refused() {
+        let mut bytes = encode_block(&block(2)).to_vec();
+        bytes.push(0);
+        assert_eq!(decode_block(&bytes), Err(BlockDecodeError::Trailing(1)));
+        bytes.truncate(bytes.len() - 10);
+        assert!(decode_block(&bytes).is_err());
+        assert!(decode_header(&[0x80]).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = decode_block(&bytes);
+            let _ = decode_header(&bytes);
+        }
+
+        #[test]
+        fn corrupted_blocks_never_panic(i in 0usize..2000, b in any::<u8>()) {
+            let mut bytes = encode_block(&block(3)).to_vec();
+            let len = bytes.len();
+            bytes[i % len] = b;
+            let _ = decode_block(&bytes);
+        }
+    }
+}
