@@ -2,6 +2,7 @@
 //! qrs-network service on 127.0.0.1:0.
 
 mod byzantine;
+mod cpu;
 mod faults;
 mod harness;
 mod lone;
