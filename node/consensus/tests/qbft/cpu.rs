@@ -17,6 +17,7 @@ fn cpu_secs() -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement; run with --release --ignored --nocapture"]
+#[allow(clippy::print_stdout)] // the measurement is the output
 async fn cpu_per_block() {
     const BLOCKS: u64 = 15;
     for n in [4usize, 7] {
