@@ -305,6 +305,19 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
 
     /// Handles raft-rs's `Ready`: persist, then release messages, then apply committed entries.
     pub fn process_ready(&mut self) -> Result<ReadyOutput> {
+        let mut early = Vec::new();
+        let mut out = self.process_ready_with(&mut |m| early.push(m))?;
+        early.append(&mut out.messages);
+        out.messages = early;
+        Ok(out)
+    }
+
+    /// [`RaftNode::process_ready`], handing messages to `send` as soon as raft-rs allows: the
+    /// leader's own messages (appends, heartbeats) before its log write, the rest right after
+    /// it, and all of them **before** committed entries are applied, so a follower acknowledges
+    /// new entries while it executes older blocks. Messages of the light Ready (they carry the
+    /// commit index, persisted first) are returned in [`ReadyOutput::messages`].
+    pub fn process_ready_with(&mut self, send: &mut dyn FnMut(Outgoing)) -> Result<ReadyOutput> {
         let mut out = ReadyOutput::default();
         if !self.raw.has_ready() {
             return Ok(out);
@@ -313,6 +326,13 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
         if let Some(ss) = rd.ss() {
             self.on_soft_state(ss.raft_state, ss.leader_id);
         }
+        // 0. Messages that need nothing durable (the leader's) go out in parallel with the write.
+        for m in rd.take_messages() {
+            if m.msg_type == raft::prelude::MessageType::MsgSnapshot {
+                out.snapshots.push(m.to);
+            }
+            send(encode(&m)?);
+        }
         // 1. Durable first: snapshot, entries, HardState.
         if !rd.snapshot().is_empty() {
             let snap = rd.snapshot().clone();
@@ -320,12 +340,12 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
             self.on_snapshot(&snap)?;
         }
         self.storage.persist(rd.entries(), rd.hs())?;
-        // 2. Messages of this Ready are now safe to send.
-        for m in rd.take_messages().into_iter().chain(rd.take_persisted_messages()) {
+        // 2. Messages that depend on the write are now safe to send.
+        for m in rd.take_persisted_messages() {
             if m.msg_type == raft::prelude::MessageType::MsgSnapshot {
                 out.snapshots.push(m.to);
             }
-            out.messages.push(encode(&m)?);
+            send(encode(&m)?);
         }
         // 3. Apply in log order.
         let committed = rd.take_committed_entries();
