@@ -10,14 +10,15 @@
 //! committed as is. Followers re-execute (`Chain::import_block`) and so verify every root.
 //!
 //! Measured (`tests/raft/cluster.rs::throughput_with_one_block_in_flight`, 3 in-process nodes
-//! on one 2-core machine, debug build, 3,000 pre-signed transfers): ~2,800 tx/s, ~9 blocks/s;
-//! per block the minter spent ~10 ms building and ~90 ms waiting for the block to be applied.
-//! The wait is not the 50 ms block time: it is replication with its durable MDBX writes and,
-//! above all, the followers re-executing the previous block on the same CPUs (a follower's
-//! driver applies before it acknowledges the next append). So one block in flight does not cap
-//! transactions per second (a block takes every pending transaction, up to the gas limit); it
-//! makes blocks bigger and about twice as far apart as `--raftblocktime` under load. Building
-//! ahead on a speculative parent would only help once applying is asynchronous on followers.
+//! on one shared 2-core machine, debug build, 3,000 pre-signed transfers): ~2,000-2,800 tx/s,
+//! 15-18 blocks/s; per block the minter spends ~5-10 ms building and ~40-60 ms from proposal
+//! to applied (durable MDBX writes on leader and followers, the network round trip, the
+//! chain commit). Before followers acknowledged ahead of applying
+//! (`RaftNode::process_ready_with`), that wait was ~90 ms: a follower re-executing the previous
+//! block delayed its acknowledgement of the next one. So one block in flight does not cap
+//! transactions per second (a block takes every pending transaction, up to the gas limit);
+//! under load blocks come a little less often than every `--raftblocktime` and are bigger.
+//! Building ahead on a speculative parent would save at most the build time per block.
 
 use std::{collections::HashMap, collections::HashSet, sync::Arc};
 

@@ -51,6 +51,16 @@ fn fatal(reason: impl std::fmt::Display) -> EngineError {
     EngineError::Fatal { engine: "raft", reason: reason.to_string() }
 }
 
+/// Queues one Raft message for the member `to`; `false` if it cannot be sent. Known rather than
+/// current members: a joining node answers the leader before it learns the membership from the
+/// snapshot.
+fn send_raft(network: &NetworkHandle, members: &Members, to: u64, bytes: Vec<u8>) -> bool {
+    match u16::try_from(to).ok().and_then(|id| members.known_peer(id)) {
+        Some(peer) => network.send(peer, Topic::Raft, Bytes::from(bytes)).is_ok(),
+        None => false,
+    }
+}
+
 /// The Raft service loop.
 pub(crate) struct Driver {
     pub(crate) node: RaftNode<LogChain, Minter>,
@@ -203,23 +213,28 @@ impl Driver {
         // Each round persists and applies; more than a few rounds in a row means a busy node
         // (the next turn continues).
         for _ in 0..8 {
-            let out = self.node.process_ready().map_err(fatal)?;
-            if out.messages.is_empty() && out.applied.is_empty() {
+            // Messages leave as soon as raft-rs allows (before applying, which may execute a
+            // block): a follower acknowledges new entries while it applies older ones.
+            let mut failed = HashSet::new();
+            let (network, members) = (&self.network, &self.members);
+            let mut sent_early = 0usize;
+            let mut send = |(to, bytes): (u64, Vec<u8>)| {
+                sent_early = sent_early.saturating_add(1);
+                if !send_raft(network, members, to, bytes) {
+                    failed.insert(to);
+                }
+            };
+            let out = self.node.process_ready_with(&mut send).map_err(fatal)?;
+            if out.messages.is_empty() && out.applied.is_empty() && sent_early == 0 {
                 break;
             }
-            let mut failed = HashSet::new();
             for (to, bytes) in out.messages {
-                // Known rather than current members: a joining node answers the leader before
-                // it has learnt the membership from the snapshot.
-                let peer = u16::try_from(to).ok().and_then(|id| self.members.known_peer(id));
-                let sent = match peer {
-                    Some(peer) => self.network.send(peer, Topic::Raft, Bytes::from(bytes)).is_ok(),
-                    None => false,
-                };
-                if !sent {
+                if !send_raft(&self.network, &self.members, to, bytes) {
                     failed.insert(to);
-                    self.node.report_unreachable(to);
                 }
+            }
+            for to in &failed {
+                self.node.report_unreachable(*to);
             }
             for to in out.snapshots {
                 self.node.report_snapshot(to, !failed.contains(&to));
