@@ -10,6 +10,9 @@
 //! - [`QbftHandle`] serves the `istanbul_*` RPC namespace.
 //! - [`SnapshotCache`] (validator sets and votes per block) is shared by all three.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects, clippy::indexing_slicing))]
+
 mod driver;
 mod error;
 mod handle;
