@@ -84,6 +84,9 @@ pub struct RaftOptions {
     pub dns_enable: bool,
     /// `--raftlogdir`: where the Raft MDBX environment lives (default `<datadir>/raft`).
     pub log_dir: Option<PathBuf>,
+    /// Snapshot and compact the log every this many applied entries (GoQuorum: 250). A member
+    /// that falls further behind gets a snapshot and downloads the blocks it lacks.
+    pub snapshot_period: u64,
 }
 
 impl Default for RaftOptions {
@@ -96,6 +99,7 @@ impl Default for RaftOptions {
             tick_interval: Duration::from_millis(100),
             dns_enable: false,
             log_dir: None,
+            snapshot_period: 250,
         }
     }
 }
@@ -176,6 +180,7 @@ impl RaftEngine {
         config.block_time = options.block_time;
         config.timestamp_unit = options.timestamp_unit;
         config.dns_enable = options.dns_enable;
+        config.snapshot_period = options.snapshot_period.max(1);
         let log_dir = options.log_dir.clone().unwrap_or_else(|| deps.datadir.join("raft"));
         let storage = MdbxStorage::open(&log_dir).map_err(fatal)?;
         let members = Arc::new(Members::default());

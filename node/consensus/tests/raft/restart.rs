@@ -50,3 +50,44 @@ async fn whole_cluster_restart_keeps_log_and_chain() {
         n.stop().await;
     }
 }
+
+/// A follower that was down while the others compacted their logs gets a Raft snapshot on its
+/// return and downloads the blocks it missed from the members (seal-checked, re-executed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn follower_behind_a_compacted_log_catches_up_from_a_snapshot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut opts = options();
+    opts.snapshot_period = 5;
+    let mut nodes = start_cluster_with(3, tmp.path(), opts.clone()).await;
+    let all: Vec<&Node> = nodes.iter().collect();
+    let leader = wait_leader(&all, 15).await;
+    let early = submit(&nodes[leader], 0..2);
+    eventually(10, "early blocks", || nodes.iter().all(|n| early.iter().all(|h| n.is_mined(h))))
+        .await;
+
+    let down = (leader + 1) % 3;
+    let setup = nodes.remove(down).stop().await;
+    let leader = nodes.iter().position(|n| n.handle.role() == "minter").unwrap();
+    // Many blocks (one transaction each), far past the snapshot period.
+    for nonce in 2..20u64 {
+        let tx = submit(&nodes[leader], nonce..nonce + 1);
+        eventually(10, "mined", || nodes[leader].is_mined(&tx[0])).await;
+    }
+    let first_index = nodes[leader].handle.status().applied_index;
+    assert!(first_index > 20, "the log moved on ({first_index})");
+
+    nodes.push(Node::restart(setup, opts).await);
+    let all: Vec<&Node> = nodes.iter().collect();
+    let head = converge(&all, 30).await;
+    assert!(head.0 >= 19, "one block per transaction after the first two");
+    for n in &nodes {
+        assert_eq!(check_chain(n), 20);
+    }
+    // It is a full member again: a new block reaches it through the log.
+    let leader = wait_leader(&all, 10).await;
+    let last = submit(&nodes[leader], 20..21);
+    eventually(10, "mined everywhere", || nodes.iter().all(|n| n.is_mined(&last[0]))).await;
+    for n in nodes {
+        n.stop().await;
+    }
+}
