@@ -17,7 +17,7 @@
 //!
 //! Run: `cargo bench -p qrs-chain --bench block`
 //! (`QRS_BENCH_MDBX_ASSERTS=off` to measure without libmdbx's runtime assertions;
-//! `QRS_BENCH_FLUSH_EVERY=N` to persist the state cache every N blocks, default 128, 1 = the old
+//! `QRS_BENCH_FLUSH_EVERY=N` to persist the state cache every N blocks, default 32, 1 = the old
 //! write-through behaviour; `QRS_BENCH_KEEP_HISTORY=0` for the non-archive flush)
 
 use std::{

@@ -79,7 +79,8 @@ pub(crate) const STATE_KEY: &[u8] = b"state";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheConfig {
     /// Persist once this many blocks' state is held in memory (1 = every block, the old
-    /// write-through behaviour).
+    /// write-through behaviour). The flush stalls the writer: 32 blocks of 1,000 fresh-recipient
+    /// transfers take ~1.5–3 s to persist on the project's VM (`docs/benchmarks.md` §1).
     pub flush_every_blocks: u64,
     /// Persist once the held state exceeds this many bytes (estimated).
     pub max_bytes: usize,
@@ -92,7 +93,7 @@ pub struct CacheConfig {
 
 impl Default for CacheConfig {
     fn default() -> Self {
-        Self { flush_every_blocks: 128, max_bytes: 512 << 20, keep_history: true }
+        Self { flush_every_blocks: 32, max_bytes: 512 << 20, keep_history: true }
     }
 }
 
