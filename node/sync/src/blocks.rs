@@ -55,7 +55,11 @@ pub(crate) struct Importer {
 }
 
 impl Importer {
-    pub(crate) async fn run(mut self, mut jobs: mpsc::Receiver<Job>) {
+    pub(crate) async fn run(
+        mut self,
+        mut jobs: mpsc::Receiver<Job>,
+        mut peer_jobs: mpsc::UnboundedReceiver<Job>,
+    ) {
         let mut poll = tokio::time::interval(self.config.status_poll_interval);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_head = self.chain.head().header.number;
@@ -63,6 +67,10 @@ impl Importer {
         loop {
             tokio::select! {
                 _ = shutdown.changed() => return,
+                job = peer_jobs.recv() => match job {
+                    None => return,
+                    Some(job) => self.handle(job).await,
+                },
                 job = jobs.recv() => match job {
                     None => return,
                     Some(job) => self.handle(job).await,

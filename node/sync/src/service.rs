@@ -43,6 +43,8 @@ pub fn spawn_with(
     let tx_events = network.events();
     let commits = chain.subscribe();
     let (jobs_tx, jobs_rx) = mpsc::channel(config.job_queue);
+    // peer arrivals and departures never wait behind a full announcement queue
+    let (peer_jobs_tx, peer_jobs_rx) = mpsc::unbounded_channel();
     let (peers_tx, peers_rx) = mpsc::unbounded_channel();
 
     let importer = Importer {
@@ -57,12 +59,13 @@ pub fn spawn_with(
         peers: HashMap::new(),
     };
     let tasks = vec![
-        tokio::spawn(importer.run(jobs_rx)),
+        tokio::spawn(importer.run(jobs_rx, peer_jobs_rx)),
         tokio::spawn(dispatch(
             chain.clone(),
             network.clone(),
             block_events,
             jobs_tx,
+            peer_jobs_tx,
             peers_tx,
             shutdown.clone(),
         )),
@@ -85,6 +88,7 @@ async fn dispatch(
     network: NetworkHandle,
     mut events: mpsc::Receiver<NetworkEvent>,
     jobs: mpsc::Sender<Job>,
+    peer_jobs: mpsc::UnboundedSender<Job>,
     new_peers: mpsc::UnboundedSender<PeerId>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -123,7 +127,7 @@ async fn dispatch(
             }
             Some(_) => continue,
         };
-        if jobs.send(job).await.is_err() {
+        if peer_jobs.send(job).is_err() {
             return;
         }
     }
