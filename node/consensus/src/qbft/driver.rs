@@ -151,8 +151,7 @@ pub(crate) async fn run(
 }
 
 fn config_for(shared: &Shared, head: u64) -> Result<Config, QbftError> {
-    let bft = shared.chain.spec().bft_at(head.saturating_add(1)).ok_or(QbftError::NotIstanbul)?;
-    Ok(shared.options.core_config(&bft))
+    shared.options.core_config(shared.chain.spec(), head.saturating_add(1))
 }
 
 impl Driver {

@@ -24,7 +24,7 @@ pub mod wire;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use qrs_chainspec::BftSettings;
+use qrs_chainspec::{ChainSpec, ConsensusConfig};
 use qrs_qbft::{Candidates, ValidatorKey, core::Config};
 
 pub use error::QbftError;
@@ -38,8 +38,10 @@ pub use verifier::QbftVerifier;
 
 use crate::{EngineDeps, EngineError};
 
-/// QBFT options that do not come from the genesis file (CLI flags). A `Some` overrides the
-/// genesis value (`--istanbul.blockperiod`, `--istanbul.requesttimeout`).
+/// QBFT options that do not come from the genesis file (CLI flags). As in GoQuorum, a flag
+/// only supplies a value the genesis leaves unset: a non-zero `blockperiodseconds` /
+/// `requesttimeoutseconds` in `config.qbft` or in a transition in force wins
+/// (`--istanbul.blockperiod`, `--istanbul.requesttimeout`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QbftOptions {
     /// Block period in seconds.
@@ -51,15 +53,36 @@ pub struct QbftOptions {
 }
 
 impl QbftOptions {
-    /// The core's timing and quorum settings from the genesis settings at a height.
-    pub fn core_config(&self, bft: &BftSettings) -> Config {
-        Config {
-            request_timeout_ms: self.request_timeout_ms.unwrap_or(bft.request_timeout_ms),
+    /// The core's timing and quorum settings for block `height`.
+    pub fn core_config(&self, spec: &ChainSpec, height: u64) -> Result<Config, QbftError> {
+        let bft = spec.bft_at(height).ok_or(QbftError::NotIstanbul)?;
+        let (genesis_period, genesis_timeout) = match spec.consensus() {
+            ConsensusConfig::Qbft(c) | ConsensusConfig::Ibft(c) => {
+                (c.block_period_seconds_raw != 0, c.request_timeout_seconds_raw != 0)
+            }
+            _ => (false, false),
+        };
+        let in_force = spec.config.transitions.iter().take_while(|t| t.block <= height);
+        let (mut set_period, mut set_timeout) = (genesis_period, genesis_timeout);
+        for t in in_force {
+            set_period |= t.block_period_seconds.is_some_and(|v| v != 0);
+            set_timeout |= t.request_timeout_seconds.is_some_and(|v| v != 0);
+        }
+        let block_period_secs = match self.block_period_secs {
+            Some(flag) if !set_period => flag,
+            _ => bft.block_period_seconds,
+        };
+        let request_timeout_ms = match self.request_timeout_ms {
+            Some(flag) if !set_timeout => flag,
+            _ => bft.request_timeout_ms,
+        };
+        Ok(Config {
+            request_timeout_ms,
             max_request_timeout_secs: bft.max_request_timeout_seconds.unwrap_or(0),
-            block_period_secs: self.block_period_secs.unwrap_or(bft.block_period_seconds),
+            block_period_secs,
             empty_block_period_secs: bft.empty_block_period_seconds,
             ceil_2n_by_3_block: bft.ceil_2n_by_3.then_some(0),
-        }
+        })
     }
 }
 
@@ -125,5 +148,54 @@ impl crate::ConsensusEngine for QbftEngine {
     ) -> futures::future::BoxFuture<'static, Result<(), EngineError>> {
         let Self { deps, key, shared } = *self;
         Box::pin(driver::run(deps, key, shared, shutdown))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(genesis_period: u64, genesis_timeout: u64) -> ChainSpec {
+        let json = serde_json::json!({
+            "config": {
+                "chainId": 1337,
+                "qbft": {
+                    "blockPeriodSeconds": genesis_period,
+                    "requestTimeoutSeconds": genesis_timeout,
+                },
+                "transitions": [{ "block": 10, "blockPeriodSeconds": 7 }]
+            },
+            "gasLimit": "0x1c9c380", "difficulty": "0x1", "alloc": {}
+        });
+        ChainSpec::from_json(&json.to_string()).unwrap()
+    }
+
+    /// GoQuorum precedence: genesis and transitions win over `--istanbul.*` flags, which only
+    /// fill values the genesis leaves at 0; GoQuorum's defaults (5 s, 10 s) apply otherwise.
+    #[test]
+    fn flags_fill_only_what_the_genesis_leaves_unset() {
+        let flags = QbftOptions {
+            block_period_secs: Some(2),
+            request_timeout_ms: Some(1500),
+            ..Default::default()
+        };
+        let none = QbftOptions::default();
+        // (genesis period, genesis timeout, options, height) -> (period, timeout ms)
+        let cases = [
+            (0, 0, &flags, 1, (2, 1500)),
+            (0, 0, &flags, 10, (7, 1500)),
+            (3, 4, &flags, 1, (3, 4000)),
+            (3, 4, &flags, 11, (7, 4000)),
+            (0, 0, &none, 1, (5, 10_000)),
+            (0, 0, &none, 10, (7, 10_000)),
+        ];
+        for (period, timeout, opts, height, want) in cases {
+            let c = opts.core_config(&spec(period, timeout), height).unwrap();
+            assert_eq!(
+                (c.block_period_secs, c.request_timeout_ms),
+                want,
+                "genesis ({period}, {timeout}), {opts:?}, height {height}"
+            );
+        }
     }
 }

@@ -46,8 +46,8 @@ impl QbftVerifier {
             )));
         }
         let snap = self.shared.snapshots.at_number(parent.header.number)?;
-        let bft = chain.spec().bft_at(header.number).ok_or(QbftError::NotIstanbul)?;
-        let period = self.shared.options.block_period_secs.unwrap_or(bft.block_period_seconds);
+        let period =
+            self.shared.options.core_config(chain.spec(), header.number)?.block_period_secs;
         verify_qbft_header(
             header,
             &parent.header,

@@ -35,6 +35,11 @@ pub fn funded() -> PrivateKeySigner {
 /// A QBFT genesis (no London: GoQuorum's 15-field headers) with these validators in extraData,
 /// a 1 s block period, 1 s request timeout capped at 2 s.
 pub fn genesis(validators: &[Address]) -> ChainSpec {
+    genesis_with(validators, serde_json::json!([]))
+}
+
+/// [`genesis`] with these `config.transitions`.
+pub fn genesis_with(validators: &[Address], transitions: serde_json::Value) -> ChainSpec {
     let mut sorted = validators.to_vec();
     sorted.sort();
     let extra =
@@ -48,7 +53,8 @@ pub fn genesis(validators: &[Address]) -> ChainSpec {
             "qbft": {
                 "epochLength": 30000, "blockPeriodSeconds": 1, "requestTimeoutSeconds": 1,
                 "maxRequestTimeoutSeconds": 2, "policy": 0, "ceil2Nby3Block": 0
-            }
+            },
+            "transitions": transitions
         },
         "nonce": "0x0", "timestamp": "0x0", "gasLimit": "0x1c9c380", "difficulty": "0x1",
         "mixHash": qrs_qbft::ISTANBUL_DIGEST.to_string(),

@@ -64,3 +64,31 @@ async fn four_validators_agree_on_sealed_blocks() {
         n.stop().await;
     }
 }
+
+/// A `transitions` entry changes the block period from its block on (the driver rebuilds the
+/// core with the new settings); the verifier of synced blocks applies the same rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transition_changes_the_block_period() {
+    crate::init_tracing();
+    let validators: Vec<_> = (0..4).map(|i| node_key(i).address()).collect();
+    let spec = crate::harness::genesis_with(
+        &validators,
+        serde_json::json!([{ "block": 4, "blockPeriodSeconds": 3 }]),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let mut nodes: Vec<crate::harness::Node> = Vec::new();
+    for i in 0..4 {
+        let peers: Vec<_> = nodes.iter().map(crate::harness::Node::enode).collect();
+        let dir = tmp.path().join(format!("n{i}"));
+        nodes.push(crate::harness::Node::start(node_key(i), dir, spec.clone(), &peers).await);
+    }
+    eventually(60, "block 6 everywhere", || nodes.iter().all(|n| n.head().0 >= 6)).await;
+    let reader = nodes[0].chain.reader().unwrap();
+    let ts = |n: u64| reader.header(n).unwrap().unwrap().timestamp;
+    for n in 4..=6 {
+        assert!(ts(n) >= ts(n - 1) + 3, "block {n}: {} after {}", ts(n), ts(n - 1));
+    }
+    for n in nodes {
+        n.stop().await;
+    }
+}
