@@ -7,11 +7,11 @@ use qrs_consensus::qbft::QbftOptions;
 /// QBFT flags.
 #[derive(Debug, Clone, Default, Args)]
 pub struct QbftFlags {
-    /// Minimum seconds between blocks; overrides the genesis `blockperiodseconds` (deprecated in
-    /// GoQuorum, still passed by the quickstart).
+    /// Minimum seconds between blocks when the genesis sets no `blockperiodseconds` (deprecated
+    /// in GoQuorum, still passed by the quickstart; a genesis or transition value wins).
     #[arg(long = "istanbul.blockperiod")]
     pub block_period: Option<u64>,
-    /// Round-0 timeout in milliseconds; overrides the genesis `requesttimeoutseconds`.
+    /// Round-0 timeout in milliseconds when the genesis sets no `requesttimeoutseconds`.
     #[arg(long = "istanbul.requesttimeout")]
     pub request_timeout_ms: Option<u64>,
     /// Seconds a block's timestamp may be ahead of the local clock.
