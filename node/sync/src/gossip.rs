@@ -181,7 +181,12 @@ fn admit_batch(chain: &Chain, payload: Bytes) -> Result<(), String> {
     };
     let accounts = LatestAccounts::new(&reader);
     let mut undecodable = None;
+    let pool = chain.pool();
     for raw in txs {
+        // a transaction we already hold costs a hash, not a signature recovery
+        if pool.contains(&alloy_primitives::keccak256(&raw)) {
+            continue;
+        }
         let tx = match qrs_primitives::recover_transaction(&raw) {
             Ok(tx) => tx,
             Err(e) => {
@@ -189,7 +194,7 @@ fn admit_batch(chain: &Chain, payload: Bytes) -> Result<(), String> {
                 continue;
             }
         };
-        match chain.pool().add_with_origin(tx, TxOrigin::Network, &rules, &accounts) {
+        match pool.add_with_origin(tx, TxOrigin::Network, &rules, &accounts) {
             Ok(_) | Err(PoolError::AlreadyKnown { .. } | PoolError::NonceTooLow { .. }) => {}
             Err(e) => tracing::debug!(target: "sync::txs", %e, "peer transaction refused"),
         }
