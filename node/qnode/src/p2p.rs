@@ -73,5 +73,37 @@ pub(crate) async fn start(
     let (handle, addr) = qrs_network::spawn(key.clone(), config)
         .await
         .wrap_err_with(|| format!("starting p2p network on {}", opts.listen))?;
+    enforce_max_peers(handle.clone(), opts.max_peers);
     Ok(Started { handle, addr, key })
+}
+
+/// `--maxpeers`: an inbound connection beyond the limit is closed (as geth's "too many peers").
+/// Outbound connections (static nodes, `admin_addPeer`) are what the operator asked for and stay.
+fn enforce_max_peers(network: NetworkHandle, max_peers: usize) {
+    let mut events = network.events();
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            let qrs_network::NetworkEvent::PeerConnected(peer) = event else { continue };
+            let peers = network.peers();
+            if peers.len() <= max_peers {
+                continue;
+            }
+            let Some(info) = peers.iter().find(|p| p.peer_id == peer && p.inbound) else {
+                continue;
+            };
+            let Some(id) = info.enode_id.or_else(|| qrs_network::enode_id_of(&peer)) else {
+                continue;
+            };
+            // only the id matters for a disconnect
+            let enode = qrs_network::Enode {
+                id,
+                host: "0.0.0.0".into(),
+                port: 0,
+                raft_port: None,
+                discport: None,
+            };
+            tracing::info!(target: "node::p2p", %peer, max_peers, "too many peers; dropping inbound peer");
+            let _ = network.remove_peer(&enode);
+        }
+    });
 }

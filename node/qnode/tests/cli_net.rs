@@ -175,3 +175,43 @@ async fn datadir_nodekey_static_and_permissioned_nodes() -> eyre::Result<()> {
 fn a_enode_listen(e: &qrs_network::Enode) -> eyre::Result<std::net::SocketAddr> {
     Ok(format!("127.0.0.1:{}", e.port).parse()?)
 }
+
+/// `--maxpeers`: an inbound peer beyond the limit is dropped; the first one stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maxpeers_drops_inbound_peers_beyond_the_limit() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let a = start(
+        &dir.path().join("a"),
+        NetworkOptions { max_peers: 1, ..NetworkOptions::local_test() },
+    )
+    .await?;
+    let a_enode = a.enode().ok_or_else(|| eyre!("no enode"))?;
+    let dialer = || NetworkOptions {
+        extra_static_nodes: vec![a_enode.clone()],
+        ..NetworkOptions::local_test()
+    };
+    let b = start(&dir.path().join("b"), dialer()).await?;
+    let a_net = a.network.clone().ok_or_else(|| eyre!("no network"))?;
+    until("first peer admitted", || a_net.num_connected_peers() == 1).await?;
+    let c = start(&dir.path().join("c"), dialer()).await?;
+    let mut c_events = c.network.as_ref().ok_or_else(|| eyre!("no network"))?.events();
+    // c re-dials with backoff; each time a drops it again
+    let dropped = async {
+        while let Some(ev) = c_events.recv().await {
+            if let qrs_network::NetworkEvent::PeerDisconnected(p) = ev
+                && p == a_enode.peer_id()
+            {
+                return true;
+            }
+        }
+        false
+    };
+    assert!(tokio::time::timeout(Duration::from_secs(60), dropped).await?, "c was never dropped");
+    let peers = a_net.peers();
+    assert_eq!(peers.len(), 1);
+    assert_eq!(Some(peers[0].peer_id), b.enode().map(|e| e.peer_id()));
+    c.stop().await?;
+    b.stop().await?;
+    a.stop().await?;
+    Ok(())
+}
