@@ -84,13 +84,18 @@ pub(crate) fn syncing(c: &RpcContext, _: Args) -> RpcResult<Value> {
     if !status.syncing {
         return Ok(Value::Bool(false));
     }
-    Ok(json!({
+    Ok(sync_object(&status))
+}
+
+/// geth's sync progress object.
+pub(crate) fn sync_object(status: &qrs_sync::SyncStatus) -> Value {
+    json!({
         "startingBlock": q(status.starting_block),
         "currentBlock": q(status.current_block),
         "highestBlock": q(status.highest_block),
         "pulledStates": "0x0",
         "knownStates": "0x0",
-    }))
+    })
 }
 
 /// What `protocols.eth` (and `protocols.istanbul`) of `admin_nodeInfo` shows.

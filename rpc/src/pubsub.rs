@@ -42,12 +42,7 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
                     .await
                 }
                 "newPendingTransactions" => pending_feed(pending, ctx.chain.clone()).await,
-                "syncing" => {
-                    let sink = pending.accept().await?;
-                    sink.send(to_msg(&Value::Bool(false))?).await?;
-                    sink.closed().await;
-                    Ok(())
-                }
+                "syncing" => syncing_feed(pending, ctx.sync.clone()).await,
                 other => {
                     pending
                         .reject(ErrorObjectOwned::from(RpcError::Rejected(format!(
@@ -63,6 +58,40 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
 }
 
 type SubResult = jsonrpsee::core::SubscriptionResult;
+
+/// `syncing`: `false` at once, then geth's `{syncing: true, status}` when range sync starts and
+/// `false` when it ends (polled every 250 ms).
+async fn syncing_feed(
+    pending: PendingSubscriptionSink,
+    sync: Option<qrs_sync::SyncHandle>,
+) -> SubResult {
+    let sink = pending.accept().await?;
+    sink.send(to_msg(&Value::Bool(false))?).await?;
+    let Some(sync) = sync else {
+        sink.closed().await;
+        return Ok(());
+    };
+    let mut was_syncing = false;
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            _ = sink.closed() => return Ok(()),
+            _ = tick.tick() => {
+                let status = sync.status();
+                if status.syncing == was_syncing {
+                    continue;
+                }
+                was_syncing = status.syncing;
+                let msg = if status.syncing {
+                    serde_json::json!({ "syncing": true, "status": crate::peers::sync_object(&status) })
+                } else {
+                    Value::Bool(false)
+                };
+                sink.send(to_msg(&msg)?).await?;
+            }
+        }
+    }
+}
 
 fn to_msg(v: &Value) -> Result<SubscriptionMessage, serde_json::Error> {
     Ok(SubscriptionMessage::from(serde_json::value::to_raw_value(v)?))
