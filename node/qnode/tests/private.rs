@@ -181,3 +181,128 @@ async fn a_configured_tm_that_is_down_stops_the_start() {
     let text = format!("{err:#}");
     assert!(text.contains("private transaction manager at http://127.0.0.1"), "{text}");
 }
+
+/// Polls until `accept` holds for `method(params)` on `url` (at most 60 s).
+async fn until(
+    client: &reqwest::Client,
+    url: &str,
+    method: &str,
+    params: Value,
+    accept: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = rpc(client, url, method, params.clone()).await;
+        if accept(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{method} on {url}: still {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn party_and_non_party_followers_share_the_public_state_only() {
+    use qrs_node::{ConsensusChoice, NetworkOptions};
+    let tm_b = start_tm(&[]).await;
+    let tm_a = start_tm(&[tm_b.url("P2P")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ptm_a = PtmConfig::http(&tm_a.url("Q2T")).unwrap();
+
+    let mut cfg = NodeConfig::dev_test(dir.path().join("miner"));
+    cfg.network = Some(NetworkOptions::local_test());
+    cfg.ptm = Some(ptm_a.clone());
+    let miner = launch(cfg).await.unwrap();
+    let follower = |name: &str, ptm: Option<PtmConfig>| {
+        let mut cfg = NodeConfig::dev_test(dir.path().join(name));
+        cfg.consensus = ConsensusChoice::None;
+        let mut net = NetworkOptions::local_test();
+        net.extra_static_nodes = vec![miner.enode().unwrap()];
+        cfg.network = Some(net);
+        cfg.ptm = ptm;
+        cfg
+    };
+    let party =
+        launch(follower("party", Some(PtmConfig::http(&tm_b.url("Q2T")).unwrap()))).await.unwrap();
+    let outsider = launch(follower("outsider", None)).await.unwrap();
+    let http = reqwest::Client::new();
+    let (m, p, o) =
+        (miner.http_url().unwrap(), party.http_url().unwrap(), outsider.http_url().unwrap());
+    for u in [&p, &o] {
+        until(&http, u, "net_peerCount", json!([]), |v| v != "0x0").await;
+    }
+
+    // a private SimpleStorage(47) from the miner's account, privateFor B
+    let tm = PtmClient::connect(&ptm_a).await.unwrap();
+    let init = SimpleStorage::constructorCall { initVal: U256::from(47u64) }.abi_encode();
+    let request = SendRequest {
+        payload: simple_storage().deploy_data(&init).to_vec(),
+        to: vec![tm_b.key.clone()],
+        ..Default::default()
+    };
+    let deploy = send_when_peered(&tm, &request).await;
+    let key = PrivateKeySigner::from_bytes(&qrs_node::DEV_KEY).unwrap();
+    let raw = sign_private(&key, 0, TxKind::Create, &deploy.key.0);
+    let hash = rpc(&http, &m, "eth_sendRawTransaction", json!([raw])).await;
+    let contract = dev_address().create(0);
+    let receipts: Vec<Value> = {
+        let mut out = Vec::new();
+        for u in [&m, &p, &o] {
+            out.push(
+                until(&http, u, "eth_getTransactionReceipt", json!([hash]), |v| !v.is_null()).await,
+            );
+        }
+        out
+    };
+    for r in &receipts {
+        assert_eq!(r["status"], "0x1", "{r}");
+        assert_eq!(r["gasUsed"], "0x0", "{r}");
+        assert_eq!(r["blockHash"], receipts[0]["blockHash"]);
+    }
+    assert_eq!(receipts[0]["logs"].as_array().map(Vec::len), Some(1), "sender's private log");
+    assert_eq!(receipts[1]["logs"].as_array().map(Vec::len), Some(1), "party's private log");
+    assert_eq!(receipts[2]["logs"].as_array().map(Vec::len), Some(0), "non-party sees none");
+
+    // B sets 123; the party reads it, the outsider sees an empty account
+    let set = SimpleStorage::setCall { x: U256::from(123u64) }.abi_encode();
+    let sent = send_when_peered(&tm, &SendRequest { payload: set, ..request.clone() }).await;
+    let raw = sign_private(&key, 1, TxKind::Call(contract), &sent.key.0);
+    let hash = rpc(&http, &m, "eth_sendRawTransaction", json!([raw])).await;
+    for u in [&m, &p, &o] {
+        until(&http, u, "eth_getTransactionReceipt", json!([hash]), |v| !v.is_null()).await;
+    }
+    let get = json!({"to": contract, "data": Bytes::from(SimpleStorage::getCall {}.abi_encode())});
+    let word = |x: u64| format!("0x{}", hex::encode(U256::from(x).to_be_bytes::<32>()));
+    for u in [&m, &p] {
+        assert_eq!(rpc(&http, u, "eth_call", json!([get, "latest"])).await, word(123));
+        let code = rpc(&http, u, "eth_getCode", json!([contract, "latest"])).await;
+        assert_eq!(code, format!("0x{}", hex::encode(&simple_storage().deployed_bytecode)));
+    }
+    assert_eq!(rpc(&http, &o, "eth_call", json!([get, "latest"])).await, "0x");
+    assert_eq!(rpc(&http, &o, "eth_getCode", json!([contract, "latest"])).await, "0x");
+
+    // one public state
+    let heads: Vec<Value> = {
+        let mut out = Vec::new();
+        for u in [&m, &p, &o] {
+            out.push(rpc(&http, u, "eth_getBlockByNumber", json!(["latest", false])).await);
+        }
+        out
+    };
+    for h in &heads {
+        assert_eq!((&h["hash"], &h["stateRoot"]), (&heads[0]["hash"], &heads[0]["stateRoot"]));
+    }
+    let roots: Vec<Value> = {
+        let mut out = Vec::new();
+        for u in [&m, &p, &o] {
+            out.push(rpc(&http, u, "debug_privateStateRoot", json!(["latest"])).await);
+        }
+        out
+    };
+    assert_eq!(roots[0], roots[1], "sender and party hold the same private state");
+    assert_ne!(roots[0], roots[2]);
+
+    for n in [outsider, party, miner] {
+        n.stop().await.unwrap();
+    }
+}
