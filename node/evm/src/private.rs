@@ -180,8 +180,11 @@ impl PrivateExec {
         payload: Bytes,
     ) -> Result<(EvmState, Option<ExecutionResult>), ExecError> {
         let is_create = p.created.is_some();
-        // only the hash's intrinsic gas is charged: give the payload the gas left after it
-        let payload_intrinsic = intrinsic_gas(cfg.spec, &payload, is_create);
+        // only the hash's intrinsic gas is charged: give the payload the gas left after it (and
+        // at least its EIP-7623 floor, which GoQuorum does not have)
+        let payload_gas = revm::context_interface::cfg::gas::calculate_initial_tx_gas(
+            cfg.spec, &payload, is_create, 0, 0, 0, None,
+        );
         let mut cfg_env = cfg.cfg_env();
         cfg_env.disable_nonce_check = true;
         cfg_env.disable_fee_charge = true;
@@ -192,7 +195,10 @@ impl PrivateExec {
         let env = TxEnv {
             tx_type: 0,
             caller: p.sender,
-            gas_limit: p.exec_gas.saturating_add(payload_intrinsic),
+            gas_limit: p
+                .exec_gas
+                .saturating_add(payload_gas.initial_regular_gas)
+                .max(payload_gas.floor_gas),
             gas_price: 0,
             kind: p.tx.kind(),
             value: U256::ZERO,
