@@ -36,22 +36,32 @@ async fn start_tm(peers: &[String]) -> Tm {
     let dir = tempfile::tempdir().unwrap();
     let prefix = dir.path().join("tm");
     let key = qrs_enclave::generate_key_files(&prefix, None).unwrap().to_base64();
-    let config = json!({
+    let node = qrs_qtm::start(&tm_config(dir.path(), peers, 0, 0)).await.unwrap();
+    Tm { node, key, _dir: dir }
+}
+
+/// A qtm config over the key pair `<dir>/tm.{key,pub}` and `<dir>/db.sqlite` (ports 0 = any).
+fn tm_config(dir: &std::path::Path, peers: &[String], q2t: u16, p2p: u16) -> String {
+    let prefix = dir.join("tm");
+    json!({
         "useWhiteList": false,
-        "jdbc": {"url": format!("jdbc:sqlite:{}/db.sqlite", dir.path().display()), "username": "", "password": ""},
+        "jdbc": {"url": format!("jdbc:sqlite:{}/db.sqlite", dir.display()), "username": "", "password": ""},
         "peer": peers.iter().map(|p| json!({"url": p})).collect::<Vec<_>>(),
         "keys": {"passwords": [], "keyData": [{
             "privateKeyPath": format!("{}.key", prefix.display()),
             "publicKeyPath": format!("{}.pub", prefix.display()),
         }]},
         "serverConfigs": [
-            {"app": "Q2T", "enabled": true, "serverAddress": "http://127.0.0.1:0", "communicationType": "REST"},
-            {"app": "P2P", "enabled": true, "serverAddress": "http://127.0.0.1:0", "communicationType": "REST",
+            {"app": "Q2T", "enabled": true, "serverAddress": format!("http://127.0.0.1:{q2t}"), "communicationType": "REST"},
+            {"app": "P2P", "enabled": true, "serverAddress": format!("http://127.0.0.1:{p2p}"), "communicationType": "REST",
              "properties": {"partyInfoInterval": "200"}},
         ],
-    });
-    let node = qrs_qtm::start(&config.to_string()).await.unwrap();
-    Tm { node, key, _dir: dir }
+    })
+    .to_string()
+}
+
+fn port_of(url: &str) -> u16 {
+    url.rsplit(':').next().and_then(|p| p.trim_end_matches('/').parse().ok()).unwrap()
 }
 
 async fn rpc(client: &reqwest::Client, url: &str, method: &str, params: Value) -> Value {
@@ -301,6 +311,81 @@ async fn party_and_non_party_followers_share_the_public_state_only() {
     };
     assert_eq!(roots[0], roots[1], "sender and party hold the same private state");
     assert_ne!(roots[0], roots[2]);
+
+    for n in [outsider, party, miner] {
+        n.stop().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_party_whose_tm_is_down_waits_and_catches_up_with_the_right_private_state() {
+    use qrs_node::{ConsensusChoice, NetworkOptions};
+    let tm_b = start_tm(&[]).await;
+    let tm_a = start_tm(&[tm_b.url("P2P")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ptm_a = PtmConfig::http(&tm_a.url("Q2T")).unwrap();
+    let mut cfg = NodeConfig::dev_test(dir.path().join("miner"));
+    cfg.network = Some(NetworkOptions::local_test());
+    cfg.ptm = Some(ptm_a.clone());
+    let miner = launch(cfg).await.unwrap();
+    let follower = |name: &str, ptm: Option<PtmConfig>| {
+        let mut cfg = NodeConfig::dev_test(dir.path().join(name));
+        cfg.consensus = ConsensusChoice::None;
+        let mut net = NetworkOptions::local_test();
+        net.extra_static_nodes = vec![miner.enode().unwrap()];
+        cfg.network = Some(net);
+        cfg.ptm = ptm;
+        cfg
+    };
+    let party =
+        launch(follower("party", Some(PtmConfig::http(&tm_b.url("Q2T")).unwrap()))).await.unwrap();
+    let outsider = launch(follower("outsider", None)).await.unwrap();
+    let http = reqwest::Client::new();
+    let (m, p, o) =
+        (miner.http_url().unwrap(), party.http_url().unwrap(), outsider.http_url().unwrap());
+    for u in [&p, &o] {
+        until(&http, u, "net_peerCount", json!([]), |v| v != "0x0").await;
+    }
+
+    // B stores the payload, then B's TM goes down before the block exists
+    let tm = PtmClient::connect(&ptm_a).await.unwrap();
+    let init = SimpleStorage::constructorCall { initVal: U256::from(47u64) }.abi_encode();
+    let request = SendRequest {
+        payload: simple_storage().deploy_data(&init).to_vec(),
+        to: vec![tm_b.key.clone()],
+        ..Default::default()
+    };
+    let deploy = send_when_peered(&tm, &request).await;
+    let (q2t, p2p) = (port_of(&tm_b.url("Q2T")), port_of(&tm_b.url("P2P")));
+    let Tm { node: b_node, key: _, _dir: b_dir } = tm_b;
+    drop(b_node);
+
+    let key = PrivateKeySigner::from_bytes(&qrs_node::DEV_KEY).unwrap();
+    let raw = sign_private(&key, 0, TxKind::Create, &deploy.key.0);
+    let hash = rpc(&http, &m, "eth_sendRawTransaction", json!([raw])).await;
+    let mined =
+        until(&http, &o, "eth_getTransactionReceipt", json!([hash]), |v| !v.is_null()).await;
+    let number = mined["blockNumber"].clone();
+    // the party cannot import that block without its payload: it stays behind, no wrong state
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(rpc(&http, &p, "eth_getTransactionReceipt", json!([hash])).await, Value::Null);
+    assert_eq!(rpc(&http, &p, "eth_blockNumber", json!([])).await, "0x0");
+
+    // B's TM is back (same ports, same database); the next block makes the party catch up
+    let _b_node = qrs_qtm::start(&tm_config(b_dir.path(), &[], q2t, p2p)).await.unwrap();
+    let tx = json!([{ "from": dev_address(), "to": "0x0000000000000000000000000000000000000042", "value": "0x1" }]);
+    rpc(&http, &m, "eth_sendTransaction", tx).await;
+    let r = until(&http, &p, "eth_getTransactionReceipt", json!([hash]), |v| !v.is_null()).await;
+    assert_eq!(r["blockNumber"], number);
+    assert_eq!(r["logs"].as_array().map(Vec::len), Some(1), "party's private log: {r}");
+    let contract = dev_address().create(0);
+    let get = json!({"to": contract, "data": Bytes::from(SimpleStorage::getCall {}.abi_encode())});
+    let word = format!("0x{}", hex::encode(U256::from(47u64).to_be_bytes::<32>()));
+    assert_eq!(rpc(&http, &p, "eth_call", json!([get, "latest"])).await, word);
+    let at = json!([number, false]);
+    let hm = rpc(&http, &m, "eth_getBlockByNumber", at.clone()).await;
+    let hp = rpc(&http, &p, "eth_getBlockByNumber", at).await;
+    assert_eq!((&hm["hash"], &hm["stateRoot"]), (&hp["hash"], &hp["stateRoot"]));
 
     for n in [outsider, party, miner] {
         n.stop().await.unwrap();
