@@ -47,6 +47,53 @@ pub enum QnetError {
         /// The underlying report, rendered.
         message: String,
     },
+    /// `network.json` does not parse.
+    #[error("{} is not a valid qnet network.json ({source}): regenerate the network with `qnet init --force`", path.display())]
+    BadNetworkJson {
+        /// The file.
+        path: PathBuf,
+        /// The serde error.
+        source: serde_json::Error,
+    },
+    /// The directory holds files but no `network.json`.
+    #[error("{} is not a qnet network (no network.json) and not empty: pass an empty or new directory", .0.display())]
+    NotANetwork(PathBuf),
+    /// A binary qnet runs was not found.
+    #[error(
+        "the {name} binary was not found (looked in {searched}): build it with `cargo build --release -p {package}` or pass --bin-dir"
+    )]
+    MissingBinary {
+        /// `qnode` or `qtm`.
+        name: &'static str,
+        /// The cargo package that builds it.
+        package: &'static str,
+        /// Where qnet looked, rendered.
+        searched: String,
+    },
+    /// A port the network needs is taken.
+    #[error(
+        "port {port} ({what}) is already in use: stop whatever listens on it, or generate the network on other ports (--base-port)"
+    )]
+    PortInUse {
+        /// The port.
+        port: u16,
+        /// Which server needs it, e.g. `member1 RPC`.
+        what: String,
+    },
+    /// A child process could not be started or signalled.
+    #[error("{what}: {source}")]
+    Process {
+        /// What was being done.
+        what: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The network did not become healthy (the report names every unhealthy node).
+    #[error("{0}")]
+    Unhealthy(String),
+    /// SIGINT/SIGTERM arrived while starting.
+    #[error("interrupted: stopped what this run had started")]
+    Interrupted,
 }
 
 impl QnetError {

@@ -4,12 +4,14 @@
 //! * [`generate`]: `qnet init`, writing keys, genesis, peer lists, TM configs, flags, docker
 //!   files and `network.json` into a directory.
 //! * [`network_json`]: the `network.json` serde types.
+//! * [`run`]: `qnet up`, `status` and `down` (processes, pid files, logs, health probes).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod error;
 pub mod generate;
 pub mod layout;
 pub mod network_json;
+pub mod run;
 
 pub use error::QnetError;
 pub use generate::{InitOptions, init};

@@ -1,18 +1,24 @@
-//! `qnet`: generate (and later run) a whole quorum-rs network.
+//! `qnet`: generate and run a whole quorum-rs network.
 //!
 //! ```text
-//! qnet init --dir D [--consensus qbft|raft] [--validators 4] [--members 3] [--chain-id 1337]
-//!           [--block-period S] [--base-port P] [--lightkdf] [--force]
+//! qnet init   --dir D [--consensus qbft|raft] [--validators 4] [--members 3] [--chain-id 1337]
+//!             [--block-period S] [--base-port P] [--lightkdf] [--force] [--repo PATH]
+//! qnet up     --dir D [the init options, used when D is empty] [--detach] [--bin-dir B] [--timeout S]
+//! qnet status --dir D
+//! qnet down   --dir D
 //! ```
-// The summary printed after `init` is this binary's output.
+// The tables printed are this binary's output.
 #![allow(clippy::print_stdout)]
 
-use std::path::PathBuf;
+use std::{path::PathBuf, process::ExitCode, time::Duration};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use eyre::WrapErr as _;
 use qrs_keystore::ScryptCost;
-use qrs_qnet::{Consensus, InitOptions, Layout, NetworkSpec, PortScheme};
+use qrs_qnet::{
+    Consensus, InitOptions, Layout, NetworkJson, NetworkSpec, PortScheme,
+    run::{NetworkStatus, UpOptions, down, probe::Probe, status::summary_table, up},
+};
 
 #[derive(Debug, Parser)]
 #[command(name = "qnet", version, about = "A whole quorum-rs network (qnode + qtm) in one command")]
@@ -27,43 +33,80 @@ enum ConsensusArg {
     Raft,
 }
 
+/// The network to generate.
+#[derive(Debug, Args)]
+struct InitArgs {
+    /// The network directory (created if missing).
+    #[arg(long)]
+    dir: PathBuf,
+    /// Consensus algorithm.
+    #[arg(long, value_enum, default_value = "qbft")]
+    consensus: ConsensusArg,
+    /// Number of validators.
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
+    /// Number of members (each with its own transaction manager).
+    #[arg(long, default_value_t = 3)]
+    members: usize,
+    /// Chain id (and network id).
+    #[arg(long = "chain-id", default_value_t = 1337)]
+    chain_id: u64,
+    /// QBFT: seconds between blocks (default 5). Raft: sets --raftblocktime to this many
+    /// seconds (default 300 ms).
+    #[arg(long = "block-period")]
+    block_period: Option<u64>,
+    /// Allocate every port in sequence from this one instead of the quickstart's ports.
+    #[arg(long = "base-port")]
+    base_port: Option<u16>,
+    /// Cheap scrypt for the account key files (geth's --lightkdf); for throwaway networks.
+    #[arg(long)]
+    lightkdf: bool,
+    /// The quorum-rs checkout docker-compose builds images from (default: the one qnet
+    /// was built from).
+    #[arg(long)]
+    repo: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Generate a network: keys, genesis, peer lists, TM configs, flags, docker-compose.yml
     /// and network.json, with every node's data directory initialised.
     Init {
-        /// The network directory (created if missing; must be empty unless --force).
-        #[arg(long)]
-        dir: PathBuf,
-        /// Consensus algorithm.
-        #[arg(long, value_enum, default_value = "qbft")]
-        consensus: ConsensusArg,
-        /// Number of validators.
-        #[arg(long, default_value_t = 4)]
-        validators: usize,
-        /// Number of members (each with its own transaction manager).
-        #[arg(long, default_value_t = 3)]
-        members: usize,
-        /// Chain id (and network id).
-        #[arg(long = "chain-id", default_value_t = 1337)]
-        chain_id: u64,
-        /// QBFT: seconds between blocks (default 5). Raft: sets --raftblocktime to this many
-        /// seconds (default 300 ms).
-        #[arg(long = "block-period")]
-        block_period: Option<u64>,
-        /// Allocate every port in sequence from this one instead of the quickstart's ports.
-        #[arg(long = "base-port")]
-        base_port: Option<u16>,
-        /// Cheap scrypt for the account key files (geth's --lightkdf); for throwaway networks.
-        #[arg(long)]
-        lightkdf: bool,
-        /// Replace an earlier qnet network in --dir.
+        #[command(flatten)]
+        network: InitArgs,
+        /// Replace an earlier qnet network in --dir (never deletes any other directory).
         #[arg(long)]
         force: bool,
-        /// The quorum-rs checkout docker-compose builds images from (default: the one qnet
-        /// was built from).
+    },
+    /// Start the network in --dir (generating it first when the directory is empty or
+    /// missing): every TM, then every node that is not running; wait until all are healthy,
+    /// print a summary; stay in the foreground until Ctrl-C (which stops everything), or
+    /// return with --detach.
+    Up {
+        #[command(flatten)]
+        network: InitArgs,
+        /// Return once healthy and leave the processes running (`qnet down` stops them).
         #[arg(long)]
-        repo: Option<PathBuf>,
+        detach: bool,
+        /// Where qnode and qtm are (default: next to qnet, then $PATH).
+        #[arg(long = "bin-dir")]
+        bin_dir: Option<PathBuf>,
+        /// Seconds the network may take to become healthy.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
+    /// Show every node (head, peers, validator or raft role, TM and known TM keys); exits
+    /// non-zero when something is unhealthy.
+    Status {
+        /// The network directory.
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Stop every process `qnet up` started in --dir (nodes first, then TMs).
+    Down {
+        /// The network directory.
+        #[arg(long)]
+        dir: PathBuf,
     },
 }
 
@@ -73,61 +116,107 @@ fn init_logging() {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
-fn main() -> eyre::Result<()> {
-    init_logging();
-    let Command::Init {
-        dir,
-        consensus,
-        validators,
-        members,
-        chain_id,
-        block_period,
-        base_port,
-        lightkdf,
-        force,
-        repo,
-    } = Cli::parse().command;
+fn layout_and_options(args: &InitArgs, force: bool) -> eyre::Result<(Layout, InitOptions)> {
     let spec = NetworkSpec {
-        consensus: match consensus {
+        consensus: match args.consensus {
             ConsensusArg::Qbft => Consensus::Qbft,
             ConsensusArg::Raft => Consensus::Raft,
         },
-        validators,
-        members,
-        chain_id,
-        block_period,
-        ports: base_port.map_or(PortScheme::Quickstart, PortScheme::Compact),
+        validators: args.validators,
+        members: args.members,
+        chain_id: args.chain_id,
+        block_period: args.block_period,
+        ports: args.base_port.map_or(PortScheme::Quickstart, PortScheme::Compact),
     };
     let layout = Layout::new(spec).wrap_err("invalid network options")?;
-    let repo = match repo {
-        Some(repo) => std::fs::canonicalize(&repo)
+    let repo = match &args.repo {
+        Some(repo) => std::fs::canonicalize(repo)
             .wrap_err_with(|| format!("--repo {} (the quorum-rs checkout)", repo.display()))?,
         None => {
             let built_from = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
             std::fs::canonicalize(&built_from).unwrap_or(built_from)
         }
     };
-    let options = InitOptions {
-        force,
-        scrypt: if lightkdf { ScryptCost::Light } else { ScryptCost::Standard },
-        repo,
-    };
-    let network = qrs_qnet::init(&dir, &layout, &options)
-        .wrap_err_with(|| format!("qnet init --dir {}", dir.display()))?;
-    println!(
-        "{} network (chain id {}) written to {}",
-        network.consensus,
-        network.chain_id,
-        dir.display()
-    );
-    println!("{:<12} {:<10} {:<24} {:<24} tm (ThirdParty)", "node", "role", "rpc", "ws");
-    for n in &network.nodes {
-        let tm = n.tm.as_ref().map_or("-", |t| t.third_party.as_str());
-        println!("{:<12} {:<10} {:<24} {:<24} {tm}", n.name, n.role.to_string(), n.rpc, n.ws);
+    let scrypt = if args.lightkdf { ScryptCost::Light } else { ScryptCost::Standard };
+    Ok((layout, InitOptions { force, scrypt, repo }))
+}
+
+fn report(line: &str) {
+    eprintln!("qnet: {line}");
+}
+
+fn main() -> eyre::Result<ExitCode> {
+    init_logging();
+    match Cli::parse().command {
+        Command::Init { network, force } => {
+            let (layout, options) = layout_and_options(&network, force)?;
+            let dir = &network.dir;
+            let net = qrs_qnet::init(dir, &layout, &options)
+                .wrap_err_with(|| format!("qnet init --dir {}", dir.display()))?;
+            println!(
+                "{} network (chain id {}) written to {}",
+                net.consensus,
+                net.chain_id,
+                dir.display()
+            );
+            println!("{:<12} {:<10} {:<24} {:<24} tm (ThirdParty)", "node", "role", "rpc", "ws");
+            for n in &net.nodes {
+                let tm = n.tm.as_ref().map_or("-", |t| t.third_party.as_str());
+                println!(
+                    "{:<12} {:<10} {:<24} {:<24} {tm}",
+                    n.name,
+                    n.role.to_string(),
+                    n.rpc,
+                    n.ws
+                );
+            }
+            println!("run it: qnet up --dir {}", dir.display());
+        }
+        Command::Up { network, detach, bin_dir, timeout } => {
+            let (layout, init_options) = layout_and_options(&network, false)?;
+            let dir = &network.dir;
+            let options = UpOptions { bin_dir, timeout: Duration::from_secs(timeout) };
+            let started = up(dir, (&layout, &init_options), &options, &mut |l| report(l))
+                .wrap_err_with(|| format!("qnet up --dir {}", dir.display()))?;
+            println!(
+                "{} network (chain id {}) in {} is up",
+                started.net.consensus,
+                started.net.chain_id,
+                dir.display()
+            );
+            print!("{}", summary_table(&started.net, &started.status));
+            if detach {
+                println!(
+                    "running in the background: qnet status --dir {0}; qnet down --dir {0}",
+                    dir.display()
+                );
+                started.detach();
+            } else {
+                println!("logs in {}/logs; Ctrl-C stops the network", dir.display());
+                started.run_until_signal(&mut |l| report(l));
+            }
+        }
+        Command::Status { dir } => {
+            let net = NetworkJson::load(&dir)?;
+            let probe = Probe::new().map_err(|e| eyre::eyre!(e))?;
+            let status = NetworkStatus::collect(&dir, &net, &probe);
+            print!("{}", status.table());
+            if !status.healthy() {
+                for problem in status.problems() {
+                    eprintln!("unhealthy: {problem}");
+                }
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Down { dir } => {
+            let stopped = down(&dir, &mut |l| report(l))
+                .wrap_err_with(|| format!("qnet down --dir {}", dir.display()))?;
+            if stopped.is_empty() {
+                println!("nothing was running in {}", dir.display());
+            } else {
+                println!("stopped {}", stopped.join(", "));
+            }
+        }
     }
-    println!(
-        "start a node: {}/<node>/start.sh (qtm: <member>/tm/start.sh), or docker compose up",
-        dir.display()
-    );
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

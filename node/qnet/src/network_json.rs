@@ -109,7 +109,7 @@ impl NetworkJson {
     pub fn load(dir: &Path) -> Result<Self, QnetError> {
         let path = dir.join(NETWORK_JSON);
         let text = std::fs::read_to_string(&path).map_err(|e| QnetError::io(&path, e))?;
-        serde_json::from_str(&text).map_err(|source| QnetError::Json { path, source })
+        serde_json::from_str(&text).map_err(|source| QnetError::BadNetworkJson { path, source })
     }
 
     /// Writes `D/network.json` (pretty-printed).

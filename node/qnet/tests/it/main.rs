@@ -7,3 +7,5 @@ mod files;
 mod private;
 mod processes;
 mod raft;
+mod run_common;
+mod up;
