@@ -330,3 +330,53 @@ fn private_revert_keeps_its_reason_on_the_private_receipt_only() {
     assert_eq!(reason.reason, "reason text");
     assert_eq!(private_slot(&node.chain, &reverter, 0), U256::ZERO, "reverted write undone");
 }
+
+/// Init code of a proxy whose runtime CALLs `target` with its own calldata and stores
+/// `success + 1` in slot 0 (1 = the inner call failed, 2 = it succeeded).
+fn proxy_init(target: Address) -> Vec<u8> {
+    let mut runtime = vec![0x36, 0x60, 0x00, 0x60, 0x00, 0x37]; // calldata → memory 0
+    runtime.extend([0x60, 0x20, 0x60, 0x00, 0x36, 0x60, 0x00, 0x60, 0x00, 0x73]);
+    runtime.extend_from_slice(target.as_slice());
+    runtime.extend([0x5a, 0xf1, 0x60, 0x01, 0x01, 0x60, 0x00, 0x55, 0x00]); // CALL; +1; SSTORE 0
+    let len = u8::try_from(runtime.len()).unwrap();
+    let mut init = vec![0x60, len, 0x80, 0x60, 0x0b, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3];
+    init.extend(runtime);
+    init
+}
+
+#[test]
+fn nested_calls_from_a_private_contract_write_private_state_but_not_public() {
+    let keys = signers(1);
+    let node = node(&keys);
+    let k = &keys[0];
+    let public_ss = k.address().create(0);
+    let private_ss = k.address().create(1);
+    let to_public = k.address().create(2);
+    let to_private = k.address().create(3);
+    node.chain
+        .submit(legacy(k, 0, TxKind::Create, U256::ZERO, deploy_payload(5), 3_000_000))
+        .unwrap();
+    for (nonce, payload) in
+        [(1, deploy_payload(1).to_vec()), (2, proxy_init(public_ss)), (3, proxy_init(private_ss))]
+    {
+        let hash = node.tm.store(&payload);
+        node.chain.submit(private_tx(k, nonce, TxKind::Create, hash)).unwrap();
+    }
+    mine(&node.chain);
+    let set = node.tm.store(&SimpleStorage::setCall { x: U256::from(9u64) }.abi_encode());
+    let via_public = node.chain.submit(private_tx(k, 4, TxKind::Call(to_public), set)).unwrap();
+    let via_private = node.chain.submit(private_tx(k, 5, TxKind::Call(to_private), set)).unwrap();
+    mine(&node.chain);
+
+    assert!(private_receipt(&node.chain, &via_public).success);
+    assert!(private_receipt(&node.chain, &via_private).success);
+    assert_eq!(private_slot(&node.chain, &to_public, 0), U256::from(1u64), "inner call refused");
+    let reader = node.chain.reader().unwrap();
+    assert_eq!(reader.storage(&public_ss, &B256::ZERO).unwrap(), U256::from(5u64));
+    assert_eq!(private_slot(&node.chain, &to_private, 0), U256::from(2u64), "inner call ran");
+    assert_eq!(private_slot(&node.chain, &private_ss, 0), U256::from(9u64));
+    assert!(
+        reader.account(&to_public).unwrap().is_none()
+            && reader.account(&private_ss).unwrap().is_none()
+    );
+}
