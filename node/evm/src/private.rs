@@ -128,6 +128,7 @@ impl PrivateExec {
             cumulative_gas_used: p.cumulative_gas,
             gas_used: 0,
             logs: Vec::new(),
+            // set for a creation whatever its status (GoQuorum's applyTransaction)
             contract_address: p
                 .created
                 .map(|a| Bytes::copy_from_slice(a.as_slice()))
@@ -140,9 +141,6 @@ impl PrivateExec {
                 ExecutionResult::Success { logs, .. } => receipt.logs = logs,
                 ExecutionResult::Revert { output, .. } => receipt.revert_data = output,
                 ExecutionResult::Halt { .. } => {}
-            }
-            if !receipt.success {
-                receipt.contract_address = Bytes::new();
             }
         }
         for log in &receipt.logs {
