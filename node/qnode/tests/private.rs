@@ -391,3 +391,67 @@ async fn a_party_whose_tm_is_down_waits_and_catches_up_with_the_right_private_st
         n.stop().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_private_sets_sent_in_parallel_all_land_in_nonce_order() {
+    const N: u64 = 200;
+    let tm_b = start_tm(&[]).await;
+    let tm_a = start_tm(&[tm_b.url("P2P")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NodeConfig::dev_test(dir.path().to_path_buf());
+    let ptm = PtmConfig::http(&tm_a.url("Q2T")).unwrap();
+    config.ptm = Some(ptm.clone());
+    let node = launch(config).await.unwrap();
+    let url = node.http_url().unwrap();
+    let http = reqwest::Client::new();
+    let tm = PtmClient::connect(&ptm).await.unwrap();
+    let key = PrivateKeySigner::from_bytes(&qrs_node::DEV_KEY).unwrap();
+
+    let init = SimpleStorage::constructorCall { initVal: U256::ZERO }.abi_encode();
+    let request = SendRequest {
+        payload: simple_storage().deploy_data(&init).to_vec(),
+        to: vec![tm_b.key.clone()],
+        ..Default::default()
+    };
+    let deploy = send_when_peered(&tm, &request).await;
+    let raw = sign_private(&key, 0, TxKind::Create, &deploy.key.0);
+    let hash = rpc(&http, &url, "eth_sendRawTransaction", json!([raw])).await;
+    receipt(&http, &url, &hash).await;
+    let contract = dev_address().create(0);
+
+    // payloads stored and transactions signed first, then all sent at once
+    let mut raws = Vec::new();
+    for i in 1..=N {
+        let set = SimpleStorage::setCall { x: U256::from(i) }.abi_encode();
+        let sent = tm.send(&SendRequest { payload: set, ..request.clone() }).await.unwrap();
+        raws.push(sign_private(&key, i, TxKind::Call(contract), &sent.key.0));
+    }
+    let sends = raws.into_iter().map(|raw| {
+        let (http, url) = (http.clone(), url.clone());
+        tokio::spawn(async move { rpc(&http, &url, "eth_sendRawTransaction", json!([raw])).await })
+    });
+    let mut hashes = Vec::new();
+    for s in sends {
+        hashes.push(s.await.unwrap());
+    }
+    let mut last = (0u64, 0u64);
+    for (i, h) in hashes.iter().enumerate() {
+        let r = receipt(&http, &url, h).await;
+        assert_eq!(r["status"], "0x1", "{r}");
+        assert_eq!(r["logs"].as_array().map(Vec::len), Some(1), "{r}");
+        let block =
+            u64::from_str_radix(r["blockNumber"].as_str().unwrap().trim_start_matches("0x"), 16)
+                .unwrap();
+        let index = u64::from_str_radix(
+            r["transactionIndex"].as_str().unwrap().trim_start_matches("0x"),
+            16,
+        )
+        .unwrap();
+        assert!((block, index) > last, "transaction {} out of nonce order", i + 1);
+        last = (block, index);
+    }
+    let get = json!({"to": contract, "data": Bytes::from(SimpleStorage::getCall {}.abi_encode())});
+    let word = format!("0x{}", hex::encode(U256::from(N).to_be_bytes::<32>()));
+    assert_eq!(rpc(&http, &url, "eth_call", json!([get, "latest"])).await, word);
+    node.stop().await.unwrap();
+}
