@@ -193,11 +193,23 @@ fn quickstart_chain_mines_and_restarts() -> eyre::Result<()> {
     let wallet = Wallet::from_key(key, 1337)?;
     assert_eq!(wallet.address(), addr.parse::<Address>()?);
 
+    // One node can only make QBFT blocks alone as the only validator: the quickstart genesis
+    // with validator1 (its nodekey read in place from the fixtures) as the whole set.
+    let validator1 = Path::new(QUICKSTART_GENESIS_DIR).join("../nodes/validator1");
+    let v1: Address = std::fs::read_to_string(validator1.join("address"))?.trim().parse()?;
+    let mut one = genesis.clone();
+    one["extraData"] = serde_json::json!(qrs_e2e::network::qbft_genesis_extra(&[v1]).to_string());
+    one["config"]["qbft"]["blockPeriodSeconds"] = serde_json::json!(1);
     let dir = tempfile::tempdir()?;
+    let one_file = dir.path().join("genesis-one-validator.json");
+    std::fs::write(&one_file, serde_json::to_vec(&one)?)?;
     let datadir = dir.path().join("node");
-    let out = run_init(&datadir, &file)?;
+    let out = run_init(&datadir, &one_file)?;
     assert!(out.status.success(), "{}", text(&out));
-    let mut node = QNode::start(QNodeOptions::chain(&datadir).mine())?;
+    let nodekey = validator1.join("nodekey");
+    let mut node = QNode::start(
+        QNodeOptions::chain(&datadir).mine().arg("--nodekey").arg(nodekey.display().to_string()),
+    )?;
     let rpc = node.rpc()?;
     let to = Address::with_last_byte(0x42);
     let receipt = rpc.send_and_wait(&wallet.transfer(0, to, U256::from(12345))?)?;

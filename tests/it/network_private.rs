@@ -34,8 +34,9 @@ fn private_transactions_with_web3js_quorum_and_ethers() -> eyre::Result<()> {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && stdout.contains("# fail 0"),
-        "private transaction JS tests failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        "private transaction JS tests failed:\n{stdout}\n{}\n---- node logs (warnings, errors, private) ----\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        net.log_lines(&["WARN", "ERROR", "rivate", "ptm", "dropping"])
     );
     net.assert_no_fork()?;
     Ok(())

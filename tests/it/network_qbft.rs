@@ -29,7 +29,7 @@ fn qbft_four_validators_agree_and_ethers_works_through_any_node() -> eyre::Resul
     }
     // every block carries a quorum of committed seals from the validators
     let signers: Value = net.rpc(0)?.req("istanbul_getSignersFromBlock", json!(["0x2"]))?;
-    let committers = signers["committers"].as_array().map(Vec::len).unwrap_or_default();
+    let committers = signers["Committers"].as_array().map(Vec::len).unwrap_or_default();
     assert!(committers >= 3, "block 2 has {committers} committers: {signers}");
 
     // ethers v6, unmodified, through every node
@@ -134,9 +134,13 @@ fn qbft_validator_added_and_removed_by_votes() -> eyre::Result<()> {
         let extra: alloy_primitives::Bytes = serde_json::from_value(block["extraData"].clone())?;
         Ok(qrs_qbft::QbftExtra::decode_extra(&extra).map_err(|e| eyre::eyre!("{e}"))?.validators)
     };
-    let first = (1..=added_at)
+    // GoQuorum writes the new set into the extraData of the block after the deciding vote
+    net.wait_for_height(added_at + 2, Duration::from_secs(30))?;
+    let first = (1..=added_at + 2)
         .find(|&n| extra_validators(n).map(|v| v.contains(&newcomer)).unwrap_or(false))
-        .ok_or_else(|| eyre::eyre!("no block up to {added_at} lists the newcomer in extraData"))?;
+        .ok_or_else(|| {
+            eyre::eyre!("no block up to {} lists the newcomer in extraData", added_at + 2)
+        })?;
     assert_eq!(extra_validators(first - 1)?.len(), 4);
     assert_eq!(extra_validators(first)?.len(), 5);
     let snapshot: Value = net.rpc(0)?.req("istanbul_getSnapshot", json!(["latest"]))?;

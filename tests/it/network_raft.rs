@@ -103,7 +103,10 @@ fn raft_learner_joins_is_promoted_and_a_node_is_removed() -> eyre::Result<()> {
     // it receives blocks as a learner
     let hashes = send_transfers(&net, leader, 3, 3)?;
     net.rpc(i)?.wait_receipt(hashes[2], Duration::from_secs(30))?;
-    assert_eq!(net.rpc(i)?.req::<String>("raft_role", json!([]))?, "learner");
+    let learner = net.rpc(i)?;
+    wait_for(Duration::from_secs(20), "the new node to be a learner", || {
+        (learner.req::<String>("raft_role", json!([])).ok()? == "learner").then_some(())
+    })?;
     net.rpc(leader)?.req::<Value>("raft_promoteToPeer", json!([raft_id]))?;
     let rpc = net.rpc(i)?;
     wait_for(Duration::from_secs(20), "the learner to be promoted", || {

@@ -234,6 +234,18 @@ impl TestNet {
         Ok(i)
     }
 
+    /// Lines of every node's log containing any of `needles` (for failure reports).
+    pub fn log_lines(&self, needles: &[&str]) -> String {
+        let mut out = String::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            let text = std::fs::read_to_string(n.options().log_path()).unwrap_or_default();
+            for line in text.lines().filter(|l| needles.iter().any(|k| l.contains(k))) {
+                out.push_str(&format!("node{i}: {line}\n"));
+            }
+        }
+        out
+    }
+
     /// Number of nodes (running or not).
     pub fn len(&self) -> usize {
         self.nodes.len()
@@ -368,8 +380,8 @@ pub fn qbft_genesis_extra(validators: &[Address]) -> Bytes {
     .to_extra_bytes()
 }
 
-/// The quickstart's genesis for `consensus`, with these validators, a short period and the
-/// dev account funded.
+/// The quickstart's genesis for `consensus`, with these validators, a short period, the forks
+/// current solc targets, and the dev account funded.
 pub fn genesis_json(consensus: Consensus, ids: &[NodeIdentity]) -> eyre::Result<Value> {
     let file = match consensus {
         Consensus::Qbft { .. } => "qbft-standard-genesis.json",
@@ -379,6 +391,12 @@ pub fn genesis_json(consensus: Consensus, ids: &[NodeIdentity]) -> eyre::Result<
     let text =
         std::fs::read_to_string(&path).wrap_err_with(|| format!("reading {}", path.display()))?;
     let mut g: Value = serde_json::from_str(&text)?;
+    // solc's default EVM target (PUSH0 and later opcodes) needs the modern forks enabled, as a
+    // user running current tooling would do
+    g["config"]["berlinBlock"] = json!(0);
+    g["config"]["shanghaiTime"] = json!(0);
+    g["config"]["cancunTime"] = json!(0);
+    g["config"]["pragueTime"] = json!(0);
     g["alloc"][format!("{DEV_ADDRESS:#x}")] =
         json!({"balance": format!("{:#x}", U256::from(10u128.pow(27)))});
     if let Consensus::Qbft { block_period, request_timeout } = consensus {

@@ -22,7 +22,7 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(20);
 /// First line the harness writes to the log before each start.
 const RUN_MARKER: &str = "===== qrs-e2e:";
 /// Every namespace qnode serves.
-pub const ALL_APIS: &str = "eth,net,web3,txpool,debug,personal,admin";
+pub const ALL_APIS: &str = "eth,net,web3,txpool,debug,personal,admin,istanbul,raft";
 
 /// What to start: the flags of one `qnode` run (kept for restarts).
 #[derive(Debug, Clone)]

@@ -1,5 +1,6 @@
-//! Independent checks of what a node reports: a header's hash is the keccak of its RLP, an
-//! account proof verifies against a state root.
+//! Independent checks of what a node reports: a header's hash is the keccak of its RLP (for
+//! istanbul/QBFT headers, of the RLP with the committed seals and round left out, as GoQuorum
+//! hashes them), an account proof verifies against a state root.
 
 use alloy_primitives::{Address, B256, keccak256};
 use alloy_rpc_types_eth::EIP1186AccountProofResponse;
@@ -8,11 +9,16 @@ use eyre::{WrapErr, eyre};
 use serde_json::Value;
 
 /// Recomputes the hash of a block from the header fields in its JSON (`eth_getBlockByNumber`)
-/// and checks it equals the block's `hash`. Returns the hash.
+/// and checks it equals the block's `hash` (the istanbul hash for QBFT/IBFT headers, computed by
+/// qrs-qbft, which is checked against GoQuorum's own vectors). Returns the hash.
 pub fn check_header_hash(block: &Value) -> eyre::Result<B256> {
     let header: alloy_rpc_types_eth::Header = serde_json::from_value(block.clone())
         .wrap_err_with(|| format!("block JSON is not a header: {block}"))?;
-    let computed = header.inner.hash_slow();
+    let computed = if header.inner.mix_hash == qrs_qbft::ISTANBUL_DIGEST {
+        qrs_qbft::istanbul_block_hash(&header.inner)
+    } else {
+        header.inner.hash_slow()
+    };
     if computed != header.hash {
         return Err(eyre!(
             "block {} reports hash {:#x} but its header hashes to {computed:#x}",
