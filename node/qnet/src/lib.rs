@@ -15,5 +15,5 @@ pub mod run;
 
 pub use error::QnetError;
 pub use generate::{InitOptions, init};
-pub use layout::{Consensus, Layout, NetworkSpec, NodePlan, PortScheme, Role, TmPorts};
+pub use layout::{Consensus, Forks, Layout, NetworkSpec, NodePlan, PortScheme, Role, TmPorts};
 pub use network_json::{NetworkJson, NodeEntry, TmEntry};

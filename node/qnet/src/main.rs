@@ -16,7 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use eyre::WrapErr as _;
 use qrs_keystore::ScryptCost;
 use qrs_qnet::{
-    Consensus, InitOptions, Layout, NetworkJson, NetworkSpec, PortScheme,
+    Consensus, Forks, InitOptions, Layout, NetworkJson, NetworkSpec, PortScheme,
     run::{NetworkStatus, UpOptions, down, probe::Probe, status::summary_table, up},
 };
 
@@ -25,6 +25,12 @@ use qrs_qnet::{
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ForksArg {
+    Latest,
+    Quickstart,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -58,6 +64,10 @@ struct InitArgs {
     /// Allocate every port in sequence from this one instead of the quickstart's ports.
     #[arg(long = "base-port")]
     base_port: Option<u16>,
+    /// EVM forks of the genesis: `latest` (through Prague, for today's solc) or `quickstart`
+    /// (the quickstart's genesis exactly: GoQuorum's EVM, Berlin at block 10,000,000).
+    #[arg(long, value_enum, default_value = "latest")]
+    forks: ForksArg,
     /// Cheap scrypt for the account key files (geth's --lightkdf); for throwaway networks.
     #[arg(long)]
     lightkdf: bool,
@@ -127,6 +137,10 @@ fn layout_and_options(args: &InitArgs, force: bool) -> eyre::Result<(Layout, Ini
         chain_id: args.chain_id,
         block_period: args.block_period,
         ports: args.base_port.map_or(PortScheme::Quickstart, PortScheme::Compact),
+        forks: match args.forks {
+            ForksArg::Latest => Forks::Latest,
+            ForksArg::Quickstart => Forks::Quickstart,
+        },
     };
     let layout = Layout::new(spec).wrap_err("invalid network options")?;
     let repo = match &args.repo {
@@ -145,9 +159,32 @@ fn report(line: &str) {
     eprintln!("qnet: {line}");
 }
 
-fn main() -> eyre::Result<ExitCode> {
+/// Prints an error and its causes (each once), without eyre's location and backtrace: these
+/// are user errors, not bugs.
+fn print_error(err: &eyre::Report) {
+    let mut shown = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if !shown.contains(&text) {
+            eprintln!("{}{text}", if shown.is_empty() { "error: " } else { "  caused by: " });
+            shown.push_str(&text);
+        }
+    }
+}
+
+fn main() -> ExitCode {
     init_logging();
-    match Cli::parse().command {
+    match run(Cli::parse().command) {
+        Ok(code) => code,
+        Err(err) => {
+            print_error(&err);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> eyre::Result<ExitCode> {
+    match command {
         Command::Init { network, force } => {
             let (layout, options) = layout_and_options(&network, force)?;
             let dir = &network.dir;

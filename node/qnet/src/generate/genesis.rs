@@ -1,7 +1,9 @@
 //! The network's `genesis.json`, shaped like the quickstart's (`qbft-enhanced-genesis.json` /
-//! `raft-standard-genesis.json`): forks through Muir Glacier at 0, Berlin pushed to 10,000,000
-//! (the quickstart's private-state workaround), `isQuorum`, 64 KB size limits, and every node
-//! account plus the quickstart's three well-known test accounts funded.
+//! `raft-standard-genesis.json`): `isQuorum`, 64 KB size limits, and every node account plus
+//! the quickstart's three well-known test accounts funded. Forks: by default every fork through
+//! Prague from genesis, so today's solc output (PUSH0 and later opcodes, solc's default target
+//! since 0.8.20) deploys; with [`Forks::Quickstart`] the quickstart's exactly (through Muir
+//! Glacier at 0, Berlin pushed to 10,000,000, GoQuorum's EVM).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -9,7 +11,7 @@ use alloy_primitives::{Address, Bytes, address};
 use qrs_qbft::{ISTANBUL_DIGEST, QbftExtra, extra::EXTRA_VANITY};
 use serde_json::{Map, Value, json};
 
-use crate::layout::{Consensus, Layout};
+use crate::layout::{Consensus, Forks, Layout};
 
 /// Balance of every node account (10^9 ether, as the quickstart).
 pub const NODE_BALANCE: &str = "1000000000000000000000000000";
@@ -42,7 +44,7 @@ pub fn qbft_extra_data(validators: &[Address]) -> Bytes {
     .to_extra_bytes()
 }
 
-fn forks(chain_id: u64) -> Map<String, Value> {
+fn forks(chain_id: u64, which: Forks) -> Map<String, Value> {
     let mut config = Map::new();
     config.insert("chainId".into(), json!(chain_id));
     for fork in [
@@ -59,9 +61,18 @@ fn forks(chain_id: u64) -> Map<String, Value> {
         config.insert(fork.into(), json!(0));
     }
     config.insert("eip150Hash".into(), json!(format!("{:#x}", alloy_primitives::B256::ZERO)));
-    config.insert("berlinBlock".into(), json!(10_000_000));
+    let berlin = match which {
+        Forks::Latest => 0,
+        Forks::Quickstart => 10_000_000,
+    };
+    config.insert("berlinBlock".into(), json!(berlin));
     for fork in ["londonBlock", "arrowGlacierBlock", "grayGlacierBlock"] {
         config.insert(fork.into(), json!(0));
+    }
+    if which == Forks::Latest {
+        for fork in ["shanghaiTime", "cancunTime", "pragueTime"] {
+            config.insert(fork.into(), json!(0));
+        }
     }
     config
 }
@@ -69,7 +80,7 @@ fn forks(chain_id: u64) -> Map<String, Value> {
 /// Builds the genesis JSON for `layout`. `validators` are the validators' node-key addresses;
 /// `accounts` are funded.
 pub fn genesis_json(layout: &Layout, validators: &[Address], accounts: &[Address]) -> Value {
-    let mut config = forks(layout.spec.chain_id);
+    let mut config = forks(layout.spec.chain_id, layout.spec.forks);
     let (difficulty, mix_hash, extra_data) = match layout.spec.consensus {
         Consensus::Qbft => {
             config.insert(

@@ -201,6 +201,21 @@ pub struct NetworkSpec {
     pub block_period: Option<u64>,
     /// Where ports start.
     pub ports: PortScheme,
+    /// Which EVM forks the genesis enables.
+    pub forks: Forks,
+}
+
+/// The EVM forks of the generated genesis.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Forks {
+    /// Everything through Prague from genesis (Berlin at block 0, Shanghai/Cancun/Prague at time
+    /// 0), so contracts from today's solc (PUSH0, MCOPY, TLOAD/TSTORE) deploy.
+    #[default]
+    Latest,
+    /// The quickstart's genesis exactly: through Muir Glacier (London at 0), Berlin at block
+    /// 10,000,000; GoQuorum's EVM. solc >= 0.8.20 needs `evmVersion: "london"` or older.
+    Quickstart,
 }
 
 impl Default for NetworkSpec {
@@ -212,6 +227,7 @@ impl Default for NetworkSpec {
             chain_id: 1337,
             block_period: None,
             ports: PortScheme::Quickstart,
+            forks: Forks::Latest,
         }
     }
 }

@@ -202,7 +202,12 @@ fn start_and_wait(
             return Ok(last);
         }
         if Instant::now() >= deadline {
-            return Err(unhealthy(dir, net, &pending, "did not become healthy in time"));
+            return Err(unhealthy(
+                dir,
+                net,
+                &pending,
+                "not healthy before the timeout (--timeout)",
+            ));
         }
         std::thread::sleep(Duration::from_millis(500));
         last = NetworkStatus::collect(dir, net, probe);
@@ -222,7 +227,12 @@ fn wait_until(
         check_aborts(dir, net, procs)?;
         if Instant::now() >= deadline {
             let problem = format!("{what}: not answering /upcheck");
-            return Err(unhealthy(dir, net, &[problem], "did not become healthy in time"));
+            return Err(unhealthy(
+                dir,
+                net,
+                &[problem],
+                "not healthy before the timeout (--timeout)",
+            ));
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -245,7 +255,8 @@ fn check_aborts(dir: &Path, net: &NetworkJson, procs: &mut [Proc]) -> Result<(),
 
 /// The report for a failed start: the problems, and the end of each named service's log.
 fn unhealthy(dir: &Path, net: &NetworkJson, problems: &[String], why: &str) -> QnetError {
-    let mut text = format!("the network in {} {why}:", dir.display());
+    // (the caller names the directory)
+    let mut text = format!("{why}:");
     let mut named: Vec<String> = Vec::new();
     for p in problems {
         text.push_str(&format!("\n  {p}"));

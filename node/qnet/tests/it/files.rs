@@ -359,3 +359,24 @@ fn smallest_network_one_validator_no_members() {
     let compose = read(d, "docker-compose.yml");
     assert!(!compose.contains("qtm") && !compose.contains("depends_on"));
 }
+
+#[test]
+fn genesis_forks_latest_by_default_or_exactly_the_quickstarts() {
+    use qrs_chainspec::Hardfork;
+    // default: through Prague from genesis, so solc >= 0.8.20 output (PUSH0, ...) deploys
+    let net = network(Consensus::Qbft, 1, 0);
+    let spec = ChainSpec::from_file(&net.path().join("genesis.json")).unwrap();
+    assert_eq!(spec.hardfork_at(0, 0), Hardfork::Prague);
+    // --forks quickstart: Berlin only at block 10,000,000 (GoQuorum's EVM)
+    let quickstart = network_with(NetworkSpec {
+        validators: 1,
+        members: 0,
+        ports: qrs_qnet::PortScheme::Compact(free_base(16)),
+        forks: qrs_qnet::Forks::Quickstart,
+        ..NetworkSpec::default()
+    });
+    let spec = ChainSpec::from_file(&quickstart.path().join("genesis.json")).unwrap();
+    assert!(!spec.is_active(Hardfork::Berlin, 9_999_999, u64::MAX / 2));
+    assert!(spec.is_active(Hardfork::Berlin, 10_000_000, 0));
+    assert!(!spec.is_active(Hardfork::Shanghai, 10_000_000, u64::MAX / 2));
+}

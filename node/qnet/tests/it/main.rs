@@ -4,8 +4,10 @@
 mod common;
 mod docker;
 mod files;
+mod js;
 mod private;
 mod processes;
 mod raft;
 mod run_common;
 mod up;
+mod up_errors;
