@@ -163,3 +163,45 @@ fn qbft_validator_added_and_removed_by_votes() -> eyre::Result<()> {
     assert!(n > h);
     Ok(())
 }
+
+#[test]
+fn qbft_partitioned_validator_does_not_fork_and_catches_up_after_healing() -> eyre::Result<()> {
+    let mut net = TestNet::start(QBFT, 4)?;
+    net.wait_for_height(2, Duration::from_secs(30))?;
+    // cut node 3 off: every link to it is dropped on both ends and not re-dialled
+    let cut = net.ids[3].enode(false);
+    for i in 0..3 {
+        let other = net.ids[i].enode(false);
+        net.rpc(i)?.req::<Value>("admin_removePeer", json!([cut]))?;
+        net.rpc(3)?.req::<Value>("admin_removePeer", json!([other]))?;
+    }
+    let isolated = net.rpc(3)?;
+    wait_for(Duration::from_secs(20), "node 3 to lose its peers", || {
+        (quantity(&isolated.call("net_peerCount", json!([])).ok()?).ok()? == 0).then_some(())
+    })?;
+    let (cut_at, _, _) = net.head(3)?;
+    // the majority side goes on; the isolated validator cannot decide anything alone
+    let (h, _, _) = net.head(0)?;
+    let rpc0 = net.rpc(0)?;
+    wait_for(Duration::from_secs(40), "the majority to make 5 blocks", || {
+        (rpc0.block_number().ok()? >= h + 5).then_some(())
+    })?;
+    let (stalled, _, _) = net.head(3)?;
+    assert!(
+        stalled <= cut_at + 1,
+        "the isolated validator made blocks alone: {cut_at} -> {stalled}"
+    );
+    // heal: it catches up on the majority's chain, with no fork anywhere
+    for i in 0..3 {
+        let other = net.ids[i].enode(false);
+        net.rpc(i)?.req::<Value>("admin_addPeer", json!([cut]))?;
+        net.rpc(3)?.req::<Value>("admin_addPeer", json!([other]))?;
+    }
+    let (target, _, _) = net.head(0)?;
+    wait_for(Duration::from_secs(60), "node 3 to catch up after healing", || {
+        (isolated.block_number().ok()? >= target).then_some(())
+    })?;
+    let common = net.assert_no_fork()?;
+    assert!(common >= target);
+    Ok(())
+}
