@@ -22,7 +22,10 @@ use bytes::Bytes;
 use protobuf::Message as _;
 use qrs_chain::Chain;
 use qrs_network::{NetworkHandle, PeerId, PenaltyReason, Topic};
-use qrs_raft::{AppliedKind, RaftNode, raft::prelude::Message};
+use qrs_raft::{
+    AppliedKind, RaftError, RaftNode, raft,
+    raft::prelude::{EntryType, Message, MessageType},
+};
 
 use super::{
     adapter::{LogChain, Minter},
@@ -150,6 +153,9 @@ impl Driver {
             }
             None => {
                 // Nothing executable (or raft dropped the proposal): wait for the pool.
+                tracing::debug!(target: "consensus::raft", pending = self.chain.pool().status().0,
+                    head = %self.chain.head().hash, parent = %self.node.speculative().head().hash,
+                    "minter built nothing");
                 self.pool_dirty = false;
                 Ok(false)
             }
@@ -191,7 +197,28 @@ impl Driver {
             tracing::debug!(target: "consensus::raft", %from, raft_from = msg.from, "dropping raft message from a non-member");
             return Ok(());
         }
-        self.node.step_message(msg).map_err(fatal)
+        // Blocks are proposed by the leader only (GoQuorum's minter): a forwarded proposal may
+        // carry membership changes (`raft_addPeer` & co. called on a follower), never blocks.
+        if msg.msg_type == MessageType::MsgPropose
+            && msg.entries.iter().any(|e| e.entry_type != EntryType::EntryConfChange)
+        {
+            self.network
+                .penalise(from, PenaltyReason::Application("raft proposal from a peer".into()));
+            return Ok(());
+        }
+        match self.node.step_message(msg) {
+            Ok(()) => Ok(()),
+            // The log storage failed: the node cannot go on (raft-rs's rule).
+            Err(e @ RaftError::Raft(raft::Error::Store(_))) => Err(fatal(e)),
+            Err(e @ (RaftError::Mdbx { .. } | RaftError::Io { .. } | RaftError::Chain(_))) => {
+                Err(fatal(e))
+            }
+            // Anything else is about this one message: drop it.
+            Err(e) => {
+                tracing::debug!(target: "consensus::raft", %from, error = %e, "raft message refused");
+                Ok(())
+            }
+        }
     }
 
     fn command(&mut self, cmd: Command) {

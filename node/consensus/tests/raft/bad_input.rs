@@ -38,7 +38,7 @@ async fn outsider_messages_are_dropped_and_penalised() {
     let leader_before = nodes[leader].handle.status().leader;
 
     // A stranger (not in static-nodes.json) connects to the minter.
-    let stranger_key = node_key(9);
+    let stranger_key = node_key();
     let mut cfg = NetworkConfig::new("127.0.0.1:0".parse().unwrap());
     cfg.static_nodes = vec![nodes[leader].network.local_enode()];
     let (stranger, _) = qrs_network::spawn(stranger_key.clone(), cfg).await.unwrap();

@@ -43,10 +43,26 @@ async fn three_nodes_mine_pending_transactions_and_agree() {
     // A burst: all mined, all nodes agree on head hash and state root.
     let burst = submit(&nodes[leader], 1..200);
     eventually(20, "burst mined", || burst.iter().all(|h| nodes[leader].is_mined(h))).await;
-    let head = converge(&all, 10).await;
+    let mut all_txs = first.clone();
+    all_txs.extend(&burst);
+    let head = settle(&all, &all_txs, 10).await;
     assert!(head.0 >= 2);
     for n in &nodes {
-        assert_eq!(check_chain(n), 200);
+        let missing: Vec<_> = burst.iter().filter(|h| !n.is_mined(h)).collect();
+        let reader = n.chain.reader().unwrap();
+        let sizes: Vec<usize> =
+            (1..=head.0).map(|b| reader.block(b).unwrap().unwrap().transactions.len()).collect();
+        let at_leader = missing.first().map(|h| {
+            nodes[leader].chain.reader().unwrap().tx_location(h).unwrap().map(|l| l.block_number)
+        });
+        let heads: Vec<_> = nodes.iter().map(|n| n.head().0).collect();
+        let roles: Vec<_> = nodes.iter().map(|n| n.handle.role()).collect();
+        assert_eq!(
+            check_chain(n),
+            200,
+            "head {head:?} sizes {sizes:?} missing {} (leader has it in block {at_leader:?}); heads {heads:?} roles {roles:?} leader {leader}",
+            missing.len()
+        );
         assert!(burst.iter().all(|h| n.is_mined(h)));
     }
 
@@ -76,7 +92,7 @@ async fn throughput_with_one_block_in_flight() {
     let last = *hashes.last().unwrap();
     eventually(120, "all mined", || nodes[leader].is_mined(&last)).await;
     let elapsed = start.elapsed();
-    let head = converge(&all, 30).await;
+    let head = settle(&all, &hashes, 30).await;
     let blocks = head.0;
     println!(
         "{total} transfers in {elapsed:?}: {:.0} tx/s, {blocks} blocks ({:.1} blocks/s, {:.1} ms/block; block time 50 ms)",

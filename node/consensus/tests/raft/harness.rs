@@ -21,11 +21,10 @@ use tokio::{sync::watch, task::JoinHandle};
 
 pub const CHAIN_ID: u64 = 1337;
 
-pub fn node_key(i: usize) -> NodeKey {
-    let mut b = [0u8; 32];
-    b[31] = u8::try_from(i + 1).unwrap();
-    b[0] = 0x22;
-    NodeKey::from_bytes(&b).unwrap()
+/// A fresh node key. Never a fixed one: tests run in parallel, and a node of one test that
+/// dials a port another test's node has since taken must not find the identity it expects.
+pub fn node_key() -> NodeKey {
+    NodeKey::generate()
 }
 
 pub fn funded() -> PrivateKeySigner {
@@ -184,7 +183,7 @@ pub async fn start_cluster_with(n: usize, tmp: &std::path::Path, opts: RaftOptio
     init_tracing();
     let mut prepared = Vec::new();
     for i in 0..n {
-        prepared.push(Node::prepare(node_key(i), tmp.join(format!("n{i}"))).await);
+        prepared.push(Node::prepare(node_key(), tmp.join(format!("n{i}"))).await);
     }
     let enodes: Vec<String> = prepared.iter().map(|(s, _)| enode_url(&s.key, s.addr)).collect();
     let mut nodes = Vec::new();
@@ -230,6 +229,21 @@ pub fn submit(node: &Node, nonces: std::ops::Range<u64>) -> Vec<B256> {
 /// Waits until every node has the same head as the first (and returns it).
 pub async fn converge(nodes: &[&Node], secs: u64) -> (u64, B256, B256) {
     eventually(secs, "all heads equal", || nodes.iter().all(|n| n.head() == nodes[0].head())).await;
+    nodes[0].head()
+}
+
+/// Waits until every node has every transaction of `txs` in a block at or below its head and
+/// all heads are equal (a receipt can show a moment before the head moves), returns the head.
+pub async fn settle(nodes: &[&Node], txs: &[B256], secs: u64) -> (u64, B256, B256) {
+    eventually(secs, "all transactions in every head, heads equal", || {
+        nodes.iter().all(|n| {
+            let head = n.head().0;
+            let reader = n.chain.reader().unwrap();
+            txs.iter()
+                .all(|h| reader.tx_location(h).unwrap().is_some_and(|l| l.block_number <= head))
+        }) && nodes.iter().all(|n| n.head() == nodes[0].head())
+    })
+    .await;
     nodes[0].head()
 }
 

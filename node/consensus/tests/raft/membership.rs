@@ -13,9 +13,11 @@ async fn learner_joins_is_promoted_and_a_member_is_removed() {
 
     // A fourth node: an existing member adds it as a learner, then it starts with
     // --raftjoinexisting 4 (its static-nodes.json lists the cluster and itself).
-    let (setup, network) = Node::prepare(node_key(3), tmp.path().join("n3")).await;
+    let (setup, network) = Node::prepare(node_key(), tmp.path().join("n3")).await;
     let url = enode_url(&setup.key, setup.addr);
-    let id = nodes[0].handle.add_learner(&url).await.unwrap();
+    // Asked on a follower: the membership change is forwarded to the minter (as GoQuorum).
+    let follower = (leader + 1) % 3;
+    let id = nodes[follower].handle.add_learner(&url).await.unwrap();
     assert_eq!(id, 4);
     let mut enodes: Vec<String> = nodes.iter().map(Node::enode).collect();
     enodes.push(url.clone());
@@ -24,7 +26,7 @@ async fn learner_joins_is_promoted_and_a_member_is_removed() {
     opts.join_existing = Some(4);
     nodes.push(Node::start(setup, network, opts).await);
     let all: Vec<&Node> = nodes.iter().collect();
-    converge(&all, 20).await;
+    settle(&all, &early, 20).await;
     eventually(10, "the new node is a learner", || nodes[3].handle.role() == "learner").await;
     assert_eq!(nodes[0].handle.get_raft_id(&url).unwrap(), 4);
 
@@ -74,7 +76,7 @@ async fn learner_joins_is_promoted_and_a_member_is_removed() {
     })
     .await;
     let rest: Vec<&Node> = nodes.iter().collect();
-    converge(&rest, 10).await;
+    settle(&rest, &last, 10).await;
     for n in &nodes {
         assert_eq!(check_chain(n), 15);
     }

@@ -15,7 +15,7 @@ async fn whole_cluster_restart_keeps_log_and_chain() {
         eventually(10, "round mined", || batch.iter().all(|h| nodes[leader].is_mined(h))).await;
         txs.extend(batch);
     }
-    let before = converge(&all, 10).await;
+    let before = settle(&all, &txs, 10).await;
     let applied_before: Vec<u64> = nodes.iter().map(|n| n.handle.status().applied_index).collect();
 
     let mut setups = Vec::new();
@@ -69,16 +69,18 @@ async fn follower_behind_a_compacted_log_catches_up_from_a_snapshot() {
     let setup = nodes.remove(down).stop().await;
     let leader = nodes.iter().position(|n| n.handle.role() == "minter").unwrap();
     // Many blocks (one transaction each), far past the snapshot period.
+    let mut txs = early.clone();
     for nonce in 2..20u64 {
         let tx = submit(&nodes[leader], nonce..nonce + 1);
         eventually(10, "mined", || nodes[leader].is_mined(&tx[0])).await;
+        txs.extend(tx);
     }
     let first_index = nodes[leader].handle.status().applied_index;
     assert!(first_index > 20, "the log moved on ({first_index})");
 
     nodes.push(Node::restart(setup, opts).await);
     let all: Vec<&Node> = nodes.iter().collect();
-    let head = converge(&all, 30).await;
+    let head = settle(&all, &txs, 30).await;
     assert!(head.0 >= 19, "one block per transaction after the first two");
     for n in &nodes {
         assert_eq!(check_chain(n), 20);
