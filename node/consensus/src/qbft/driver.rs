@@ -70,12 +70,16 @@ struct Driver {
     safety: Option<SafetyState>,
     /// Our own built proposals by istanbul hash (committed without re-execution).
     built: HashMap<B256, BuiltBlock>,
-    built_tx: mpsc::Sender<Result<BuiltBlock, EngineError>>,
+    built_tx: mpsc::Sender<Result<(Option<BuiltBlock>, BuildRequest), EngineError>>,
     /// Proposals being executed, with the messages that carry them.
     verifying: HashMap<B256, Vec<(PeerId, Vec<u8>)>>,
     verified_tx: mpsc::Sender<(B256, Result<BuiltBlock, ChainError>)>,
     /// Future-height PRE-PREPARE frames.
     held: Vec<(PeerId, Vec<u8>)>,
+    /// The pool was empty at the block period and `emptyblockperiodseconds` is longer: the
+    /// proposal is built when a transaction arrives or at the empty period (`empty_deadline`).
+    holding_empty: Option<BuildRequest>,
+    empty_deadline: Option<u64>,
 }
 
 pub(crate) async fn run(
@@ -109,9 +113,13 @@ pub(crate) async fn run(
         verifying: HashMap::new(),
         verified_tx,
         held: Vec::new(),
+        holding_empty: None,
+        empty_deadline: None,
     };
+    let mut pending_rx = d.shared.chain.pool().subscribe();
     loop {
         let wake = d.drain().await?;
+        let wake = [wake, d.empty_deadline].into_iter().flatten().min();
         let sleep = async {
             match wake {
                 Some(at) => {
@@ -134,8 +142,15 @@ pub(crate) async fn run(
                 }
                 Err(broadcast::error::RecvError::Closed) => return Ok(()),
             },
-            Some(built) = built_rx.recv() => d.on_built(built?),
+            Some(built) = built_rx.recv() => {
+                let (built, req) = built?;
+                match built {
+                    Some(built) => d.on_built(built),
+                    None => d.hold_empty(req),
+                }
+            }
             Some((hash, res)) = verified_rx.recv() => d.on_verified(hash, res),
+            _ = pending_rx.recv(), if d.holding_empty.is_some() => d.build_held(),
             ev = net_rx.recv() => match ev {
                 Some(NetworkEvent::Message { from, topic: Topic::Consensus, bytes }) => {
                     d.on_message(from, &bytes);
@@ -145,7 +160,13 @@ pub(crate) async fn run(
                     return Err(EngineError::Fatal { engine: "qbft", reason: "network stopped".into() });
                 }
             },
-            () = sleep => d.core.step(Input::Tick(now_ms())),
+            () = sleep => {
+                let now = now_ms();
+                if d.empty_deadline.is_some_and(|t| t <= now) {
+                    d.build_held();
+                }
+                d.core.step(Input::Tick(now));
+            }
         }
     }
 }
@@ -187,7 +208,7 @@ impl Driver {
                 }
             }
             if let Some(req) = ready.build {
-                self.spawn_build(req);
+                self.spawn_build(req, false);
             }
             if let Some(decided) = ready.commit {
                 self.commit(decided).await;
@@ -207,6 +228,8 @@ impl Driver {
         let config = config_for(&self.shared, head.number)?;
         self.head = head.clone();
         self.verifying.clear();
+        self.holding_empty = None;
+        self.empty_deadline = None;
         if config != self.config {
             // A transition changed the timing or quorum rules: a fresh core for the new height,
             // keeping what we signed.
@@ -275,6 +298,26 @@ impl Driver {
         });
     }
 
+    /// Nothing to include at the block period: wait for a transaction or the empty period.
+    fn hold_empty(&mut self, req: BuildRequest) {
+        if req.height != self.core.height() {
+            return;
+        }
+        let at = self.head.timestamp.saturating_add(self.config.empty_block_period_secs);
+        self.holding_empty = Some(req);
+        self.empty_deadline = Some(at.saturating_mul(1000));
+    }
+
+    /// Builds the held proposal now (a transaction arrived, or the empty period is over).
+    fn build_held(&mut self) {
+        self.empty_deadline = None;
+        if let Some(req) = self.holding_empty.take()
+            && req.height == self.core.height()
+        {
+            self.spawn_build(req, true);
+        }
+    }
+
     fn on_built(&mut self, built: BuiltBlock) {
         let txs = alloy_rlp::encode(&built.block.transactions);
         let raw = RawBlock::with_transactions(built.block.header.clone(), Bytes::from(txs));
@@ -322,19 +365,27 @@ impl Driver {
         self.core.step(Input::Message { code, payload: payload.to_vec() });
     }
 
-    fn spawn_build(&self, req: BuildRequest) {
+    /// Builds a proposal at `not_before_secs`. Unless `force`, an empty pool with an empty block
+    /// period longer than the block period answers "hold" (`None`) instead.
+    fn spawn_build(&self, req: BuildRequest, force: bool) {
         let shared = self.shared.clone();
         let tx = self.built_tx.clone();
+        let may_hold =
+            !force && self.config.empty_block_period_secs > self.config.block_period_secs;
         tokio::spawn(async move {
             let wait = req.not_before_secs.saturating_mul(1000).saturating_sub(now_ms());
             tokio::time::sleep(Duration::from_millis(wait)).await;
+            if may_hold && req.round == 0 && shared.chain.pool().status().0 == 0 {
+                let _ = tx.send(Ok((None, req))).await;
+                return;
+            }
             let res = tokio::task::spawn_blocking(move || build(&shared, req))
                 .await
                 .map_err(|e| EngineError::Task(e.to_string()))
                 .and_then(|r| r);
             match res {
                 Ok(Some(built)) => {
-                    let _ = tx.send(Ok(built)).await;
+                    let _ = tx.send(Ok((Some(built), req))).await;
                 }
                 Ok(None) => {}
                 Err(EngineError::Chain(e)) => {

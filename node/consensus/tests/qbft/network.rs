@@ -92,3 +92,46 @@ async fn transition_changes_the_block_period() {
         n.stop().await;
     }
 }
+
+/// `emptyblockperiodseconds`: without transactions blocks come at the empty period; a
+/// transaction arriving meanwhile is proposed at the block period (the held empty proposal is
+/// rebuilt).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_block_period_holds_empty_blocks_but_not_transactions() {
+    crate::init_tracing();
+    let validators: Vec<_> = (0..4).map(|i| node_key(i).address()).collect();
+    let spec = crate::harness::genesis_with(
+        &validators,
+        serde_json::json!([{ "block": 2, "emptyBlockPeriodSeconds": 6 }]),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let mut nodes: Vec<crate::harness::Node> = Vec::new();
+    for i in 0..4 {
+        let peers: Vec<_> = nodes.iter().map(crate::harness::Node::enode).collect();
+        let dir = tmp.path().join(format!("n{i}"));
+        nodes.push(crate::harness::Node::start(node_key(i), dir, spec.clone(), &peers).await);
+    }
+    eventually(60, "block 3 everywhere", || nodes.iter().all(|n| n.head().0 >= 3)).await;
+    let ts = |n: u64| nodes[0].chain.reader().unwrap().header(n).unwrap().unwrap().timestamp;
+    assert!(ts(3) >= ts(2) + 6, "empty block 3 came after {} s", ts(3) - ts(2));
+
+    // A transaction submitted to every node right after a block: mined well before 6 s.
+    let head = nodes[0].head().0;
+    eventually(20, "next block", || nodes[0].head().0 > head).await;
+    let submitted = std::time::Instant::now();
+    let base = nodes[0].head().0;
+    for n in &nodes {
+        let _ = n.chain.submit(transfer(0));
+    }
+    eventually(20, "the transfer mined", || {
+        (base + 1..=nodes[0].head().0).any(|b| {
+            !nodes[0].chain.reader().unwrap().block(b).unwrap().unwrap().transactions.is_empty()
+        })
+    })
+    .await;
+    let waited = submitted.elapsed();
+    assert!(waited < std::time::Duration::from_secs(5), "took {waited:?}");
+    for n in nodes {
+        n.stop().await;
+    }
+}
