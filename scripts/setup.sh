@@ -7,7 +7,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 need_apt=()
-[ -n "$(ls /usr/lib/llvm-*/lib/libclang.so* 2>/dev/null || ls /usr/lib/x86_64-linux-gnu/libclang*.so* 2>/dev/null)" ] || need_apt+=(libclang-dev clang)
+# bindgen needs libclang itself (libclang.so / libclang-N.so), not just libclang-cpp
+[ -n "$(ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/*/libclang-[0-9]*.so* /usr/lib/*/libclang.so* 2>/dev/null)" ] || need_apt+=(libclang-dev clang)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 # qnet's docker-compose test runs `docker compose config` (or Compose v1) wherever docker is installed
