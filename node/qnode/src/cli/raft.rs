@@ -58,3 +58,44 @@ impl RaftFlags {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        raft: RaftFlags,
+    }
+
+    fn parse(args: &[&str]) -> eyre::Result<RaftOptions> {
+        let cli = Cli::try_parse_from(std::iter::once("qnode").chain(args.iter().copied()))?;
+        cli.raft.options()
+    }
+
+    #[test]
+    fn goquorum_quickstart_flags() {
+        let o = parse(&["--raft", "--raftblocktime", "300", "--raftport", "53000"]).unwrap();
+        assert_eq!(o.block_time, Duration::from_millis(300));
+        assert_eq!(o.raft_port, 53000);
+        assert_eq!(o.join_existing, None);
+        assert_eq!(o.timestamp_unit, TimestampUnit::Seconds);
+        let o = parse(&["--raft", "--raftjoinexisting", "4", "--raftdnsenable"]).unwrap();
+        assert_eq!(o.join_existing, Some(4));
+        assert!(o.dns_enable);
+        assert_eq!(o.block_time, Duration::from_millis(50), "GoQuorum's default");
+        assert_eq!(o.raft_port, 50400, "GoQuorum's default");
+        let o = parse(&["--raft", "--raft.timestampunit", "nanoseconds"]).unwrap();
+        assert_eq!(o.timestamp_unit, TimestampUnit::Nanoseconds);
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(parse(&["--raft", "--raftblocktime", "0"]).is_err());
+        assert!(parse(&["--raft", "--raftjoinexisting", "0"]).is_err());
+        assert!(parse(&["--raft", "--raft.timestampunit", "minutes"]).is_err());
+    }
+}
