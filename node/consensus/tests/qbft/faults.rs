@@ -63,3 +63,49 @@ async fn one_down_continues_two_down_halts_restart_resumes() {
         n.stop().await;
     }
 }
+
+/// One validator cut off from the other three (both sides drop the connections and stop
+/// re-dialling): the three continue, the isolated one stalls without forking; after healing it
+/// catches up through block sync and takes part again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitioned_validator_catches_up_after_healing() {
+    crate::init_tracing();
+    let validators: Vec<_> = (0..4).map(|i| node_key(i).address()).collect();
+    let (nodes, _tmp) = start_network(4, &validators).await;
+    eventually(60, "block 2 everywhere", || nodes.iter().all(|n| n.head().0 >= 2)).await;
+
+    let enodes: Vec<_> = nodes.iter().map(Node::enode).collect();
+    for i in 0..3 {
+        nodes[i].network.remove_peer(&enodes[3]).unwrap();
+        nodes[3].network.remove_peer(&enodes[i]).unwrap();
+    }
+    eventually(20, "partitioned", || nodes[3].network.num_connected_peers() == 0).await;
+    let cut_at = nodes[3].head().0;
+    eventually(60, "the majority makes 4 blocks", || {
+        nodes[..3].iter().all(|n| n.head().0 >= cut_at + 4)
+    })
+    .await;
+    assert!(nodes[3].head().0 <= cut_at + 1, "the isolated validator made progress alone");
+    assert_no_fork(&nodes.iter().collect::<Vec<_>>());
+
+    for enode in &enodes[..3] {
+        nodes[3].network.add_peer(enode.clone()).unwrap();
+    }
+    let target = nodes[0].head().0 + 3;
+    eventually(60, "healed: everyone past the partition", || {
+        nodes.iter().all(|n| n.head().0 >= target)
+    })
+    .await;
+    // It proposes again in its turn.
+    let healed = nodes[0].head().0;
+    eventually(30, "a block proposed by the healed validator", || {
+        let reader = nodes[0].chain.reader().unwrap();
+        (healed + 1..=nodes[0].head().0)
+            .any(|b| reader.header(b).unwrap().unwrap().beneficiary == validators[3])
+    })
+    .await;
+    assert_no_fork(&nodes.iter().collect::<Vec<_>>());
+    for n in nodes {
+        n.stop().await;
+    }
+}
