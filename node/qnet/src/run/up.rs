@@ -82,6 +82,12 @@ fn load_or_init(
     };
     if empty {
         let (layout, options) = init_with;
+        // a port in use refuses the network before anything is generated
+        for (port, what) in layout.ports() {
+            if std::net::TcpListener::bind((crate::layout::HOST, port)).is_err() {
+                return Err(QnetError::PortInUse { port, what });
+            }
+        }
         return Ok((init(dir, layout, options)?, true));
     }
     if !dir.join(NETWORK_JSON).is_file() {

@@ -86,6 +86,18 @@ fn a_port_in_use_is_named_and_nothing_starts() {
 }
 
 #[test]
+fn a_port_in_use_refuses_a_new_network_before_generating_it() {
+    let net = NetDir::new();
+    // rpcnode's WS port in the compact layout of 1 validator + 1 member: base + 3
+    let port = net.base + 3;
+    let _holder = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let out = net.up(&["--validators", "1", "--members", "1"]);
+    assert!(!out.ok, "{out}");
+    assert!(out.stderr.contains(&format!("port {port} (rpcnode ws) is already in use")), "{out}");
+    assert!(!net.dir.exists(), "the network was generated anyway");
+}
+
+#[test]
 fn a_missing_binary_is_named_and_nothing_starts() {
     let net = NetDir::new();
     let empty = tempfile::tempdir().unwrap();
