@@ -128,6 +128,15 @@ async fn late_follower_syncs_sealed_blocks_and_its_transaction_is_sealed() -> ey
     let sig = funded().sign_hash_sync(&tx.signature_hash())?;
     let raw: TxEnvelope = tx.into_signed(sig).into();
     let url = follower.http_url().ok_or_else(|| eyre!("no http"))?;
+    // a follower serves istanbul_* too (GoQuorum does on every node of an istanbul chain)
+    let listed: Vec<Address> =
+        serde_json::from_value(rpc(&url, "istanbul_getValidators", json!(["latest"])).await?)?;
+    let mut expected_set = validators.clone();
+    expected_set.sort();
+    let mut listed_sorted = listed.clone();
+    listed_sorted.sort();
+    assert_eq!(listed_sorted, expected_set, "a follower lists the validators");
+    assert_eq!(rpc(&url, "istanbul_isValidator", json!(["latest"])).await?, json!(false));
     let hash =
         rpc(&url, "eth_sendRawTransaction", json!([Bytes::from(raw.encoded_2718())])).await?;
     let deadline = tokio::time::Instant::now() + PATIENCE;

@@ -35,6 +35,20 @@ impl QbftVerifier {
         })))
     }
 
+    /// The `istanbul_*` handle of a follower (a node of an istanbul chain that runs no engine),
+    /// answering for `address` (its node key's address), as GoQuorum serves the API on every
+    /// node of such a chain. Votes it records have no effect: it proposes no blocks.
+    pub fn follower_handle(&self, address: alloy_primitives::Address) -> super::QbftHandle {
+        let chain = self.shared.chain.clone();
+        super::QbftHandle::new(Arc::new(Shared {
+            snapshots: SnapshotCache::new(chain.clone()),
+            chain,
+            candidates: Default::default(),
+            address,
+            options: self.shared.options.clone(),
+        }))
+    }
+
     /// The checks, with a typed error.
     pub fn check(&self, chain: &Chain, header: &Header) -> Result<(), QbftError> {
         let invalid = |reason: String| QbftError::InvalidHeader { number: header.number, reason };

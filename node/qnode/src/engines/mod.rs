@@ -61,7 +61,10 @@ pub(crate) fn build(
         }
         ConsensusChoice::Qbft(opts) => qbft::build(opts, needs_network("qbft")?),
         ConsensusChoice::Raft(opts) => raft::build(opts, needs_network("raft")?),
-        ConsensusChoice::None => Ok(Engine::new(None, follower_verifier(chain))),
+        ConsensusChoice::None => match qbft::follower(chain, deps.as_ref()) {
+            Some(engine) => Ok(engine),
+            None => Ok(Engine::new(None, follower_verifier(chain))),
+        },
     }
 }
 

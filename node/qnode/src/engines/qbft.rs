@@ -29,3 +29,16 @@ pub(super) fn follower_verifier(chain: &Chain) -> Option<SharedVerifier> {
     QbftVerifier::follower(chain.clone(), QbftOptions::default())
         .map(|v| Arc::new(v) as SharedVerifier)
 }
+
+/// A follower of an istanbul chain: its verifier, and the `istanbul_*` handle for its RPC
+/// (GoQuorum serves the namespace on every node of the chain, not only on validators).
+pub(super) fn follower(chain: &Chain, deps: Option<&EngineDeps>) -> Option<Engine> {
+    let verifier = QbftVerifier::follower(chain.clone(), QbftOptions::default())?;
+    let address = deps.map(|d| d.node_key.address()).unwrap_or_default();
+    let handle = verifier.follower_handle(address);
+    Some(Engine {
+        engine: None,
+        verifier: Arc::new(verifier),
+        configure_rpc: Some(Box::new(move |ctx| ctx.qbft = Some(handle.clone()))),
+    })
+}
