@@ -75,21 +75,7 @@ impl CallRequest {
     /// GoQuorum's checks of the privacy fields. Returns true when the request is private
     /// (`privateFor` present, even empty).
     pub fn check_privacy_fields(&self) -> RpcResult<bool> {
-        if let Some(flag) = self.privacy_flag
-            && flag > 3
-        {
-            return Err(RpcError::Rejected("invalid privacy flag".into()));
-        }
-        let flag = self.privacy_flag.unwrap_or_default();
-        match (&self.mandatory_for, flag) {
-            (Some(_), f) if f != 2 => {
-                return Err(RpcError::Rejected("privacy metadata invalid. mandatory recipients are only applicable for PrivacyFlag=2(MandatoryRecipients)".into()));
-            }
-            (None, 2) => {
-                return Err(RpcError::Rejected("missing mandatory recipients data. if no mandatory recipients required consider using PrivacyFlag=1(PartyProtection)".into()));
-            }
-            _ => {}
-        }
+        check_privacy_metadata(self.privacy_flag, self.mandatory_for.is_some())?;
         let private = self.private_for.is_some() || self.private_from.is_some();
         Ok(private)
     }
@@ -169,4 +155,19 @@ pub fn overrides(json: Option<BTreeMap<Address, OverrideJson>>) -> RpcResult<Sta
         );
     }
     Ok(out)
+}
+
+/// GoQuorum's checks of `privacyFlag` and `mandatoryFor`, shared by every private path.
+pub(crate) fn check_privacy_metadata(flag: Option<u64>, has_mandatory: bool) -> RpcResult<()> {
+    let flag = flag.unwrap_or_default();
+    if flag > 3 {
+        return Err(RpcError::Rejected("invalid privacy flag".into()));
+    }
+    if has_mandatory && flag != 2 {
+        return Err(RpcError::Rejected("privacy metadata invalid. mandatory recipients are only applicable for PrivacyFlag=2(MandatoryRecipients)".into()));
+    }
+    if !has_mandatory && flag == 2 {
+        return Err(RpcError::Rejected("missing mandatory recipients data. if no mandatory recipients required consider using PrivacyFlag=1(PartyProtection)".into()));
+    }
+    Ok(())
 }

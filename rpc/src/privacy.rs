@@ -89,10 +89,7 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
     })?;
     blocking(m, "eth_getQuorumPayload", |c, a| {
         let hash = tm_hash_arg(&a.at_most(1)?.req::<String>(0)?)?;
-        let ptm = c
-            .ptm
-            .as_ref()
-            .ok_or_else(|| RpcError::Rejected("PrivateTransactionManager is not enabled".into()))?;
+        let ptm = ptm_for_reading(c)?;
         Ok(match block_on(ptm.receive(&hash, false))? {
             Some(r) => Value::String(format!("0x{}", hex::encode(&r.payload))),
             None => Value::String("0x".into()),
@@ -100,10 +97,7 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
     })?;
     blocking(m, "eth_getQuorumPayloadExtra", |c, a| {
         let hash = tm_hash_arg(&a.at_most(1)?.req::<String>(0)?)?;
-        let ptm = c
-            .ptm
-            .as_ref()
-            .ok_or_else(|| RpcError::Rejected("PrivateTransactionManager is not enabled".into()))?;
+        let ptm = ptm_for_reading(c)?;
         let Some(r) = block_on(ptm.receive(&hash, false))? else {
             return Ok(Value::Null);
         };
@@ -145,12 +139,24 @@ pub(crate) fn ptm(c: &RpcContext) -> RpcResult<&PtmClient> {
 
 fn tm_hash_arg(text: &str) -> RpcResult<TmHash> {
     let bytes = hex::decode(text.trim_start_matches("0x")).map_err(|e| RpcError::arg(0, e))?;
-    TmHash::from_slice(&bytes).ok_or_else(|| {
+    tm_digest(&bytes)
+}
+
+/// A 64-byte TM payload hash, with GoQuorum's message for any other length.
+fn tm_digest(bytes: &[u8]) -> RpcResult<TmHash> {
+    TmHash::from_slice(bytes).ok_or_else(|| {
         RpcError::Rejected(format!(
             "Expected a Quorum digest of length 64, but got {}",
             bytes.len()
         ))
     })
+}
+
+/// The TM for the payload-reading methods, with GoQuorum's message when there is none.
+fn ptm_for_reading(c: &RpcContext) -> RpcResult<&PtmClient> {
+    c.ptm
+        .as_ref()
+        .ok_or_else(|| RpcError::Rejected("PrivateTransactionManager is not enabled".into()))
 }
 
 /// A raw signed private transaction: decoded, `v` 37/38 checked, sender recovered.
@@ -175,12 +181,7 @@ fn distribute_signed(c: &RpcContext, tx: &TxEnvelope, args: &PrivateArgs) -> Rpc
             "ether value is not supported for private transactions".into(),
         ));
     }
-    let hash = TmHash::from_slice(tx.input()).ok_or_else(|| {
-        RpcError::Rejected(format!(
-            "Expected a Quorum digest of length 64, but got {}",
-            tx.input().len()
-        ))
-    })?;
+    let hash = tm_digest(tx.input())?;
     block_on(ptm(c)?.send_signed(&SendSignedRequest {
         hash,
         to: args.private_for.clone().unwrap_or_default(),
@@ -196,18 +197,11 @@ fn flag_u8(flag: Option<u64>) -> u8 {
     u8::try_from(flag.unwrap_or_default()).unwrap_or(u8::MAX)
 }
 
-/// GoQuorum's flag checks (the field checks are in [`CallRequest::check_privacy_fields`]).
+/// GoQuorum's privacy flag checks: the metadata rules, then whether the chain enables
+/// privacy enhancements at the next block.
 fn check_flag(c: &RpcContext, flag: Option<u64>, mandatory: Option<&Vec<String>>) -> RpcResult<()> {
+    crate::call::check_privacy_metadata(flag, mandatory.is_some())?;
     let flag = flag.unwrap_or_default();
-    if flag > 3 {
-        return Err(RpcError::Rejected("invalid privacy flag".into()));
-    }
-    if mandatory.is_some() && flag != 2 {
-        return Err(RpcError::Rejected("privacy metadata invalid. mandatory recipients are only applicable for PrivacyFlag=2(MandatoryRecipients)".into()));
-    }
-    if mandatory.is_none() && flag == 2 {
-        return Err(RpcError::Rejected("missing mandatory recipients data. if no mandatory recipients required consider using PrivacyFlag=1(PartyProtection)".into()));
-    }
     let next = c.chain.head().header.number.saturating_add(1);
     if flag != 0 && !c.chain.spec().privacy_enhancements_at(next) {
         return Err(RpcError::Rejected("PrivacyEnhancements are disabled. Can only accept transactions with PrivacyFlag=0(StandardPrivate).".into()));

@@ -142,24 +142,7 @@ fn sign_request(
 
 /// An unsigned transaction (`r` = `s` = 0) as `eth_fillTransaction` returns it.
 pub(crate) fn unsigned_envelope(tx: TypedTransaction) -> TxEnvelope {
-    let sig = Signature::new(U256::ZERO, U256::ZERO, false);
-    match tx {
-        TypedTransaction::Legacy(t) => {
-            TxEnvelope::Legacy(alloy_consensus::Signed::new_unhashed(t, sig))
-        }
-        TypedTransaction::Eip2930(t) => {
-            TxEnvelope::Eip2930(alloy_consensus::Signed::new_unhashed(t, sig))
-        }
-        TypedTransaction::Eip1559(t) => {
-            TxEnvelope::Eip1559(alloy_consensus::Signed::new_unhashed(t, sig))
-        }
-        TypedTransaction::Eip4844(t) => {
-            TxEnvelope::Eip4844(alloy_consensus::Signed::new_unhashed(t, sig))
-        }
-        TypedTransaction::Eip7702(t) => {
-            TxEnvelope::Eip7702(alloy_consensus::Signed::new_unhashed(t, sig))
-        }
-    }
+    tx.into_envelope(Signature::new(U256::ZERO, U256::ZERO, false))
 }
 
 /// `{raw, tx}` of a signed transaction.
