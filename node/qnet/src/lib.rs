@@ -5,8 +5,10 @@
 //!   files and `network.json` into a directory.
 //! * [`network_json`]: the `network.json` serde types.
 //! * [`run`]: `qnet up`, `status` and `down` (processes, pid files, logs, health probes).
+//! * [`bench`]: `qnet bench`, a load generator and its JSON report and SVG chart.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod bench;
 pub mod error;
 pub mod generate;
 pub mod layout;

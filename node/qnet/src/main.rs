@@ -6,6 +6,7 @@
 //! qnet up     --dir D [the init options, used when D is empty] [--detach] [--bin-dir B] [--timeout S]
 //! qnet status --dir D
 //! qnet down   --dir D
+//! qnet bench  --dir D [--tps N] [--duration S] [--workload erc20|storage] [--private --parties K]
 //! ```
 // The tables printed are this binary's output.
 #![allow(clippy::print_stdout)]
@@ -31,6 +32,12 @@ struct Cli {
 enum ForksArg {
     Latest,
     Quickstart,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum WorkloadArg {
+    Erc20,
+    Storage,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -118,6 +125,39 @@ enum Command {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Load a running network with pre-signed transactions and write D/bench/<time>.json
+    /// (offered and achieved TPS, latency percentiles, per-node CPU and memory) and .svg.
+    Bench(BenchArgs),
+}
+
+/// `qnet bench` options.
+#[derive(Debug, Args)]
+struct BenchArgs {
+    /// The network directory (started with `qnet up`).
+    #[arg(long)]
+    dir: PathBuf,
+    /// Offered rate in transactions per second over all nodes (default: as fast as the
+    /// network accepts).
+    #[arg(long)]
+    tps: Option<u64>,
+    /// Seconds of submission.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Public load: ERC-20 transfers or SimpleStorage sets.
+    #[arg(long, value_enum, default_value = "erc20")]
+    workload: WorkloadArg,
+    /// Private SimpleStorage sets between members (node-signed, privateFor).
+    #[arg(long)]
+    private: bool,
+    /// With --private: recipient members per transaction.
+    #[arg(long, default_value_t = 1)]
+    parties: usize,
+    /// Transactions to prepare (default: tps x duration, or 1000 x duration without --tps).
+    #[arg(long)]
+    txs: Option<usize>,
+    /// Seconds to wait for inclusion after the last submission.
+    #[arg(long, default_value_t = 60)]
+    wait: u64,
 }
 
 fn init_logging() {
@@ -244,6 +284,41 @@ fn run(command: Command) -> eyre::Result<ExitCode> {
                 }
                 return Ok(ExitCode::FAILURE);
             }
+        }
+        Command::Bench(args) => {
+            let opts = qrs_qnet::bench::BenchOptions {
+                tps: args.tps,
+                duration: Duration::from_secs(args.duration),
+                private: args.private,
+                parties: args.parties,
+                workload: match args.workload {
+                    WorkloadArg::Erc20 => qrs_qnet::bench::WorkloadKind::Erc20,
+                    WorkloadArg::Storage => qrs_qnet::bench::WorkloadKind::Storage,
+                },
+                txs: args.txs,
+                wait: Duration::from_secs(args.wait),
+            };
+            let out = qrs_qnet::bench::run(&args.dir, &opts, &mut |l| report(l))
+                .wrap_err_with(|| format!("qnet bench --dir {}", args.dir.display()))?;
+            let r = &out.report;
+            println!(
+                "{}: offered {} tx/s, achieved {} tx/s; {} submitted, {} included, {} rejected, {} pending; \
+                 latency p50 {} ms, p90 {} ms, p99 {} ms",
+                r.config.workload,
+                r.offered_tps,
+                r.achieved_tps,
+                r.submitted,
+                r.included,
+                r.rejected,
+                r.pending,
+                r.latency_ms.p50,
+                r.latency_ms.p90,
+                r.latency_ms.p99
+            );
+            if let Some(e) = &r.first_error {
+                println!("first rejection: {e}");
+            }
+            println!("report: {}\nchart:  {}", out.json.display(), out.svg.display());
         }
         Command::Down { dir } => {
             let stopped = down(&dir, &mut |l| report(l))
