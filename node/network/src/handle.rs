@@ -10,6 +10,7 @@ use crate::{
     enode::Enode,
     error::{NetworkError, NetworkResult},
     events::{NetworkEvent, PeerInfo, PenaltyReason},
+    permissions::Permissions,
     shared::Shared,
     streams,
     wire::{Request, Response, Topic},
@@ -20,6 +21,8 @@ use crate::{
 pub(crate) enum Command {
     AddPeer(Enode),
     RemovePeer(PeerId),
+    /// The permission files were re-read: the swarm's allow list becomes this set.
+    SetPermissions(Permissions),
     Shutdown,
 }
 
@@ -78,16 +81,38 @@ impl NetworkHandle {
     }
 
     /// Dials `enode` now and keeps re-dialling it (`admin_addPeer`). Refused in permissioned mode
-    /// when the node is not permitted, as GoQuorum does.
+    /// when the node is not permitted, as GoQuorum does. A peer the current set does not allow
+    /// makes the node re-read `permissioned-nodes.json` / `disallowed-nodes.json` first (as
+    /// GoQuorum reads them on each connection), so a node added to the files is admitted both
+    /// ways without a restart.
     pub fn add_peer(&self, enode: Enode) -> NetworkResult<()> {
         let peer = enode.peer_id();
-        if let Some(p) = &self.shared().permissions
-            && !p.is_allowed(&peer)
-        {
+        enode.multiaddr()?;
+        if !self.permits(&peer)? {
             return Err(NetworkError::NotPermitted(peer));
         }
-        enode.multiaddr()?;
         self.command(Command::AddPeer(enode))
+    }
+
+    /// Whether `peer` may connect, re-reading the permission files when the current set says no.
+    fn permits(&self, peer: &PeerId) -> NetworkResult<bool> {
+        let reloaded = {
+            let current = self.shared().permissions.read();
+            let Some(p) = current.as_ref() else { return Ok(true) };
+            if p.is_allowed(peer) {
+                return Ok(true);
+            }
+            match p.reload() {
+                Some(reloaded) => reloaded?,
+                None => return Ok(false),
+            }
+        };
+        let allowed = reloaded.is_allowed(peer);
+        tracing::info!(target: "net::permissions", %peer, allowed, peers = reloaded.allowed().count(),
+            "re-read the permission files");
+        *self.shared().permissions.write() = Some(reloaded.clone());
+        self.command(Command::SetPermissions(reloaded))?;
+        Ok(allowed)
     }
 
     /// Stops re-dialling `enode` and disconnects it (`admin_removePeer`).

@@ -29,6 +29,7 @@ use crate::{
     events::{NetworkEvent, PeerInfo, PenaltyReason},
     handle::{Command, NetworkHandle},
     nodekey::NodeKey,
+    permissions::Permissions,
     shared::{ConnectedPeer, Limits, Shared},
     streams,
 };
@@ -177,6 +178,7 @@ impl Service {
                         self.targets.remove(&peer);
                         let _ = self.swarm.disconnect_peer_id(peer);
                     }
+                    Some(Command::SetPermissions(perms)) => self.set_permissions(perms),
                     Some(Command::Shutdown) | None => break,
                 },
                 Some((peer, reason)) = self.penalties.recv() => self.on_penalty(peer, reason),
@@ -184,6 +186,20 @@ impl Service {
             }
         }
         tracing::info!(target: "net::service", "network stopped");
+    }
+
+    /// Replaces the swarm's allow list (peers no longer allowed are disconnected by it).
+    fn set_permissions(&mut self, perms: Permissions) {
+        let Some(allowed) = self.swarm.behaviour_mut().allowed.as_mut() else { return };
+        if let Some(old) = &self.config.permissioned {
+            for peer in old.allowed().filter(|p| !perms.is_allowed(p)) {
+                allowed.disallow_peer(*peer);
+            }
+        }
+        for peer in perms.allowed() {
+            allowed.allow_peer(*peer);
+        }
+        self.config.permissioned = Some(perms);
     }
 
     fn add_target(&mut self, enode: &Enode) {

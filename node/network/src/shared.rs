@@ -36,7 +36,8 @@ pub(crate) struct Limits {
 pub(crate) struct Shared {
     pub(crate) local_enode: Enode,
     pub(crate) limits: Limits,
-    pub(crate) permissions: Option<Permissions>,
+    /// Replaced when `admin_addPeer` re-reads the permission files.
+    pub(crate) permissions: RwLock<Option<Permissions>>,
     pub(crate) peers: RwLock<HashMap<PeerId, ConnectedPeer>>,
     subscribers: Mutex<Vec<mpsc::Sender<NetworkEvent>>>,
     pub(crate) control: Mutex<libp2p_stream::Control>,
@@ -56,7 +57,7 @@ impl Shared {
         Self {
             local_enode,
             limits,
-            permissions,
+            permissions: RwLock::new(permissions),
             peers: RwLock::new(HashMap::new()),
             subscribers: Mutex::new(Vec::new()),
             control: Mutex::new(control),

@@ -58,6 +58,12 @@ pub enum QnetError {
     /// The directory holds files but no `network.json`.
     #[error("{} is not a qnet network (no network.json) and not empty: pass an empty or new directory", .0.display())]
     NotANetwork(PathBuf),
+    /// `qnet add-node`: the directory holds no `network.json`.
+    #[error("{} holds no network.json: create and start a network there first (`qnet up --dir {}`)", .0.display(), .0.display())]
+    NoNetwork(PathBuf),
+    /// `qnet add-node`: the network (or part of it) is not running.
+    #[error("{0}")]
+    NotRunning(String),
     /// A binary qnet runs was not found.
     #[error(
         "the {name} binary was not found (looked in {searched}): build it with `cargo build --release -p {package}` or pass --bin-dir"

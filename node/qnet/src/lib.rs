@@ -5,10 +5,10 @@
 //!   files and `network.json` into a directory.
 //! * [`network_json`]: the `network.json` serde types.
 //! * [`run`]: `qnet up`, `status` and `down` (processes, pid files, logs, health probes).
-//! * [`bench`]: `qnet bench`, a load generator and its JSON report and SVG chart.
+//! * [`add_node`]: `qnet add-node`, a new node joining a running network.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-pub mod bench;
+pub mod add_node;
 pub mod error;
 pub mod generate;
 pub mod layout;

@@ -6,6 +6,7 @@
 //! qnet up     --dir D [the init options, used when D is empty] [--detach] [--bin-dir B] [--timeout S]
 //! qnet status --dir D
 //! qnet down   --dir D
+//! qnet add-node --dir D [--role member|validator|rpcnode] [--name N] [--with-tm|--no-tm]
 //! qnet bench  --dir D [--tps N] [--duration S] [--workload erc20|storage] [--private --parties K]
 //! ```
 // The tables printed are this binary's output.
@@ -112,6 +113,10 @@ enum Command {
         #[arg(long, default_value_t = 120)]
         timeout: u64,
     },
+    /// Add a node to the running network in --dir: keys, TM, peer lists of every node,
+    /// admin_addPeer, istanbul_propose (QBFT validator) or raft_addPeer (Raft); starts it
+    /// detached and waits until it is synced and the network healthy.
+    AddNode(AddNodeArgs),
     /// Show every node (head, peers, validator or raft role, TM and known TM keys); exits
     /// non-zero when something is unhealthy.
     Status {
@@ -273,6 +278,7 @@ fn run(command: Command) -> eyre::Result<ExitCode> {
                 started.run_until_signal(&mut |l| report(l));
             }
         }
+        Command::AddNode(args) => add_node(args)?,
         Command::Status { dir } => {
             let net = NetworkJson::load(&dir)?;
             let probe = Probe::new().map_err(|e| eyre::eyre!(e))?;
@@ -331,4 +337,77 @@ fn run(command: Command) -> eyre::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Member,
+    Validator,
+    Rpcnode,
+}
+
+/// `qnet add-node` options.
+#[derive(Debug, Args)]
+struct AddNodeArgs {
+    /// The network directory (running, started with `qnet up --detach`).
+    #[arg(long)]
+    dir: PathBuf,
+    /// The new node's role.
+    #[arg(long, value_enum, default_value = "member")]
+    role: RoleArg,
+    /// Its name (default: the role and the next free number, e.g. member4).
+    #[arg(long)]
+    name: Option<String>,
+    /// Give it a transaction manager (members always get one unless --no-tm).
+    #[arg(long = "with-tm", conflicts_with = "no_tm")]
+    with_tm: bool,
+    /// A member without a transaction manager.
+    #[arg(long = "no-tm")]
+    no_tm: bool,
+    /// Where qnode and qtm are (default: next to qnet, then $PATH).
+    #[arg(long = "bin-dir")]
+    bin_dir: Option<PathBuf>,
+    /// Seconds joining may take.
+    #[arg(long, default_value_t = 120)]
+    timeout: u64,
+    /// Cheap scrypt for the account key file (geth's --lightkdf).
+    #[arg(long)]
+    lightkdf: bool,
+}
+
+fn add_node(args: AddNodeArgs) -> eyre::Result<()> {
+    use qrs_qnet::{Role, add_node::AddNodeOptions};
+    let options = AddNodeOptions {
+        role: match args.role {
+            RoleArg::Member => Role::Member,
+            RoleArg::Validator => Role::Validator,
+            RoleArg::Rpcnode => Role::Rpcnode,
+        },
+        name: args.name,
+        with_tm: if args.with_tm { Some(true) } else { args.no_tm.then_some(false) },
+        bin_dir: args.bin_dir,
+        timeout: Duration::from_secs(args.timeout),
+        scrypt: if args.lightkdf { ScryptCost::Light } else { ScryptCost::Standard },
+    };
+    let dir = &args.dir;
+    let added = qrs_qnet::add_node::add_node(dir, &options, &mut |l| report(l))
+        .wrap_err_with(|| format!("qnet add-node --dir {}", dir.display()))?;
+    let n = &added.node;
+    println!(
+        "added {} ({}) to the {} network in {}",
+        n.name,
+        n.role,
+        added.net.consensus,
+        dir.display()
+    );
+    println!("enode: {}", n.enode);
+    if let Some(tm) = &n.tm {
+        println!("tm public key: {}", tm.public_key);
+    }
+    if let Some(id) = n.raft_id {
+        println!("raft id: {id}");
+    }
+    print!("{}", summary_table(&added.net, &added.status));
+    println!("qnet status --dir {0} and qnet down --dir {0} include it", dir.display());
+    Ok(())
 }

@@ -77,3 +77,59 @@ async fn permissioned_node_refuses_unlisted_peer_both_ways() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert!(lonely.handle.peers().is_empty());
 }
+
+/// A node added to `permissioned-nodes.json` while the network runs is admitted once
+/// `admin_addPeer` names it: the node re-reads the file, dials it, and accepts its inbound dials.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_peer_rereads_permissioned_nodes_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("permissioned-nodes.json");
+    let write = |enodes: &[&qrs_network::Enode]| {
+        let list: Vec<String> = enodes.iter().map(ToString::to_string).collect();
+        std::fs::write(&file, serde_json::to_string(&list).unwrap()).unwrap();
+    };
+    let a_key = NodeKey::generate();
+    let a_enode = qrs_network::Enode {
+        id: a_key.enode_id(),
+        host: "127.0.0.1".into(),
+        port: 1,
+        raft_port: None,
+        discport: None,
+    };
+    write(&[&a_enode]);
+    let mut c = config();
+    c.permissioned =
+        Some(Permissions::load(&file, tmp.path().join("disallowed-nodes.json")).unwrap());
+    let a = start(a_key, c).await;
+
+    // the newcomer dials A (inbound for A) and is refused while the file does not list it
+    let mut c = config();
+    c.static_nodes = vec![a.enode.clone()];
+    let newcomer = start(NodeKey::generate(), c).await;
+    let err = a.handle.add_peer(newcomer.enode.clone()).unwrap_err();
+    assert!(matches!(err, NetworkError::NotPermitted(p) if p == newcomer.key.peer_id()));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(a.handle.peers().is_empty(), "A admitted an unlisted peer");
+
+    // listed in the file: admin_addPeer re-reads it and the two connect
+    write(&[&a_enode, &newcomer.enode]);
+    a.handle.add_peer(newcomer.enode.clone()).unwrap();
+    eventually("the newly listed peer connects", || {
+        a.handle.peers().iter().any(|p| p.peer_id == newcomer.key.peer_id())
+    })
+    .await;
+
+    // a peer still missing from the re-read file stays refused
+    let stranger = start(NodeKey::generate(), config()).await;
+    let err = a.handle.add_peer(stranger.enode.clone()).unwrap_err();
+    assert!(matches!(err, NetworkError::NotPermitted(_)));
+
+    // an in-memory set (no files) never admits more
+    let mut c = config();
+    c.permissioned = Some(Permissions::new(&[], &[]));
+    let fixed = start(NodeKey::generate(), c).await;
+    assert!(matches!(
+        fixed.handle.add_peer(newcomer.enode.clone()).unwrap_err(),
+        NetworkError::NotPermitted(_)
+    ));
+}

@@ -237,6 +237,19 @@ pub const DEFAULT_QBFT_BLOCK_PERIOD: u64 = 5;
 /// The quickstart's `--raftblocktime` in milliseconds.
 pub const DEFAULT_RAFT_BLOCK_TIME_MS: u64 = 300;
 
+/// Every node's ports for `names` in this order, as `init` assigns them (`qnet add-node` plans a
+/// new node as the last of the network's names, so it follows the same layout).
+pub fn plan_ports(
+    names: &[(String, Role)],
+    raft: bool,
+    scheme: &PortScheme,
+) -> Result<Vec<NodePlan>, QnetError> {
+    match scheme {
+        PortScheme::Quickstart => quickstart_ports(names, raft),
+        PortScheme::Compact(base) => compact_ports(names, raft, *base),
+    }
+}
+
 /// A whole network's plan: the spec plus every node's name and ports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
@@ -267,10 +280,7 @@ impl Layout {
         names.push(("rpcnode".to_owned(), Role::Rpcnode));
         names.extend((1..=spec.members).map(|i| (format!("member{i}"), Role::Member)));
         let raft = spec.consensus == Consensus::Raft;
-        let nodes = match spec.ports {
-            PortScheme::Quickstart => quickstart_ports(&names, raft)?,
-            PortScheme::Compact(base) => compact_ports(&names, raft, base)?,
-        };
+        let nodes = plan_ports(&names, raft, &spec.ports)?;
         let layout = Self { spec, nodes };
         layout.check_unique_ports()?;
         Ok(layout)

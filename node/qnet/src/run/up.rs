@@ -41,7 +41,8 @@ pub fn install_signal_handlers() {
     }
 }
 
-fn stop_requested() -> bool {
+/// Whether SIGINT/SIGTERM arrived since [`install_signal_handlers`].
+pub(crate) fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst)
 }
 

@@ -1,7 +1,7 @@
 //! qnet integration tests: `qnet init` output checked with the crates that consume it
 //! (chainspec, qbft, keystore, enclave, qtm, network) and with the real qnode/qtm binaries.
 
-mod bench;
+mod add_node;
 mod common;
 mod docker;
 mod files;
