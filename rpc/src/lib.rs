@@ -19,6 +19,7 @@ mod misc;
 mod params;
 mod peers;
 mod privacy;
+mod privacy_enhancements;
 mod pubsub;
 mod raft;
 mod send;
@@ -84,6 +85,7 @@ pub fn build_module(
         exec::register(&mut m)?;
         send::register_eth(&mut m)?;
         privacy::register(&mut m)?;
+        privacy_enhancements::register(&mut m)?;
         filters::register(&mut m)?;
         pubsub::register(&mut m)?;
     }

@@ -53,7 +53,7 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
         let raw: Bytes = a.req(0)?;
         let args: PrivateArgs = a.req(1)?;
         let (tx, sender) = decode_private_raw(&raw)?;
-        distribute_signed(c, &tx, &args)?;
+        distribute_signed(c, &tx, sender, &args)?;
         let hash = crate::send::submit(c, qrs_primitives::RecoveredTx::new_unchecked(tx, sender))?;
         Ok(crate::json::hash(&hash))
     })?;
@@ -62,7 +62,7 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
         let raw: Bytes = a.req(0)?;
         let args: PrivateArgs = a.req(1)?;
         let (tx, sender) = decode_private_raw(&raw)?;
-        distribute_signed(c, &tx, &args)?;
+        distribute_signed(c, &tx, sender, &args)?;
         // the inner transaction as geth's JSON, sent as a payload of its own for a PMT
         let inner = serde_json::to_vec(&tx_json(&tx, sender, None))
             .map_err(|e| RpcError::Internal(e.to_string()))?;
@@ -173,7 +173,12 @@ fn decode_private_raw(raw: &[u8]) -> RpcResult<(TxEnvelope, Address)> {
 }
 
 /// The raw path: the payload stored with `/storeraw` is distributed with `/sendsignedtx`.
-fn distribute_signed(c: &RpcContext, tx: &TxEnvelope, args: &PrivateArgs) -> RpcResult<()> {
+fn distribute_signed(
+    c: &RpcContext,
+    tx: &TxEnvelope,
+    sender: Address,
+    args: &PrivateArgs,
+) -> RpcResult<()> {
     ptm(c)?;
     check_flag(c, args.privacy_flag, args.mandatory_for.as_ref())?;
     if !tx.value().is_zero() {
@@ -182,12 +187,30 @@ fn distribute_signed(c: &RpcContext, tx: &TxEnvelope, args: &PrivateArgs) -> Rpc
         ));
     }
     let hash = tm_digest(tx.input())?;
+    let flag = flag_u8(args.privacy_flag);
+    let enhancement = if c.chain.spec().privacy_enhancements_at(c.chain.head().header.number) {
+        // GoQuorum's raw path simulates the payload stored with /storeraw
+        let payload =
+            block_on(ptm(c)?.receive(&hash, true))?.map(|r| r.payload).unwrap_or_default();
+        crate::privacy_enhancements::enhance(
+            c,
+            &crate::privacy_enhancements::Simulated {
+                from: sender,
+                to: tx.to(),
+                payload: &payload,
+                gas: tx.gas_limit(),
+                flag,
+            },
+        )?
+    } else {
+        Default::default()
+    };
     block_on(ptm(c)?.send_signed(&SendSignedRequest {
         hash,
         to: args.private_for.clone().unwrap_or_default(),
-        affected_contract_transactions: Vec::new(),
-        exec_hash: None,
-        privacy_flag: flag_u8(args.privacy_flag),
+        affected_contract_transactions: enhancement.affected_contract_transactions,
+        exec_hash: enhancement.exec_hash,
+        privacy_flag: flag,
         mandatory_recipients: args.mandatory_for.clone().unwrap_or_default(),
     }))?;
     Ok(())
@@ -197,22 +220,9 @@ fn flag_u8(flag: Option<u64>) -> u8 {
     u8::try_from(flag.unwrap_or_default()).unwrap_or(u8::MAX)
 }
 
-/// GoQuorum's privacy flag checks: the metadata rules, then whether the chain enables
-/// privacy enhancements at the next block.
+/// GoQuorum's privacy flag checks ([`crate::privacy_enhancements::check_flag`]).
 fn check_flag(c: &RpcContext, flag: Option<u64>, mandatory: Option<&Vec<String>>) -> RpcResult<()> {
-    crate::call::check_privacy_metadata(flag, mandatory.is_some())?;
-    let flag = flag.unwrap_or_default();
-    let next = c.chain.head().header.number.saturating_add(1);
-    if flag != 0 && !c.chain.spec().privacy_enhancements_at(next) {
-        return Err(RpcError::Rejected("PrivacyEnhancements are disabled. Can only accept transactions with PrivacyFlag=0(StandardPrivate).".into()));
-    }
-    if flag != 0 {
-        // the sender-side simulation (affected contracts, PSV merkle root) is not implemented yet
-        return Err(RpcError::Rejected(
-            "privacy flags 1-3 are not supported by this node yet".into(),
-        ));
-    }
-    Ok(())
+    crate::privacy_enhancements::check_flag(c, flag, mandatory)
 }
 
 /// Where the payload goes before the transaction is signed.
@@ -255,13 +265,25 @@ pub(crate) fn private_legacy(
     } else {
         let key = match stage {
             Stage::Send => {
+                let flag = flag_u8(args.privacy_flag);
+                let enhancement = crate::privacy_enhancements::enhance(
+                    c,
+                    &crate::privacy_enhancements::Simulated {
+                        from,
+                        to: req.to,
+                        payload: &payload,
+                        gas: gas_limit,
+                        flag,
+                    },
+                )?;
                 block_on(ptm.send(&SendRequest {
                     payload: payload.to_vec(),
                     from: args.private_from.clone(),
                     to: args.private_for.clone().unwrap_or_default(),
-                    privacy_flag: flag_u8(args.privacy_flag),
+                    affected_contract_transactions: enhancement.affected_contract_transactions,
+                    exec_hash: enhancement.exec_hash,
+                    privacy_flag: flag,
                     mandatory_recipients: args.mandatory_for.clone().unwrap_or_default(),
-                    ..Default::default()
                 }))?
                 .key
             }

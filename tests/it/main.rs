@@ -18,6 +18,7 @@ mod genesis;
 mod harness;
 mod js_clients;
 mod network_private;
+mod network_privacy_flags;
 mod network_qbft;
 mod network_raft;
 mod restart;

@@ -29,7 +29,8 @@ pub use build::{BuildAttributes, BuiltBlock};
 pub use error::ChainError;
 pub use events::{ChainEvent, CommittedBlock};
 pub use pool_state::LatestAccounts;
-pub use private::PrivatePayloads;
+pub use private::{PrivatePayloads, ReceivedPayload};
+pub use qrs_evm::pe::TxPrivacyMetadata;
 
 /// The head of the canonical chain.
 #[derive(Debug, Clone)]

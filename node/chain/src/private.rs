@@ -10,7 +10,9 @@ use std::{collections::HashSet, sync::Arc};
 
 use alloy_consensus::TxEnvelope;
 use alloy_primitives::{B256, B512, Bytes};
-use qrs_evm::{BlockOutcome, PrivateInputs, StateDb, StateView, private_payload_hash};
+use qrs_evm::{
+    BlockOutcome, PrivateInputs, StateDb, StateView, pe::TxPrivacyMetadata, private_payload_hash,
+};
 use qrs_storage::{PrivateBlockWrite, ReadTx, compute_state_update};
 
 use crate::{Chain, ChainError};
@@ -24,7 +26,20 @@ pub trait PrivatePayloads: Send + Sync + std::fmt::Debug {
     /// (the TM answered 404). `Err` = the TM failed (after its retries): the block must not be
     /// executed.
     fn fetch(&self, hashes: &[B512]) -> Result<Vec<Option<Vec<u8>>>, String>;
+
+    /// [`Self::fetch`] with the TM's privacy metadata of each payload (privacy flag, affected
+    /// contracts' creation hashes, PSV merkle root). The default has none (flag 0).
+    fn fetch_with_metadata(&self, hashes: &[B512]) -> Result<Vec<Option<ReceivedPayload>>, String> {
+        Ok(self
+            .fetch(hashes)?
+            .into_iter()
+            .map(|p| p.map(|payload| (payload, TxPrivacyMetadata::default())))
+            .collect())
+    }
 }
+
+/// A payload this node is party to, with its privacy metadata.
+pub type ReceivedPayload = (Vec<u8>, TxPrivacyMetadata);
 
 impl Chain {
     /// Sets where private payloads come from. Without a source this node is a party to no
@@ -53,10 +68,12 @@ impl Chain {
         let hashes: Vec<B512> =
             txs.into_iter().filter_map(private_payload_hash).filter(|h| seen.insert(*h)).collect();
         let mut payloads = qrs_evm::PrivatePayloads::default();
+        let mut metadata = std::collections::HashMap::new();
         let source = self.inner.private_payloads.read().clone();
         if let (Some(source), false) = (source, hashes.is_empty()) {
             let started = std::time::Instant::now();
-            let fetched = source.fetch(&hashes).map_err(ChainError::PrivatePayloads)?;
+            let fetched =
+                source.fetch_with_metadata(&hashes).map_err(ChainError::PrivatePayloads)?;
             if fetched.len() != hashes.len() {
                 return Err(ChainError::PrivatePayloads(format!(
                     "asked for {} payloads, got {}",
@@ -67,12 +84,20 @@ impl Chain {
             tracing::debug!(target: "chain::private", count = hashes.len(),
                 parties = fetched.iter().filter(|p| p.is_some()).count(),
                 elapsed_ms = started.elapsed().as_millis() as u64, "fetched private payloads");
-            payloads
-                .extend(hashes.into_iter().zip(fetched.into_iter().map(|p| p.map(Bytes::from))));
+            for (hash, received) in hashes.into_iter().zip(fetched) {
+                let payload = received.map(|(payload, meta)| {
+                    if meta != TxPrivacyMetadata::default() {
+                        metadata.insert(hash, meta);
+                    }
+                    Bytes::from(payload)
+                });
+                payloads.insert(hash, payload);
+            }
         }
         Ok(PrivateInputs {
             state: StateDb::new(reader, StateView::Root(parent_private_root)),
             payloads,
+            metadata,
         })
     }
 }
@@ -118,5 +143,6 @@ pub(crate) fn private_write(
         state,
         receipts: private.receipts.clone(),
         bloom: (number, private.logs_bloom),
+        metadata: private.metadata.clone(),
     })
 }

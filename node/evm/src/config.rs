@@ -78,6 +78,8 @@ pub struct EvmConfig {
     pub free_gas: bool,
     /// The contract code size limit in bytes.
     pub max_code_size: usize,
+    /// GoQuorum's privacy enhancements are on (`privacyEnhancementsBlock`, transitions).
+    pub privacy_enhancements: bool,
 }
 
 impl EvmConfig {
@@ -88,6 +90,7 @@ impl EvmConfig {
             chain_id: chain.chain_id,
             free_gas: !chain.gas_price_enabled_at(number),
             max_code_size: chain.max_code_size_at(number),
+            privacy_enhancements: chain.privacy_enhancements_at(number),
         }
     }
 

@@ -74,6 +74,11 @@ impl StateDb {
         Ok(record)
     }
 
+    /// Which state this reads.
+    pub fn view(&self) -> StateView {
+        self.view
+    }
+
     /// The underlying snapshot.
     pub fn reader(&self) -> &ReadTx {
         &self.tx

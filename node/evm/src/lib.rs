@@ -16,6 +16,7 @@ mod call;
 mod config;
 mod db;
 mod executor;
+pub mod pe;
 mod private;
 mod tx;
 
@@ -26,6 +27,9 @@ pub use call::{
 pub use config::{BlockContext, EvmConfig, spec_id};
 pub use db::{EvmDbError, StateDb, StateView};
 pub use executor::{BlockExecutor, BlockOutcome, ExecError, TxOutcome};
-pub use private::{PrivateInputs, PrivateOutcome, PrivatePayloads, private_payload_hash};
+pub use private::{
+    PrivateInputs, PrivateOutcome, PrivatePayloads, PrivateSimulation, private_payload_hash,
+    simulate_private,
+};
 pub use revm;
 pub use tx::{TxEnvError, tx_env};

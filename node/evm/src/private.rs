@@ -12,12 +12,17 @@
 //!   state.
 //! - **non-party** (404): a creation leaves an empty account with nonce 1 at the contract address
 //!   in the private state; a call does nothing.
+//!
+//! Privacy enhancements (flags 1-3, [`crate::pe`]): a party checks the transaction's affected
+//! contracts against the TM's metadata when the block has them enabled (a failure fails the
+//! private transaction); a flag 1-3 payload in a block without them is a consensus error (the
+//! block is invalid); contracts created by a flag 1-3 transaction get their privacy metadata.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use alloy_consensus::{Transaction as _, TxEnvelope};
-use alloy_primitives::{Address, B256, B512, Bloom, Bytes, KECCAK256_EMPTY, Log, U256};
-use qrs_storage::{StateChanges, StoredReceipt};
+use alloy_primitives::{Address, B256, B512, Bloom, Bytes, KECCAK256_EMPTY, Log, TxKind, U256};
+use qrs_storage::{ContractPrivacyMetadata, StateChanges, StoredReceipt};
 use revm::{
     Context, Database, DatabaseCommit, DatabaseRef, InspectEvm, Inspector, MainBuilder,
     MainContext,
@@ -37,9 +42,10 @@ use revm::{
 };
 
 use crate::{
-    config::EvmConfig,
+    config::{BlockContext, EvmConfig},
     db::{EvmDbError, StateDb},
     executor::{ExecError, accumulate},
+    pe::{self, Affected, ContractKind, PeView, TxPrivacyMetadata},
 };
 
 /// The TM hash a private transaction carries (its 64-byte `data`), if `tx` is private.
@@ -62,6 +68,9 @@ pub struct PrivateInputs {
     pub state: StateDb,
     /// The block's payloads, fetched before execution.
     pub payloads: PrivatePayloads,
+    /// The TM's privacy metadata of the payloads this node is party to (absent = flag 0, no
+    /// affected contracts).
+    pub metadata: HashMap<B512, TxPrivacyMetadata>,
 }
 
 /// The private result of a block on this node.
@@ -73,6 +82,8 @@ pub struct PrivateOutcome {
     pub receipts: Vec<(B256, StoredReceipt)>,
     /// Bloom of the private logs.
     pub logs_bloom: Bloom,
+    /// Privacy metadata of the contracts created by the block's flag 1-3 transactions.
+    pub metadata: Vec<(Address, ContractPrivacyMetadata)>,
 }
 
 /// The private state of a block being executed.
@@ -80,7 +91,33 @@ pub struct PrivateOutcome {
 pub(crate) struct PrivateExec {
     db: CacheDB<StateDb>,
     payloads: PrivatePayloads,
+    metadata: HashMap<B512, TxPrivacyMetadata>,
+    /// `outcome.metadata` by address (contracts created earlier in the block).
+    created: HashMap<Address, ContractPrivacyMetadata>,
     pub(crate) outcome: PrivateOutcome,
+}
+
+/// One run of a payload as a party.
+struct PartyCall {
+    sender: Address,
+    /// The sender's public nonce before the transaction.
+    nonce: u64,
+    kind: TxKind,
+    /// The contract address of a creation.
+    created: Option<Address>,
+    /// Gas left for execution after the intrinsic gas of the hash.
+    exec_gas: u64,
+    /// The transaction hash (for logs).
+    hash: B256,
+}
+
+/// What a party run produced.
+struct PartyRun {
+    /// The private writes.
+    state: EvmState,
+    result: ExecutionResult,
+    /// GoQuorum's affected contracts.
+    affected: BTreeMap<Address, Affected>,
 }
 
 /// The facts of one private transaction the private side needs.
@@ -102,6 +139,8 @@ impl PrivateExec {
         Self {
             db: CacheDB::new(inputs.state),
             payloads: inputs.payloads,
+            metadata: inputs.metadata,
+            created: HashMap::new(),
             outcome: PrivateOutcome::default(),
         }
     }
@@ -115,9 +154,13 @@ impl PrivateExec {
         block: &BlockEnv,
         p: PrivateTx<'_>,
     ) -> Result<(), ExecError> {
-        let payload = private_payload_hash(p.tx).and_then(|h| self.payloads.get(&h).cloned());
-        let (state, result) = match payload.flatten() {
-            Some(payload) => self.run_party(public, cfg, block, &p, payload)?,
+        let hash = private_payload_hash(p.tx);
+        let payload = hash.and_then(|h| Some((h, self.payloads.get(&h).cloned().flatten()?)));
+        let (state, result) = match payload {
+            Some((hash, payload)) => {
+                let (state, result) = self.party(public, cfg, block, &p, hash, payload)?;
+                (state, Some(result))
+            }
             None => (self.non_party(cfg.spec, &p), None),
         };
         accumulate(&mut self.outcome.changes, &state, cfg.spec);
@@ -168,15 +211,87 @@ impl PrivateExec {
         state
     }
 
-    /// Runs the payload as a party on the dual state; returns the private writes and the result.
-    fn run_party(
+    /// A party's private effect with GoQuorum's privacy-enhancement rules around the run.
+    fn party(
         &mut self,
         public: &CacheDB<StateDb>,
         cfg: &EvmConfig,
         block: &BlockEnv,
         p: &PrivateTx<'_>,
+        hash: B512,
         payload: Bytes,
-    ) -> Result<(EvmState, Option<ExecutionResult>), ExecError> {
+    ) -> Result<(EvmState, ExecutionResult), ExecError> {
+        let received = self.metadata.get(&hash).cloned().unwrap_or_default();
+        if !cfg.privacy_enhancements && received.privacy_flag != pe::FLAG_STANDARD_PRIVATE {
+            // GoQuorum: a consensus error (BAD BLOCK), this node is misconfigured or the
+            // sender bypassed the checks
+            return Err(ExecError::Invalid(format!(
+                "Privacy enhanced transaction received while privacy enhancements are disabled. Please check your node configuration. EPH={hash}"
+            )));
+        }
+        let tx_hash = *p.tx.tx_hash();
+        if cfg.privacy_enhancements
+            && let Err(e) = pe::prepare(&received)
+        {
+            tracing::debug!(target: "evm::private", hash = %tx_hash, error = %e, "privacy enhancement check failed");
+            return Ok((EvmState::default(), failed()));
+        }
+        let call = PartyCall {
+            sender: p.sender,
+            nonce: p.nonce,
+            kind: p.tx.kind(),
+            created: p.created,
+            exec_gas: p.exec_gas,
+            hash: tx_hash,
+        };
+        let run = self.run_party(public, cfg, block, &call, payload)?;
+        if !cfg.privacy_enhancements || !run.result.is_success() {
+            return Ok((run.state, run.result));
+        }
+        let mut view = PeView {
+            private: &mut self.db,
+            created: &self.created,
+            block_changes: &self.outcome.changes,
+            public,
+            spec: cfg.spec,
+        };
+        let kinds = view.call_kinds(&run.affected)?;
+        let mut check = pe::verify(&received, &kinds);
+        if check.is_ok() && !received.exec_hash.is_zero() {
+            let computed = view.merkle_root(&run.affected, &run.state)?;
+            check = pe::verify_merkle_root(received.exec_hash, computed);
+        }
+        if let Err(e) = check {
+            tracing::debug!(target: "evm::private", hash = %tx_hash, error = %e,
+                "verification of contract interaction differs from the one returned by Tessera");
+            return Ok((EvmState::default(), failed()));
+        }
+        if received.privacy_flag != pe::FLAG_STANDARD_PRIVATE {
+            let metadata = ContractPrivacyMetadata {
+                creation_tx_hash: hash,
+                privacy_flag: received.privacy_flag,
+            };
+            for (address, why) in &run.affected {
+                let kept = run.state.get(address).is_some_and(|a| a.is_created());
+                if *why == Affected::Creation && kept {
+                    self.created.insert(*address, metadata);
+                    self.outcome.metadata.push((*address, metadata));
+                }
+            }
+        }
+        Ok((run.state, run.result))
+    }
+
+    /// Runs the payload as a party on the dual state; returns the private writes, the result
+    /// and the affected contracts.
+    fn run_party(
+        &mut self,
+        public: &CacheDB<StateDb>,
+        cfg: &EvmConfig,
+        block: &BlockEnv,
+        p: &PartyCall,
+        payload: Bytes,
+    ) -> Result<PartyRun, ExecError> {
         let is_create = p.created.is_some();
         // only the hash's intrinsic gas is charged: give the payload the gas left after it (and
         // at least its EIP-7623 floor, which GoQuorum does not have)
@@ -198,7 +313,7 @@ impl PrivateExec {
                 .saturating_add(payload_gas.initial_regular_gas)
                 .max(payload_gas.floor_gas),
             gas_price: 0,
-            kind: p.tx.kind(),
+            kind: p.kind,
             value: U256::ZERO,
             data: payload,
             nonce: p.nonce,
@@ -221,21 +336,84 @@ impl PrivateExec {
             Err(EVMError::Database(EvmDbError(e))) => return Err(ExecError::Storage(e)),
             Err(other) => {
                 // GoQuorum: the public side still applies; the private transaction failed
-                tracing::debug!(target: "evm::private", hash = %p.tx.tx_hash(), error = %other,
+                tracing::debug!(target: "evm::private", hash = %p.hash, error = %other,
                     "private transaction invalid on the private state");
-                return Ok((EvmState::default(), Some(failed())));
+                return Ok(PartyRun {
+                    state: EvmState::default(),
+                    result: failed(),
+                    affected: BTreeMap::new(),
+                });
             }
         };
         if let Some(e) = evm.inspector.error.take() {
             return Err(ExecError::Storage(e.0));
         }
         let seen = std::mem::take(&mut evm.ctx.journaled_state.database.private_seen);
+        let affected = std::mem::take(&mut evm.inspector.affected);
         let mut state = outcome.state;
         state.retain(|address, account| {
             *address != p.sender && (account.is_created() || seen.contains(address))
         });
-        Ok((state, Some(outcome.result)))
+        Ok(PartyRun { state, result: outcome.result, affected })
     }
+}
+
+/// A private transaction simulated on this node's private state, as GoQuorum's sender does
+/// before sending it (`simulateExecutionForPE`).
+#[derive(Debug, Clone)]
+pub struct PrivateSimulation {
+    /// The execution result.
+    pub result: ExecutionResult,
+    /// The message-call affected contracts and what the private state says about them.
+    pub affected: Vec<(Address, ContractKind)>,
+    /// The merkle root of every affected account after the run (when asked for).
+    pub merkle_root: B256,
+}
+
+/// Runs `payload` from `sender` (a creation when `to` is `None`) on `private` over `public` in
+/// the block context `ctx`, with `gas_limit` as the transaction's gas, and collects what the
+/// privacy-enhancement checks need ([`pe::sender_check`]).
+#[allow(clippy::too_many_arguments)]
+pub fn simulate_private(
+    public: StateDb,
+    private: StateDb,
+    cfg: &EvmConfig,
+    ctx: &BlockContext,
+    sender: Address,
+    to: Option<Address>,
+    payload: Bytes,
+    gas_limit: u64,
+    with_merkle_root: bool,
+) -> Result<PrivateSimulation, ExecError> {
+    let public = CacheDB::new(public);
+    let nonce = public.basic_ref(sender).map_err(|EvmDbError(e)| e)?.unwrap_or_default().nonce;
+    let is_create = to.is_none();
+    let exec_gas = gas_limit.saturating_sub(intrinsic_gas(cfg.spec, &[0x11; 64], is_create));
+    let mut exec = PrivateExec::new(PrivateInputs {
+        state: private,
+        payloads: PrivatePayloads::default(),
+        metadata: HashMap::new(),
+    });
+    let call = PartyCall {
+        sender,
+        nonce,
+        kind: to.map(TxKind::Call).unwrap_or(TxKind::Create),
+        created: is_create.then(|| sender.create(nonce)),
+        exec_gas,
+        hash: B256::ZERO,
+    };
+    let run = exec.run_party(&public, cfg, &cfg.block_env(ctx), &call, payload)?;
+    let mut view = PeView {
+        private: &mut exec.db,
+        created: &exec.created,
+        block_changes: &exec.outcome.changes,
+        public: &public,
+        spec: cfg.spec,
+    };
+    let affected = view.call_kinds(&run.affected)?;
+    let merkle_root =
+        if with_merkle_root { view.merkle_root(&run.affected, &run.state)? } else { B256::ZERO };
+    Ok(PrivateSimulation { result: run.result, affected, merkle_root })
 }
 
 /// The public effect of a private transaction outside block execution (replays for tracing):
@@ -341,6 +519,8 @@ pub(crate) struct ReadOnlyGuard {
     created: HashSet<Address>,
     /// A storage failure while classifying an address.
     error: Option<EvmDbError>,
+    /// GoQuorum's affected contracts: every address whose code ran, and every creation.
+    affected: BTreeMap<Address, Affected>,
 }
 
 impl ReadOnlyGuard {
@@ -366,10 +546,27 @@ impl<'a> Inspector<MainnetContext<DualDb<'a>>> for ReadOnlyGuard {
         context: &mut MainnetContext<DualDb<'a>>,
         inputs: &mut CallInputs,
     ) -> Option<CallOutcome> {
+        let db = &mut context.journaled_state.database;
+        let code_address = inputs.bytecode_address;
+        if let std::collections::btree_map::Entry::Vacant(slot) = self.affected.entry(code_address)
+        {
+            // GoQuorum records the code address when code runs (not precompiles, not EOAs)
+            match db.basic(code_address) {
+                Ok(Some(info))
+                    if info.code_hash != KECCAK256_EMPTY && info.code_hash != B256::ZERO =>
+                {
+                    slot.insert(Affected::MessageCall);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.error = Some(e);
+                    return Some(refuse(inputs));
+                }
+            }
+        }
         if inputs.is_static {
             return None;
         }
-        let db = &mut context.journaled_state.database;
         let public = self
             .is_public(db, inputs.target_address)
             .and_then(|target| Ok(target || self.is_public(db, inputs.bytecode_address)?));
@@ -395,6 +592,7 @@ impl<'a> Inspector<MainnetContext<DualDb<'a>>> for ReadOnlyGuard {
     ) {
         if let Some(address) = outcome.address {
             self.created.insert(address);
+            self.affected.insert(address, Affected::Creation);
         }
     }
 }

@@ -285,6 +285,12 @@ impl PtmClient {
             self.get_text(Self::transaction_path(hash, "/participants"), "participants").await?;
         Ok(text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
     }
+
+    /// `GET /transaction/{hash}/mandatory`: the mandatory recipients of a flag 2 transaction.
+    pub async fn mandatory(&self, hash: &TmHash) -> Result<Vec<String>, PtmError> {
+        let text = self.get_text(Self::transaction_path(hash, "/mandatory"), "mandatory").await?;
+        Ok(text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+    }
 }
 
 #[cfg(test)]

@@ -44,6 +44,11 @@ impl fmt::Display for TmHash {
     }
 }
 
+/// Standard, padded base64 of `bytes` (how `execHash` and every byte field travel).
+pub fn base64_of(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
 pub(crate) mod b64 {
     use base64::{Engine as _, engine::general_purpose::STANDARD};
     use serde::{Deserialize, Deserializer, Serializer};
@@ -152,6 +157,25 @@ pub struct Received {
     pub sender_key: Option<String>,
 }
 
+impl Received {
+    /// The affected contracts' creation hashes (entries that are not base64 of 64 bytes are
+    /// skipped).
+    pub fn affected_hashes(&self) -> Vec<TmHash> {
+        self.affected_contract_transactions.iter().filter_map(|h| TmHash::from_base64(h)).collect()
+    }
+
+    /// `execHash` as GoQuorum reads it (`common.Base64ToHash`): empty or undecodable = zero,
+    /// otherwise the last 32 bytes of the decoded value (left-padded when shorter).
+    pub fn exec_hash_bytes(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        if let Ok(bytes) = STANDARD.decode(self.exec_hash.trim()) {
+            let tail = &bytes[bytes.len().saturating_sub(32)..];
+            out[32 - tail.len()..].copy_from_slice(tail);
+        }
+        out
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct KeyOnly {
     pub(crate) key: String,
@@ -176,6 +200,21 @@ mod tests {
         fn received_decoder_never_panics(text in ".{0,200}") {
             let _ = serde_json::from_str::<Received>(&text);
         }
+    }
+
+    #[test]
+    fn exec_hash_is_read_as_goquorum_does() {
+        let r = |exec: &str| Received { exec_hash: exec.into(), ..Default::default() };
+        assert_eq!(r("").exec_hash_bytes(), [0u8; 32]);
+        assert_eq!(r(&STANDARD.encode([7u8; 32])).exec_hash_bytes(), [7u8; 32]);
+        let mut short = [0u8; 32];
+        short[31] = 1;
+        assert_eq!(r(&STANDARD.encode([1u8])).exec_hash_bytes(), short);
+        let received = Received {
+            affected_contract_transactions: vec![TmHash([3; 64]).to_base64(), "bad".into()],
+            ..Default::default()
+        };
+        assert_eq!(received.affected_hashes(), vec![TmHash([3; 64])]);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The node's transaction manager as the chain's source of private payloads.
 
+use alloy_primitives::B256;
 use alloy_primitives::B512;
-use qrs_chain::PrivatePayloads;
+use qrs_chain::{PrivatePayloads, ReceivedPayload, TxPrivacyMetadata};
 use qrs_ptm::{PtmClient, TmHash};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
@@ -24,6 +25,14 @@ impl PtmPayloads {
 
 impl PrivatePayloads for PtmPayloads {
     fn fetch(&self, hashes: &[B512]) -> Result<Vec<Option<Vec<u8>>>, String> {
+        Ok(self
+            .fetch_with_metadata(hashes)?
+            .into_iter()
+            .map(|r| r.map(|(payload, _)| payload))
+            .collect())
+    }
+
+    fn fetch_with_metadata(&self, hashes: &[B512]) -> Result<Vec<Option<ReceivedPayload>>, String> {
         let hashes: Vec<TmHash> = hashes.iter().map(|h| TmHash(h.0)).collect();
         let fetch = self.client.receive_many(&hashes, CONCURRENCY);
         // the chain calls this on a blocking thread; on a runtime worker, leave the runtime first
@@ -34,6 +43,22 @@ impl PrivatePayloads for PtmPayloads {
             _ => self.runtime.block_on(fetch),
         }
         .map_err(|e| format!("{}: {e}", self.client.endpoint()))?;
-        Ok(received.into_iter().map(|r| r.map(|r| r.payload)).collect())
+        Ok(received
+            .into_iter()
+            .map(|r| {
+                r.map(|r| {
+                    let metadata = TxPrivacyMetadata {
+                        privacy_flag: r.privacy_flag,
+                        affected_contract_transactions: r
+                            .affected_hashes()
+                            .into_iter()
+                            .map(|h| B512::from(h.0))
+                            .collect(),
+                        exec_hash: B256::from(r.exec_hash_bytes()),
+                    };
+                    (r.payload, metadata)
+                })
+            })
+            .collect())
     }
 }

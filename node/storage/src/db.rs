@@ -47,9 +47,12 @@ pub mod tables {
     pub const PRIVATE_RECEIPTS: &str = "PrivateReceipts";
     /// block number (u64 BE) → bloom of the block's private logs (GoQuorum's `"Pb" ‖ number`)
     pub const PRIVATE_BLOOMS: &str = "PrivateBlooms";
+    /// contract address → privacy flag (1 byte) ‖ creation TM hash (64 bytes): the privacy
+    /// metadata of contracts created by privacy-enhanced (flag 1-3) private transactions
+    pub const PRIVACY_METADATA: &str = "PrivacyMetadata";
 
     /// All tables, created on open.
-    pub const ALL: [&str; 16] = [
+    pub const ALL: [&str; 17] = [
         HEADERS,
         CANONICAL_HASHES,
         HEADER_NUMBERS,
@@ -66,6 +69,7 @@ pub mod tables {
         PRIVATE_STATE_ROOTS,
         PRIVATE_RECEIPTS,
         PRIVATE_BLOOMS,
+        PRIVACY_METADATA,
     ];
 }
 

@@ -25,7 +25,7 @@ pub use model::{
     AccountChange, AccountInfo, AccountRecord, StateChanges, StateUpdate, StoredBlock,
     StoredReceipt,
 };
-pub use private::PrivateBlockWrite;
+pub use private::{ContractPrivacyMetadata, PrivateBlockWrite};
 pub use provider::TxLocation;
 pub use state::compute_state_update;
 

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod privacy_enhancements;
 mod private;
 mod produce;
 mod recover;
