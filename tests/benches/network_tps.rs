@@ -44,10 +44,26 @@ fn main() -> eyre::Result<()> {
             continue;
         }
         let work = Workload::new(senders, per_sender, 1337)?;
-        let mut net = TestNet::start_custom(consensus, n, n, 0, |g| {
+        // geth's default pool (4,096 pending) is smaller than two blocks at the target rate: a
+        // full pool rejects transactions and breaks the senders' nonce sequences. Operators of
+        // a busy network raise `--txpool.*` the same way.
+        let node_args: Vec<String> = [
+            "--txpool.globalslots",
+            "32768",
+            "--txpool.accountslots",
+            "256",
+            "--txpool.globalqueue",
+            "8192",
+            "--verbosity",
+            "3",
+        ]
+        .map(String::from)
+        .to_vec();
+        let edit = |g: &mut serde_json::Value| {
             work.fund_in_genesis(g);
             g["gasLimit"] = json!("0x3b9aca00"); // 1,000,000,000
-        })?;
+        };
+        let mut net = TestNet::start_with_args(consensus, n, n, 0, edit, &node_args)?;
         if matches!(consensus, Consensus::Qbft { .. }) {
             net.wait_for_height(1, Duration::from_secs(30))?;
         }

@@ -142,6 +142,19 @@ impl TestNet {
         tms: usize,
         edit_genesis: impl FnOnce(&mut Value),
     ) -> eyre::Result<Self> {
+        Self::start_with_args(consensus, n, validators, tms, edit_genesis, &[])
+    }
+
+    /// [`Self::start_custom`] with extra `qnode` flags for every node (e.g. `--txpool.*` limits
+    /// or `--verbosity 3`, which replaces the harness's default `--verbosity 4`).
+    pub fn start_with_args(
+        consensus: Consensus,
+        n: usize,
+        validators: usize,
+        tms: usize,
+        edit_genesis: impl FnOnce(&mut Value),
+        node_args: &[String],
+    ) -> eyre::Result<Self> {
         let ids = (0..n).map(|_| NodeIdentity::random()).collect::<eyre::Result<Vec<_>>>()?;
         let dir = tempfile::tempdir()?;
         let mut genesis = genesis_json(consensus, &ids[..validators.min(n)])?;
@@ -155,7 +168,7 @@ impl TestNet {
         }
         let mut net = Self { consensus, ids, tms: qtms, nodes: Vec::new(), dir };
         for i in 0..n {
-            let node = net.spawn_node(i, &genesis_path, &net.ids.clone(), &[])?;
+            let node = net.spawn_node(i, &genesis_path, &net.ids.clone(), node_args)?;
             net.nodes.push(node);
         }
         net.wait_peered(n.saturating_sub(1), Duration::from_secs(30))?;
@@ -191,9 +204,10 @@ impl TestNet {
             .arg(nodekey.display().to_string())
             .arg("--port")
             .arg(id.p2p_port.to_string())
-            .arg("--nodiscover")
-            .arg("--verbosity")
-            .arg("4");
+            .arg("--nodiscover");
+        if !extra_args.iter().any(|a| a == "--verbosity") {
+            opts = opts.arg("--verbosity").arg("4");
+        }
         opts.ws = true;
         opts = match self.consensus {
             Consensus::Qbft { .. } => opts.mine(),

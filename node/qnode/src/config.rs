@@ -82,8 +82,9 @@ pub struct NodeConfig {
     pub dev: bool,
     /// Accounts to unlock at start, with their passwords.
     pub unlock: Vec<(Address, String)>,
-    /// Accept legacy transactions without EIP-155 replay protection over RPC.
-    pub allow_unprotected_txs: bool,
+    /// Transaction pool limits, and whether RPC accepts legacy transactions without EIP-155
+    /// replay protection.
+    pub txpool: qrs_txpool::PoolConfig,
     /// p2p networking; `None` = no network (a single node).
     pub network: Option<NetworkOptions>,
     /// The private transaction manager (`--ptm.*`, `PRIVATE_CONFIG`); `None` = no TM: this node
@@ -108,7 +109,7 @@ impl NodeConfig {
             consensus: ConsensusChoice::Dev { period: Duration::ZERO },
             dev: true,
             unlock: Vec::new(),
-            allow_unprotected_txs: false,
+            txpool: qrs_txpool::PoolConfig::default(),
             network: None,
             ptm: None,
         }

@@ -97,8 +97,7 @@ fn open_keystore(config: &NodeConfig) -> eyre::Result<Arc<Keystore>> {
 pub async fn launch(config: NodeConfig) -> eyre::Result<NodeHandle> {
     let spec = load_spec(&config)?;
     let chain_id = spec.chain_id;
-    let pool =
-        PoolConfig { allow_unprotected: config.allow_unprotected_txs, ..PoolConfig::default() };
+    let pool = config.txpool.clone();
     let ptm = connect_ptm(config.ptm.as_ref()).await?;
     let chain = Chain::open(&chaindata(&config.datadir), spec, pool)?;
     if let Some(client) = &ptm {

@@ -8,6 +8,7 @@ mod net;
 mod ptm;
 mod qbft;
 mod raft;
+mod txpool;
 
 use std::{net::SocketAddr, path::Path, path::PathBuf, time::Duration};
 
@@ -20,6 +21,7 @@ pub use net::NetFlags;
 pub use ptm::PtmFlags;
 pub use qbft::QbftFlags;
 pub use raft::RaftFlags;
+pub use txpool::TxPoolFlags;
 
 use crate::config::{ConsensusChoice, NodeConfig, RpcEndpoint};
 
@@ -128,6 +130,9 @@ pub struct RunArgs {
     /// Private transaction manager flags (`--ptm.*`; `PRIVATE_CONFIG` as the fallback).
     #[command(flatten)]
     pub ptm: PtmFlags,
+    /// Transaction pool limits (`--txpool.*`).
+    #[command(flatten)]
+    pub txpool: TxPoolFlags,
     /// geth flags accepted for compatibility and ignored here.
     #[arg(long = "syncmode", hide = true)]
     pub syncmode: Option<String>,
@@ -249,7 +254,7 @@ impl RunArgs {
                 .transpose()?,
             dev: a.dev,
             unlock,
-            allow_unprotected_txs: a.allow_unprotected_txs,
+            txpool: a.txpool.config(a.allow_unprotected_txs),
             ptm: a.ptm.config()?,
         })
     }
