@@ -62,20 +62,24 @@ fn axes(svg: &mut String, top: f64, y_max: f64, seconds: usize, label: &str) {
     );
 }
 
-/// The SVG document for `series`, titled `title`.
+/// The SVG document for `series`, titled `title` (one `<text>` per line: the first large).
 pub fn svg(title: &str, series: &[Second]) -> String {
     let n = series.len().max(1);
     let plot_w = W - LEFT - RIGHT;
     let slot = plot_w / n as f64;
-    let (top1, top2) = (60.0, 60.0 + PANEL_H + 60.0);
+    let (top1, top2) = (80.0, 80.0 + PANEL_H + 60.0);
     let height = top2 + PANEL_H + 40.0;
     let mut s = String::new();
     let _ = write!(
         s,
         r##"<?xml version="1.0" encoding="UTF-8"?>
-<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{height}" viewBox="0 0 {W} {height}" font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/><text x="{LEFT}" y="24" font-size="15">{}</text>"##,
-        escape(title)
+<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{height}" viewBox="0 0 {W} {height}" font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/>"##
     );
+    for (i, line) in title.lines().enumerate() {
+        let (y, size) = if i == 0 { (22.0, 15) } else { (22.0 + 18.0 * i as f64, 12) };
+        let _ =
+            write!(s, r##"<text x="{LEFT}" y="{y}" font-size="{size}">{}</text>"##, escape(line));
+    }
     // TPS panel
     let tps_max =
         nice_max(series.iter().map(|x| x.tps.max(x.submitted) as f64).fold(0.0, f64::max));
@@ -157,7 +161,7 @@ mod tests {
                 latency_p50_ms: (i > 0).then_some(1100.0),
             })
             .collect();
-        let text = svg("qbft <4 nodes> & co", &series);
+        let text = svg("qbft <4 nodes> & co\nsecond line", &series);
         let doc = roxmltree::Document::parse(&text).unwrap();
         let root = doc.root_element();
         assert_eq!(root.tag_name().name(), "svg");
@@ -165,6 +169,9 @@ mod tests {
         assert_eq!(bars, 1 + 5, "background + one bar per second");
         let circles = root.children().filter(|n| n.has_tag_name("circle")).count();
         assert_eq!(circles, 4);
+        let texts: Vec<&str> =
+            root.children().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).collect();
+        assert_eq!(&texts[..2], ["qbft <4 nodes> & co", "second line"]);
         // an empty run still gives a valid document
         roxmltree::Document::parse(&svg("empty", &[])).unwrap();
     }

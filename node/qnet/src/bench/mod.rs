@@ -45,6 +45,9 @@ use crate::{
 /// Without `--tps` and `--txs`: transactions prepared per second of `--duration`.
 pub const UNPACED_TXS_PER_SEC: usize = 1000;
 
+/// After submission, the wait for inclusion ends when nothing new was included for this long.
+pub const STALL: Duration = Duration::from_secs(20);
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
@@ -207,10 +210,21 @@ pub fn run(
     }
     let submit_end = Instant::now();
     state.stop.store(true, Ordering::Relaxed);
-    while state.latencies().len() < state.accepted_count()
-        && submit_end.elapsed() < opts.wait
-        && !tracker.is_finished()
-    {
+    // wait for inclusion; give up early when nothing new lands for STALL (a rejected nonce
+    // leaves its sender's later transactions queued forever)
+    let (mut seen, mut last_change) = (0, Instant::now());
+    loop {
+        let included = state.latencies().len();
+        if included != seen {
+            (seen, last_change) = (included, Instant::now());
+        }
+        if included >= state.accepted_count()
+            || submit_end.elapsed() >= opts.wait
+            || last_change.elapsed() >= STALL
+            || tracker.is_finished()
+        {
+            break;
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
     progress.finish();

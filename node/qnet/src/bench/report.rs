@@ -142,14 +142,23 @@ pub fn write(dir: &Path, report: &Report) -> Result<(PathBuf, PathBuf), BenchErr
     text.push('\n');
     std::fs::write(&json_path, text)
         .map_err(|source| BenchError::Io { path: json_path.clone(), source })?;
+    let c = &report.config;
     let title = format!(
-        "qnet bench {} ({}): {:.0} tx/s achieved, {} included of {}, p50 {:.2}s",
-        report.config.workload,
+        "qnet bench: {} on {} (chain {}), {}\noffered {:.0} tx/s{}, achieved {:.0} tx/s; {} of {} \
+         included, {} rejected; latency p50 {:.2} s, p90 {:.2} s, p99 {:.2} s",
+        c.workload,
+        c.consensus,
+        c.chain_id,
         report.started_at,
+        report.offered_tps,
+        c.target_tps.map(|t| format!(" (target {t})")).unwrap_or_default(),
         report.achieved_tps,
         report.included,
         report.submitted,
-        report.latency_ms.p50 / 1000.0
+        report.rejected,
+        report.latency_ms.p50 / 1000.0,
+        report.latency_ms.p90 / 1000.0,
+        report.latency_ms.p99 / 1000.0
     );
     std::fs::write(&svg_path, chart::svg(&title, &report.series))
         .map_err(|source| BenchError::Io { path: svg_path.clone(), source })?;

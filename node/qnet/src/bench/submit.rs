@@ -13,8 +13,10 @@ use super::{rpc::Rpc, state::RunState, workload::Lane};
 
 /// Largest batch.
 pub const MAX_BATCH: usize = 100;
-/// Without a target rate: at most this many transactions in flight per lane.
-pub const WINDOW_PER_LANE: usize = 1000;
+/// Without a target rate: at most this many transactions in flight (sent, not yet in a block)
+/// over all lanes. Every node's pool holds every in-flight transaction (they gossip), so this
+/// stays under the pool's 4096 executable slots.
+pub const WINDOW: usize = 3000;
 
 /// How one lane submits.
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +27,7 @@ pub struct Pace {
     pub batch: usize,
     /// Nothing is sent after this much time since the start.
     pub deadline: Duration,
-    /// In-flight limit over all lanes when there is no rate.
+    /// In-flight limit over all lanes when there is no rate ([`WINDOW`]).
     pub window: usize,
 }
 
@@ -36,7 +38,7 @@ impl Pace {
         let lanes = lanes.max(1);
         let rate = tps.map(|t| t as f64 / lanes as f64);
         let batch = rate.map_or(MAX_BATCH, |r| ((r / 10.0).ceil() as usize).clamp(1, MAX_BATCH));
-        Self { rate, batch, deadline, window: WINDOW_PER_LANE * lanes }
+        Self { rate, batch, deadline, window: WINDOW }
     }
 }
 
@@ -101,7 +103,7 @@ fn submit_lane(lane: &Lane, pace: Pace, rpc: &Rpc, state: &RunState) {
 mod tests {
     use std::time::Duration;
 
-    use super::{MAX_BATCH, Pace};
+    use super::{MAX_BATCH, Pace, WINDOW};
 
     #[test]
     fn pace_splits_the_rate_and_sizes_batches() {
@@ -110,6 +112,6 @@ mod tests {
         let slow = Pace::new(Some(3), 4, Duration::from_secs(5));
         assert_eq!(slow.batch, 1);
         let fast = Pace::new(None, 2, Duration::from_secs(5));
-        assert_eq!((fast.rate, fast.batch, fast.window), (None, MAX_BATCH, 2000));
+        assert_eq!((fast.rate, fast.batch, fast.window), (None, MAX_BATCH, WINDOW));
     }
 }
