@@ -330,7 +330,10 @@ impl PrivateExec {
             .with_db(dual)
             .with_cfg(cfg_env)
             .with_block(block.clone())
-            .build_mainnet_with_inspector(ReadOnlyGuard::default());
+            .build_mainnet_with_inspector(ReadOnlyGuard {
+                track_affected: cfg.privacy_enhancements,
+                ..Default::default()
+            });
         let outcome = match evm.inspect_tx(env) {
             Ok(r) => r,
             Err(EVMError::Database(EvmDbError(e))) => return Err(ExecError::Storage(e)),
@@ -519,8 +522,10 @@ pub(crate) struct ReadOnlyGuard {
     created: HashSet<Address>,
     /// A storage failure while classifying an address.
     error: Option<EvmDbError>,
-    /// GoQuorum's affected contracts: every address whose code ran, and every creation.
+    /// GoQuorum's affected contracts: every address whose code ran, and every creation
+    /// (recorded only when privacy enhancements are on: nothing reads them otherwise).
     affected: BTreeMap<Address, Affected>,
+    track_affected: bool,
 }
 
 impl ReadOnlyGuard {
@@ -548,7 +553,9 @@ impl<'a> Inspector<MainnetContext<DualDb<'a>>> for ReadOnlyGuard {
     ) -> Option<CallOutcome> {
         let db = &mut context.journaled_state.database;
         let code_address = inputs.bytecode_address;
-        if let std::collections::btree_map::Entry::Vacant(slot) = self.affected.entry(code_address)
+        if self.track_affected
+            && let std::collections::btree_map::Entry::Vacant(slot) =
+                self.affected.entry(code_address)
         {
             // GoQuorum records the code address when code runs (not precompiles, not EOAs)
             match db.basic(code_address) {
@@ -592,7 +599,9 @@ impl<'a> Inspector<MainnetContext<DualDb<'a>>> for ReadOnlyGuard {
     ) {
         if let Some(address) = outcome.address {
             self.created.insert(address);
-            self.affected.insert(address, Affected::Creation);
+            if self.track_affected {
+                self.affected.insert(address, Affected::Creation);
+            }
         }
     }
 }
