@@ -208,3 +208,88 @@ pub fn plan_node(
     };
     Ok(NodePlan { name: name.to_owned(), role, http_port, ws_port, p2p_port, raft_port, tm })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        generate::{InitOptions, init},
+        layout::{Consensus, Layout, NetworkSpec},
+    };
+
+    fn generated(spec: NetworkSpec) -> (tempfile::TempDir, NetworkJson) {
+        let dir = tempfile::tempdir().unwrap();
+        let options = InitOptions {
+            force: false,
+            scrypt: qrs_keystore::ScryptCost::Light,
+            repo: std::path::PathBuf::from("."),
+        };
+        let net = init(dir.path(), &Layout::new(spec).unwrap(), &options).unwrap();
+        (dir, net)
+    }
+
+    #[test]
+    fn names_take_the_next_number_of_their_role() {
+        let (dir, net) = generated(NetworkSpec { members: 2, ..NetworkSpec::default() });
+        assert_eq!(default_name(&net, Role::Member), "member3");
+        assert_eq!(default_name(&net, Role::Validator), "validator5");
+        assert_eq!(default_name(&net, Role::Rpcnode), "rpcnode2");
+        check_name(&net, dir.path(), "member3").unwrap();
+        for bad in ["member1", "Member3", "3member", "", "member3-tm", "a/b", "a b"] {
+            assert!(check_name(&net, dir.path(), bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn the_next_node_follows_the_quickstart_ports() {
+        let (_dir, net) = generated(NetworkSpec::default());
+        let m4 = layout_plan(&net, "member4", Role::Member, true).unwrap();
+        assert_eq!((m4.http_port, m4.ws_port, m4.p2p_port), (20006, 20007, 30311));
+        assert_eq!(m4.tm, Some(TmPorts { third_party: 9084, q2t: 9104, p2p: 9004 }));
+        let v5 = layout_plan(&net, "validator5", Role::Validator, false).unwrap();
+        assert_eq!((v5.http_port, v5.ws_port, v5.p2p_port, v5.tm), (21005, 21005, 30311, None));
+    }
+
+    #[test]
+    fn the_next_node_follows_a_compact_range_unless_the_network_was_edited() {
+        let spec = NetworkSpec {
+            consensus: Consensus::Raft,
+            validators: 1,
+            members: 1,
+            ports: PortScheme::Compact(41000),
+            ..NetworkSpec::default()
+        };
+        let (_dir, mut net) = generated(spec);
+        // validator1 41000-41002, rpcnode 41003-41006, member1 41007-41013
+        let m2 = layout_plan(&net, "member2", Role::Member, true).unwrap();
+        assert_eq!(
+            (m2.http_port, m2.ws_port, m2.p2p_port, m2.raft_port),
+            (41014, 41015, 41016, Some(41017))
+        );
+        assert_eq!(m2.tm, Some(TmPorts { third_party: 41018, q2t: 41019, p2p: 41020 }));
+        net.nodes[1].p2p_port = 45000;
+        assert_eq!(layout_plan(&net, "member2", Role::Member, true), None);
+    }
+
+    #[test]
+    fn ports_in_the_flags_count_as_used() {
+        let (dir, net) = generated(NetworkSpec {
+            validators: 1,
+            members: 0,
+            ports: PortScheme::Compact(42000),
+            ..NetworkSpec::default()
+        });
+        let flags = dir.path().join(&net.nodes[0].flags_file);
+        let mut text = std::fs::read_to_string(&flags).unwrap();
+        text.push_str("--pprof.port\n43000\n");
+        std::fs::write(&flags, text).unwrap();
+        let used = used_ports(dir.path(), &net);
+        assert!(used.contains(&43000) && used.contains(&42000), "{used:?}");
+        // a network whose nodes serve no metrics gives the new node none either
+        let plan = layout_plan(&net, "member1", Role::Member, true).unwrap();
+        assert_eq!(
+            metrics_port(dir.path(), &NetworkJson { nodes: vec![], ..net.clone() }, &plan),
+            None
+        );
+    }
+}

@@ -199,6 +199,15 @@ fn raft_add_member_joins_the_cluster_and_gets_blocks() {
     });
     assert_eq!(receipt["status"], "0x1");
     status_all_ok(&net);
+
+    // down and up again: the added member restarts from its remounted raft log
+    let down = net.down();
+    assert!(down.ok && down.stdout.contains("member-new"), "{down}");
+    let again = net.up(&[]);
+    assert!(again.ok, "qnet up after down: {again}");
+    assert!(again.stdout.contains("member-new "), "{again}");
+    assert_eq!(crate::common::rpc(&new.rpc, "raft_role", json!([])), "verifier");
+    status_all_ok(&net);
 }
 
 /// What add-node may change, as relative path → bytes: the network directory's entries (logs
