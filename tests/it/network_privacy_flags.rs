@@ -93,6 +93,27 @@ fn tm_hash_b64(rpc: &Rpc, hash: B256) -> eyre::Result<String> {
     Ok(encode_b64(&input))
 }
 
+/// The dev account's Homestead-signed private call with `v` 37/38 (as web3js-quorum does).
+fn private_raw(nonce: u64, to: Address, input: Bytes) -> eyre::Result<Bytes> {
+    use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
+    use alloy_eips::eip2718::Encodable2718;
+    use alloy_signer::SignerSync;
+    let mut tx = TxLegacy {
+        chain_id: None,
+        nonce,
+        gas_price: 0,
+        gas_limit: 3_000_000,
+        to: alloy_primitives::TxKind::Call(to),
+        value: U256::ZERO,
+        input,
+    };
+    let signer = alloy_signer_local::PrivateKeySigner::from_bytes(&DEV_KEY)?;
+    let sig = signer.sign_hash_sync(&tx.signature_hash())?;
+    // chain id 1 in the envelope encodes v = 35 + 2 + parity: GoQuorum's private marker
+    tx.chain_id = Some(1);
+    Ok(TxEnvelope::Legacy(tx.into_signed(sig)).encoded_2718().into())
+}
+
 fn import(rpc: &Rpc, key: &B256) -> eyre::Result<Address> {
     let a: String = rpc.req("personal_importRawKey", json!([hex::encode(key), PASSWORD]))?;
     Ok(a.parse()?)
@@ -170,6 +191,33 @@ fn network_privacy_flags_party_protection_mandatory_recipients_and_state_validat
             .expect_err("non-party sender"),
         "contract not found. cannot transact"
     );
+
+    // the raw path (eth_fillTransaction's /storeraw, external Homestead signature, v 37/38):
+    // the node simulates the stored payload before /sendsignedtx
+    let raw = |x: u64, flag: u64| -> eyre::Result<Result<B256, String>> {
+        let filled: Value = r1.req(
+            "eth_fillTransaction",
+            json!([{"from": dev, "to": pp, "data": set_data(x), "gas": "0x2dc6c0", "privateFor": [m3]}]),
+        )?;
+        let input: Bytes = serde_json::from_value(filled["tx"]["input"].clone())?;
+        let nonce = qrs_e2e::rpc::quantity(&filled["tx"]["nonce"])?;
+        let raw = private_raw(nonce, pp, input)?;
+        Ok(r1
+            .call(
+                "eth_sendRawPrivateTransaction",
+                json!([raw, {"privateFor": [m3], "privacyFlag": flag}]),
+            )
+            .map_err(|e| e.code_message().map(|(_, m)| m.to_string()).unwrap_or(e.to_string()))
+            .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string())))
+    };
+    assert_eq!(
+        raw(20, 0)?.expect_err("raw flag mismatch"),
+        "sent privacy flag doesn't match all affected contract flags"
+    );
+    let set = raw(21, 1)?.map_err(|e| eyre::eyre!(e))?;
+    assert!(private_status(&r1, set)?.0);
+    net.wait_for_height(net.head(0)?.0 + 1, WAIT)?;
+    assert_eq!(get(&r3, pp)?, U256::from(21u64), "member3 ran the raw PP transaction");
 
     // ---- mandatory recipients
     assert_eq!(
