@@ -46,6 +46,34 @@ fn listed_everywhere(dir: &Path, json: &NetworkJson, enode: &str) {
     }
 }
 
+/// `docker compose config` (or Compose v1) on `file`: its normalised output, or `None` (said
+/// loudly on stderr) where docker is not installed.
+fn compose_config(file: &Path) -> Option<String> {
+    use std::process::Command;
+    let works = |cmd: &mut Command| cmd.output().is_ok_and(|o| o.status.success());
+    let mut cmd = if works(Command::new("docker").args(["compose", "version"])) {
+        let mut c = Command::new("docker");
+        c.arg("compose");
+        c
+    } else if works(Command::new("docker-compose").arg("version")) {
+        Command::new("docker-compose")
+    } else {
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            b"\n!!!!! SKIPPED the docker-compose check of add-node: no docker compose !!!!!\n",
+        );
+        return None;
+    };
+    let out = cmd.arg("-f").arg(file).arg("config").output().unwrap();
+    assert!(
+        out.status.success(),
+        "compose config rejected {}:\n{}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// `qnet status` succeeds with every node of network.json `ok`.
 fn status_all_ok(net: &NetDir) {
     let status = net.status();
@@ -150,6 +178,13 @@ fn qbft_add_member_gets_private_state_then_a_fifth_validator_is_voted_in() {
             assert!(Instant::now() < deadline, "{} stuck at {} (was {h})", n.name, head(n));
             std::thread::sleep(Duration::from_millis(300));
         }
+    }
+    // Compose accepts the file with both added nodes' services
+    if let Some(config) = compose_config(&net.dir.join("docker-compose.yml")) {
+        for service in ["member3:", "member3-tm:", "validator5:"] {
+            assert!(config.contains(service), "{service} missing from:\n{config}");
+        }
+        assert_eq!(config.matches("context:").count(), 1, "{config}");
     }
     // the validator's votes are no longer pending
     let candidates = crate::common::rpc(&v1.rpc, "istanbul_candidates", json!([]));
