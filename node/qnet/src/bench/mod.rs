@@ -269,3 +269,38 @@ pub fn run(
     let (json, svg) = report::write(dir, &report)?;
     Ok(Outcome { report, json, svg })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{BenchOptions, UNPACED_TXS_PER_SEC, WorkloadKind};
+
+    fn opts(tps: Option<u64>, secs: u64) -> BenchOptions {
+        BenchOptions {
+            tps,
+            duration: Duration::from_secs(secs),
+            private: false,
+            parties: 1,
+            workload: WorkloadKind::Erc20,
+            txs: None,
+            wait: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn options_are_checked_and_size_the_load() {
+        assert_eq!(opts(Some(200), 5).total(), 1000);
+        assert_eq!(opts(None, 3).total(), 3 * UNPACED_TXS_PER_SEC);
+        assert_eq!(BenchOptions { txs: Some(7), ..opts(Some(200), 5) }.total(), 7);
+        assert!(opts(Some(1), 1).check().is_ok());
+        for bad in [
+            opts(Some(0), 5),
+            opts(Some(10), 0),
+            BenchOptions { txs: Some(0), ..opts(None, 5) },
+            BenchOptions { private: true, parties: 0, ..opts(None, 5) },
+        ] {
+            assert!(bad.check().is_err(), "{bad:?}");
+        }
+    }
+}

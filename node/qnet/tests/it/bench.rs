@@ -44,8 +44,9 @@ fn check_report(json: &Path, net: &NetDir, target_tps: u64, duration: u64) -> Va
     assert_eq!(included, submitted, "{r:#}");
     assert!(n(&r["achievedTps"]) > 0.0, "{r:#}");
     let offered = n(&r["offeredTps"]);
+    // paced: never much above the target; below it only when this (shared) machine lags
     assert!(
-        offered > target_tps as f64 * 0.5 && offered < target_tps as f64 * 1.5,
+        offered > target_tps as f64 * 0.3 && offered < target_tps as f64 * 1.3,
         "offered {offered} tx/s for a target of {target_tps}: {r:#}"
     );
     let l = &r["latencyMs"];
