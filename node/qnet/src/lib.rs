@@ -6,8 +6,10 @@
 //! * [`network_json`]: the `network.json` serde types.
 //! * [`run`]: `qnet up`, `status` and `down` (processes, pid files, logs, health probes).
 //! * [`add_node`]: `qnet add-node`, a new node joining a running network.
+//! * [`bench`]: `qnet bench`, a load generator and its JSON report and SVG chart.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod bench;
 pub mod add_node;
 pub mod error;
 pub mod generate;

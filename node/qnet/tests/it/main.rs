@@ -2,6 +2,7 @@
 //! (chainspec, qbft, keystore, enclave, qtm, network) and with the real qnode/qtm binaries.
 
 mod add_node;
+mod bench;
 mod common;
 mod docker;
 mod files;
