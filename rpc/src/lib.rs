@@ -14,6 +14,7 @@ mod exec;
 mod filters;
 mod istanbul;
 mod json;
+mod metrics;
 mod middleware;
 mod misc;
 mod params;
@@ -172,7 +173,9 @@ pub async fn serve(
     };
     let http =
         tower::ServiceBuilder::new().option_layer(cors).layer(middleware::GethParseErrorLayer);
-    let rpc = RpcServiceBuilder::new().layer(middleware::UnknownMethodLayer::new(known));
+    let rpc = RpcServiceBuilder::new()
+        .layer(metrics::RpcMetricsLayer)
+        .layer(middleware::UnknownMethodLayer::new(known));
     let config = ServerConfig::builder()
         .max_request_body_size(cfg.max_request_bytes)
         .max_response_body_size(cfg.max_response_bytes)

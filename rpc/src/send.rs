@@ -167,8 +167,19 @@ fn parse_signature(b: &[u8]) -> RpcResult<Signature> {
 
 pub(crate) fn submit(c: &RpcContext, tx: RecoveredTx) -> RpcResult<B256> {
     let hash = *tx.inner().tx_hash();
+    // GoQuorum's TX-CREATED checkpoint (`to` = the new contract's address for a creation)
+    let created = qrs_metrics::checkpoint::enabled().then(|| {
+        use alloy_consensus::Transaction as _;
+        match tx.inner().kind() {
+            TxKind::Call(to) => to,
+            TxKind::Create => tx.signer().create(tx.inner().nonce()),
+        }
+    });
     c.chain.submit(tx)?;
     tracing::debug!(target: "rpc::eth", %hash, "transaction submitted");
+    if let Some(to) = created {
+        qrs_metrics::checkpoint::tx_created(hash, to);
+    }
     Ok(hash)
 }
 

@@ -17,6 +17,7 @@ mod crash;
 mod genesis;
 mod harness;
 mod js_clients;
+mod metrics;
 mod network_private;
 mod network_privacy_flags;
 mod network_qbft;

@@ -4,7 +4,7 @@
 //! commits at once; QBFT builds a proposal, runs its rounds, then commits; Raft commits the
 //! blocks its log agreed on.
 
-use std::{collections::HashSet, sync::Arc};
+use std::{collections::HashSet, sync::Arc, time::Instant};
 
 use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header, proofs::calculate_transaction_root};
 use alloy_eips::eip7685::EMPTY_REQUESTS_HASH;
@@ -12,11 +12,15 @@ use alloy_primitives::{Address, B64, B256, Bytes, U256};
 use alloy_trie::EMPTY_ROOT_HASH;
 use qrs_chainspec::Hardfork;
 use qrs_evm::{BlockContext, BlockExecutor, EvmConfig, ExecError, StateDb, StateView};
+use qrs_metrics::checkpoint;
+use qrs_primitives::is_private;
 use qrs_storage::{
     PrivateBlockWrite, StateUpdate, StoredBlock, StoredReceipt, compute_state_update,
 };
 
-use crate::{Chain, ChainError, ChainEvent, CommittedBlock, Head, LatestAccounts, load_head};
+use crate::{
+    Chain, ChainError, ChainEvent, CommittedBlock, Head, LatestAccounts, load_head, metrics::METERS,
+};
 
 /// What the consensus engine decides about a new block.
 #[derive(Debug, Clone, Default)]
@@ -96,6 +100,7 @@ impl Chain {
         let mut transactions = Vec::new();
         let mut senders = Vec::new();
         let mut skipped: HashSet<Address> = HashSet::new();
+        let started = Instant::now();
         for pooled in candidates {
             let sender = pooled.sender();
             if skipped.contains(&sender) {
@@ -104,8 +109,16 @@ impl Chain {
             if executor.gas_left() < 21_000 {
                 break;
             }
-            match executor.execute(pooled.envelope(), sender) {
+            let tx_started = Instant::now();
+            let executed = executor.execute(pooled.envelope(), sender);
+            if is_private(pooled.envelope()) {
+                METERS.private_execution.record_since(tx_started);
+            }
+            match executed {
                 Ok(_) => {
+                    if checkpoint::enabled() {
+                        checkpoint::tx_completed(pooled.hash, tx_started.elapsed());
+                    }
                     transactions.push(pooled.envelope().clone());
                     senders.push(sender);
                 }
@@ -121,6 +134,8 @@ impl Chain {
             }
         }
         let outcome = executor.finish();
+        METERS.execution.record_since(started);
+        let started = Instant::now();
         let reader = self.reader()?;
         let state = compute_state_update(&reader, head.header.state_root, &outcome.changes)?;
         let private = crate::private::private_write(
@@ -130,6 +145,7 @@ impl Chain {
             number,
             &outcome,
         )?;
+        METERS.validation.record_since(started);
         let header =
             self.next_header(&head, &ctx, &attrs, &transactions, &outcome, state.state_root);
         let hash = Chain::block_hash(&header);
@@ -208,10 +224,12 @@ impl Chain {
                 head: head.hash,
             });
         }
+        let started = Instant::now();
         let writer = self.inner.env.write()?;
         writer.write_block(&built.block, &built.receipts, &built.state, built.total_difficulty)?;
         writer.write_private(&built.private)?;
         writer.commit()?;
+        METERS.write.record_since(started);
         let reader = self.reader()?;
         *self.inner.head.write() = load_head(&reader)?;
         let mined: Vec<B256> = built.block.transactions.iter().map(|tx| *tx.tx_hash()).collect();

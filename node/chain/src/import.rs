@@ -1,11 +1,13 @@
 //! Importing a block made elsewhere: re-execute and verify before it can become the head.
 
+use std::time::Instant;
+
 use alloy_consensus::{Header, TxEnvelope, proofs::calculate_transaction_root};
 use alloy_primitives::Address;
 use qrs_evm::{BlockContext, BlockExecutor, EvmConfig, StateDb, StateView};
 use qrs_storage::{StoredBlock, compute_state_update};
 
-use crate::{BuildAttributes, BuiltBlock, Chain, ChainError};
+use crate::{BuildAttributes, BuiltBlock, Chain, ChainError, metrics::METERS};
 
 impl Chain {
     /// Verifies `header` + `transactions` against the head by executing them, and commits the
@@ -62,12 +64,18 @@ impl Chain {
         let mut executor =
             BlockExecutor::new(StateDb::new(self.reader()?, StateView::Latest), &cfg, &ctx)
                 .with_private(private);
+        let started = Instant::now();
         for (tx, sender) in transactions.iter().zip(&senders) {
-            executor
-                .execute(tx, *sender)
-                .map_err(|e| invalid(format!("transaction {}: {e}", tx.tx_hash())))?;
+            let tx_started = Instant::now();
+            let executed = executor.execute(tx, *sender);
+            if qrs_primitives::is_private(tx) {
+                METERS.private_execution.record_since(tx_started);
+            }
+            executed.map_err(|e| invalid(format!("transaction {}: {e}", tx.tx_hash())))?;
         }
         let outcome = executor.finish();
+        METERS.execution.record_since(started);
+        let started = Instant::now();
         let reader = self.reader()?;
         let state = compute_state_update(&reader, head.header.state_root, &outcome.changes)?;
         let private = crate::private::private_write(
@@ -98,6 +106,7 @@ impl Chain {
         if expected.gas_used != header.gas_used || expected.logs_bloom != header.logs_bloom {
             return Err(invalid("gas used or logs bloom mismatch".into()));
         }
+        METERS.validation.record_since(started);
         let hash = Chain::block_hash(&header);
         let total_difficulty = head.total_difficulty.saturating_add(header.difficulty);
         let built = BuiltBlock {

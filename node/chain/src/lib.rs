@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod genesis;
 mod import;
+mod metrics;
 mod pool_state;
 mod private;
 mod recover;

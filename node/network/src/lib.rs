@@ -24,6 +24,7 @@ mod error;
 mod events;
 mod files;
 mod handle;
+mod metrics;
 mod nodekey;
 mod permissions;
 mod service;

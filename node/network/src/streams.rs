@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::{
     error::{NetworkError, NetworkResult},
     events::{NetworkEvent, PenaltyReason, Responder},
+    metrics::{self, EGRESS, INGRESS},
     shared::{OutFrame, Shared},
     wire::{
         FRAME_HEADER_LEN, Request, Response, WireError, decode_frame_header, encode_frame_header,
@@ -117,7 +118,9 @@ async fn write_frame(
 ) -> std::io::Result<()> {
     let len = u32::try_from(bytes.len()).map_err(|_| std::io::Error::other("frame too large"))?;
     writer.write_all(&encode_frame_header(*topic, len)).await?;
-    writer.write_all(bytes).await
+    writer.write_all(bytes).await?;
+    EGRESS.add(metrics::bytes(FRAME_HEADER_LEN + bytes.len()));
+    Ok(())
 }
 
 /// Accepts inbound message streams and spawns a reader for each.
@@ -150,6 +153,7 @@ async fn run_reader(shared: Arc<Shared>, peer: PeerId, stream: Stream) {
         if reader.read_exact(&mut payload).await.is_err() {
             return;
         }
+        INGRESS.add(metrics::bytes(FRAME_HEADER_LEN + len));
         shared
             .deliver(NetworkEvent::Message { from: peer, topic, bytes: Bytes::from(payload) })
             .await;
@@ -187,6 +191,7 @@ async fn serve_request(shared: Arc<Shared>, peer: PeerId, mut stream: Stream) {
     let written = async {
         stream.write_all(&len.to_be_bytes()).await?;
         stream.write_all(&body).await?;
+        EGRESS.add(metrics::bytes(4 + body.len()));
         stream.close().await
     };
     if let Err(e) = tokio::time::timeout(timeout, written)
@@ -252,6 +257,7 @@ pub(crate) async fn request(
         let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
         stream.write_all(&len.to_be_bytes()).await.map_err(io)?;
         stream.write_all(&body).await.map_err(io)?;
+        EGRESS.add(metrics::bytes(4 + body.len()));
         stream.close().await.map_err(io)?;
         match read_body(&mut stream, limit).await {
             Ok(body) => Ok(body),
@@ -300,5 +306,6 @@ async fn read_body(stream: &mut Stream, limit: usize) -> Result<Bytes, ReadError
     }
     let mut body = vec![0u8; size];
     stream.read_exact(&mut body).await.map_err(ReadError::Io)?;
+    INGRESS.add(metrics::bytes(4 + size));
     Ok(Bytes::from(body))
 }

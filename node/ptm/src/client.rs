@@ -1,13 +1,17 @@
 //! [`PtmClient`]: the Q2T calls a node makes, with GoQuorum's version negotiation and receive
 //! retry rule.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use futures::{StreamExt, stream};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::{
     PtmConfig, PtmError,
+    metrics::{self, Call},
     model::{
         KeyOnly, RawSendResponse, Received, SendRequest, SendResponse, SendSignedRequest, TmHash,
     },
@@ -179,12 +183,28 @@ impl PtmClient {
 
     /// `POST /send`: encrypts `payload` for the recipients, stores it and pushes it to them.
     pub async fn send(&self, request: &SendRequest) -> Result<SendResponse, PtmError> {
-        let reply = self.post_json("/send", self.send_media(), request).await?;
-        Self::send_response("/send", &reply)
+        let started = Instant::now();
+        let result = match self.post_json("/send", self.send_media(), request).await {
+            Ok(reply) => Self::send_response("/send", &reply),
+            Err(e) => Err(e),
+        };
+        metrics::observe(Call::Send, started, &result);
+        result
     }
 
     /// `POST /storeraw`: encrypts and stores `payload` for the sender only.
     pub async fn store_raw(&self, payload: &[u8], from: Option<&str>) -> Result<TmHash, PtmError> {
+        let started = Instant::now();
+        let result = self.store_raw_inner(payload, from).await;
+        metrics::observe(Call::StoreRaw, started, &result);
+        result
+    }
+
+    async fn store_raw_inner(
+        &self,
+        payload: &[u8],
+        from: Option<&str>,
+    ) -> Result<TmHash, PtmError> {
         #[derive(serde::Serialize)]
         struct StoreRaw<'a> {
             #[serde(with = "crate::model::b64")]
@@ -204,8 +224,13 @@ impl PtmClient {
 
     /// `POST /sendsignedtx` (JSON): sends a payload stored with `/storeraw` to the recipients.
     pub async fn send_signed(&self, request: &SendSignedRequest) -> Result<SendResponse, PtmError> {
-        let reply = self.post_json("/sendsignedtx", self.send_media(), request).await?;
-        Self::send_response("/sendsignedtx", &reply)
+        let started = Instant::now();
+        let result = match self.post_json("/sendsignedtx", self.send_media(), request).await {
+            Ok(reply) => Self::send_response("/sendsignedtx", &reply),
+            Err(e) => Err(e),
+        };
+        metrics::observe(Call::SendSigned, started, &result);
+        result
     }
 
     fn transaction_path(hash: &TmHash, suffix: &str) -> String {
@@ -215,6 +240,17 @@ impl PtmClient {
 
     /// One `GET /transaction/{hash}` attempt: `Ok(None)` on 404 (not a party).
     async fn receive_once(&self, hash: &TmHash, raw: bool) -> Result<Option<Received>, PtmError> {
+        let started = Instant::now();
+        let result = self.receive_once_inner(hash, raw).await;
+        metrics::observe_receive(started, &result);
+        result
+    }
+
+    async fn receive_once_inner(
+        &self,
+        hash: &TmHash,
+        raw: bool,
+    ) -> Result<Option<Received>, PtmError> {
         let path = Self::transaction_path(hash, if raw { "?isRaw=true" } else { "?isRaw=false" });
         let reply = self.inner.transport.call(Method::Get, &path, self.read_media(), None).await?;
         match reply.status {

@@ -16,6 +16,7 @@
 mod client;
 mod config;
 mod error;
+mod metrics;
 mod model;
 mod transport;
 

@@ -80,6 +80,10 @@ pub struct NodeEntry {
     /// The node's transaction manager.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tm: Option<TmEntry>,
+    /// Prometheus metrics URL (`http://127.0.0.1:<pprof.port>/debug/metrics/prometheus`); the
+    /// TM's are at `<tm.p2p>/metrics`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<String>,
 }
 
 /// A transaction manager.

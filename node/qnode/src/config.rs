@@ -90,6 +90,11 @@ pub struct NodeConfig {
     /// The private transaction manager (`--ptm.*`, `PRIVATE_CONFIG`); `None` = no TM: this node
     /// is party to no private transaction.
     pub ptm: Option<qrs_ptm::PtmConfig>,
+    /// Where `/debug/metrics` and `/debug/metrics/prometheus` are served (`--metrics` with
+    /// `--pprof.*` / `--metrics.addr`); empty = no metrics server.
+    pub metrics: Vec<SocketAddr>,
+    /// `--emitcheckpoints`: print GoQuorum's `QUORUM-CHECKPOINT` lines.
+    pub emit_checkpoints: bool,
 }
 
 impl NodeConfig {
@@ -112,6 +117,8 @@ impl NodeConfig {
             txpool: qrs_txpool::PoolConfig::default(),
             network: None,
             ptm: None,
+            metrics: Vec::new(),
+            emit_checkpoints: false,
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct NodeHandle {
     pub p2p_addr: Option<SocketAddr>,
     /// Block sync and transaction gossip, when the network runs.
     pub sync: Option<SyncHandle>,
+    /// Bound metrics server addresses (`--metrics`).
+    pub metrics_addrs: Vec<SocketAddr>,
     pub(crate) handler: Option<ChainRequestHandler>,
     pub(crate) servers: Vec<jsonrpsee::server::ServerHandle>,
     pub(crate) shutdown: watch::Sender<bool>,
@@ -42,6 +44,7 @@ impl NodeHandle {
             network: None,
             p2p_addr: None,
             sync: None,
+            metrics_addrs: Vec::new(),
             handler,
             servers: Vec::new(),
             shutdown,
@@ -57,6 +60,11 @@ impl NodeHandle {
     /// `ws://addr` of the WebSocket server.
     pub fn ws_url(&self) -> Option<String> {
         self.ws_addr.map(|a| format!("ws://{a}"))
+    }
+
+    /// `http://addr/debug/metrics/prometheus` for each metrics server.
+    pub fn metrics_urls(&self) -> Vec<String> {
+        self.metrics_addrs.iter().map(|a| format!("http://{a}/debug/metrics/prometheus")).collect()
     }
 
     /// Our enode URL (with the bound port), when the network runs.

@@ -179,6 +179,18 @@ async fn start(
     node.ws_addr = ws_addr;
     node.servers = servers;
 
+    if config.emit_checkpoints {
+        qrs_metrics::checkpoint::enable(true);
+        crate::metrics::spawn_block_checkpoints(chain, rx.clone());
+    }
+    if !config.metrics.is_empty() {
+        let sources = crate::metrics::Sources::new(
+            chain.clone(),
+            node.network.clone(),
+            chaindata(&config.datadir),
+        );
+        node.metrics_addrs = crate::metrics::serve(&config.metrics, Arc::new(sources), &rx).await?;
+    }
     spawn_pool_expiry(chain, rx.clone());
     node.engine = built.engine.map(|e| {
         tracing::info!(target: "node", engine = e.name(), "starting consensus engine");

@@ -10,6 +10,7 @@ mod config;
 mod engines;
 mod handle;
 mod launch;
+mod metrics;
 mod p2p;
 mod private;
 

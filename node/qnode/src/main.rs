@@ -37,6 +37,9 @@ async fn main() -> eyre::Result<()> {
     if let Some(url) = node.ws_url() {
         println!("qnode listening ws={url}");
     }
+    for url in node.metrics_urls() {
+        println!("qnode listening metrics={url}");
+    }
     if let Some(enode) = node.enode() {
         println!("qnode listening p2p={enode}");
     }

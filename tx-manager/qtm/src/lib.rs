@@ -15,6 +15,8 @@
 //! * [`api`]: the Q2T, ThirdParty and P2P servers and the OpenAPI documents.
 //! * [`tls`]: rustls mutual TLS for P2P.
 //! * [`node`]: wiring it all up from a config.
+//! * [`metrics`]: `/metrics` on the P2P server (requests, latencies, payloads, peers).
+//! * [`logging`]: text or Tessera-style JSON log lines.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod api;
@@ -22,7 +24,9 @@ pub mod client;
 pub mod config;
 pub mod discovery;
 pub mod error;
+pub mod logging;
 pub mod media;
+pub mod metrics;
 pub mod model;
 pub mod node;
 pub mod partyinfo;

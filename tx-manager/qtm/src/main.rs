@@ -3,6 +3,7 @@
 //! ```text
 //! qtm --configfile tessera-config.json        (Tessera: tessera -configfile FILE)
 //! qtm keygen --filename tm [--locked]         (Tessera: tessera -keygen -filename tm)
+//! qtm --configfile F --log.json               (JSON log lines with Tessera's fields)
 //! ```
 //! Every bound server is printed on stdout as `qtm listening app=<APP> url=<URL>`.
 
@@ -18,6 +19,10 @@ struct Cli {
     /// Tessera config file (JSON).
     #[arg(long = "configfile", global = false)]
     configfile: Option<PathBuf>,
+    /// Log one JSON object per line with Tessera's fields (timestamp, level, thread, logger,
+    /// class, message) instead of text.
+    #[arg(long = "log.json", env = "QTM_LOG_JSON")]
+    log_json: bool,
     /// After starting, ask every peer to resend every transaction of our keys (recovery
     /// after data loss; Tessera's `-r`). The node keeps running afterwards.
     #[arg(long, short = 'r')]
@@ -131,13 +136,8 @@ async fn shutdown_signal() {
 }
 
 fn main() -> eyre::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse_from(tessera_args());
+    qrs_qtm::logging::init(cli.log_json);
     match (cli.command, cli.configfile) {
         (Some(Command::Keygen { filename, locked }), _) => keygen(&filename, locked),
         (None, Some(configfile)) => {

@@ -14,6 +14,7 @@ use crate::{
     client::{PeerClient, PeerError},
     config::{AppType, ConfigError, ListenAddress, ServerConfig, TesseraConfig},
     discovery::{Discovery, DiscoveryConfig, normalize_url},
+    metrics::{QtmMetrics, Track},
     tls::{self, PeerAddr, TlsError, TlsListener},
     transaction::{TxManager, TxManagerConfig},
 };
@@ -301,13 +302,22 @@ pub async fn start(raw: &str) -> Result<RunningNode, NodeError> {
     let mut tasks = JoinSet::new();
     let mut servers = Vec::new();
     let mut unix_paths = Vec::new();
+    let metrics = Arc::new(QtmMetrics::new());
     for (server, listener, url) in bound {
         let routes = match server.app {
             AppType::Q2T => api::q2t::router(),
             AppType::ThirdParty => api::third_party::router(),
-            _ => api::p2p::router(state.clone()),
+            _ => {
+                let (m, d) = (metrics.clone(), discovery.clone());
+                api::p2p::router(state.clone()).route(
+                    "/metrics",
+                    axum::routing::get(move || async move { crate::metrics::response(&m, &d) }),
+                )
+            }
         };
+        let track = Track { metrics: metrics.clone(), app: server.app.as_str() };
         let router = routes
+            .route_layer(axum::middleware::from_fn_with_state(track, crate::metrics::track))
             .merge(api::openapi::routes(server.app))
             .fallback(api::not_found)
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

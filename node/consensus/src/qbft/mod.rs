@@ -16,6 +16,7 @@
 mod driver;
 mod error;
 mod handle;
+mod metrics;
 pub mod safety;
 mod snapshots;
 mod verifier;

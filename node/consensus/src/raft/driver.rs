@@ -319,9 +319,13 @@ impl Driver {
             .node
             .cluster(|id| self.members.peer_of(id).is_some_and(|p| connected.contains(&p)));
         let leader = u16::try_from(self.node.leader_id()).unwrap_or(0);
+        let role = self.node.role();
+        if role != self.members.status().role {
+            qrs_metrics::checkpoint::became(role);
+        }
         self.members.set_status(RaftStatus {
             raft_id: self.node.raft_id(),
-            role: self.node.role(),
+            role,
             leader,
             leader_node_id: self.node.leader_node_id().ok(),
             cluster,

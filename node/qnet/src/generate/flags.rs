@@ -50,13 +50,24 @@ pub fn qnode_flags(layout: &Layout, node: &NodePlan, account: Address) -> Vec<St
             }
         }
     }
-    // The quickstart also passes --emitcheckpoints; add it here once qnode prints GoQuorum's
-    // checkpoint lines (issue 6, metrics and logs): until then qnode refuses the flag.
+    // The quickstart's metrics (`--metrics --pprof --pprof.addr 0.0.0.0 --pprof.port 9545`,
+    // scraped at :9545/debug/metrics/prometheus; here one port per node on the host, see
+    // Layout::metrics_port) and GoQuorum's checkpoint log lines (--emitcheckpoints).
+    add(&["--metrics", "--pprof", "--pprof.addr", HOST]);
+    add(&["--pprof.port", &layout.metrics_port(node).to_string()]);
+    add(&["--emitcheckpoints"]);
     if let Some(tm) = node.tm {
         let q2t = format!("http://{HOST}:{}", tm.q2t);
         add(&["--ptm.url", &q2t, "--ptm.timeout", "5", "--ptm.tls.mode", "off"]);
     }
     f
+}
+
+/// The Prometheus URL of a node started with `flags` (`--pprof.port`), for network.json.
+pub fn metrics_url(flags: &[String]) -> Option<String> {
+    let i = flags.iter().position(|f| f == "--pprof.port")?;
+    let port = flags.get(i + 1)?;
+    Some(format!("http://{HOST}:{port}/debug/metrics/prometheus"))
 }
 
 /// `qnode.flags`: one argument per line.

@@ -144,6 +144,7 @@ fn generate(dir: &Path, layout: &Layout, options: &InitOptions) -> Result<Networ
         qrs_node::init_datadir(&node_dir, &genesis_path).map_err(|report| {
             QnetError::InitDatadir { datadir: node_dir.clone(), message: format!("{report:#}") }
         })?;
+        let metrics = flags::metrics_url(&flags);
         commands.push(flags);
         entries.push(NodeEntry {
             name: node.name.clone(),
@@ -164,6 +165,7 @@ fn generate(dir: &Path, layout: &Layout, options: &InitOptions) -> Result<Networ
             flags_file: node.flags_file(),
             start_script: node.start_script(),
             tm,
+            metrics,
         });
     }
     write_docker(dir, layout, &commands, options)?;

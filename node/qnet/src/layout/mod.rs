@@ -331,6 +331,7 @@ impl Layout {
             if let Some(r) = n.raft_port {
                 uses.push((r, format!("{} raft", n.name)));
             }
+            uses.push((self.metrics_port(n), format!("{} metrics", n.name)));
             if let Some(tm) = n.tm {
                 uses.push((tm.third_party, format!("{} tm ThirdParty", n.name)));
                 uses.push((tm.q2t, format!("{} tm Q2T", n.name)));
@@ -383,6 +384,8 @@ mod tests {
         assert_eq!(m[2], (20004, 20005, TmPorts { third_party: 9083, q2t: 9103, p2p: 9003 }));
         assert_eq!(layout.nodes[7].p2p_port, 30310);
         assert!(layout.nodes.iter().all(|n| n.raft_port.is_none()));
+        let metrics: Vec<_> = layout.nodes.iter().map(|n| layout.metrics_port(n)).collect();
+        assert_eq!(metrics, (9545..9553).collect::<Vec<_>>());
     }
 
     #[test]
@@ -394,10 +397,11 @@ mod tests {
         };
         let layout = Layout::new(spec).unwrap();
         let ports = layout.ports();
-        // 4 validators × 3 + rpcnode × 4 + 3 members × 7
-        assert_eq!(ports.len(), 12 + 4 + 21);
+        // 4 validators × 3 + rpcnode × 4 + 3 members × 7, then one metrics port per node
+        assert_eq!(ports.len(), 12 + 4 + 21 + 8);
         assert_eq!(ports.keys().next(), Some(&40000));
-        assert_eq!(ports.keys().last(), Some(&(40000 + 36)));
+        assert_eq!(ports.keys().last(), Some(&(40000 + 44)));
+        assert_eq!(layout.metrics_port(&layout.nodes[0]), 40000 + 37);
     }
 
     #[test]

@@ -91,3 +91,36 @@ pub(super) fn compact_ports(
     }
     Ok(nodes)
 }
+
+/// The quickstart's metrics port (`--pprof.port 9545` in every container); on one host the
+/// nodes take 9545, 9546, ... in layout order.
+pub const QUICKSTART_METRICS_PORT: u16 = 9545;
+
+impl super::Layout {
+    /// `node`'s metrics port (`--metrics --pprof --pprof.port`): 9545 + its position with the
+    /// quickstart ports, or the ports after every other port of the network with a compact
+    /// range. A node that is not (yet) in the layout gets the next position. 0 (any free port)
+    /// if that runs past 65535.
+    pub fn metrics_port(&self, node: &NodePlan) -> u16 {
+        let index = self.nodes.iter().position(|n| n.name == node.name).unwrap_or(self.nodes.len());
+        let port = match self.spec.ports {
+            super::PortScheme::Quickstart => offset(QUICKSTART_METRICS_PORT, index, 1),
+            super::PortScheme::Compact(_) => {
+                let last = self.nodes.iter().chain([node]).flat_map(node_ports).max();
+                let first = last.map_or(0, |p| u32::from(p) + 1);
+                u16::try_from(first)
+                    .map_err(|_| QnetError::InvalidOption("no metrics port".into()))
+                    .and_then(|first| offset(first, index, 1))
+            }
+        };
+        port.unwrap_or(0)
+    }
+}
+
+/// Every port of a node's plan (not its metrics port).
+fn node_ports(n: &NodePlan) -> Vec<u16> {
+    let mut v = vec![n.http_port, n.ws_port, n.p2p_port];
+    v.extend(n.raft_port);
+    v.extend(n.tm.iter().flat_map(|t| [t.third_party, t.q2t, t.p2p]));
+    v
+}

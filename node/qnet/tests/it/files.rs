@@ -117,6 +117,17 @@ fn init_binary_writes_every_file() {
             Some(tm) => assert_eq!(value_of("--ptm.url"), tm.q2t),
             None => assert!(!flags.contains(&"--ptm.url".to_owned())),
         }
+        // the quickstart's metrics and checkpoint flags
+        for flag in ["--metrics", "--pprof", "--emitcheckpoints"] {
+            assert!(flags.contains(&flag.to_owned()), "no {flag}");
+        }
+        assert_eq!(value_of("--pprof.addr"), "127.0.0.1");
+        let metrics =
+            format!("http://127.0.0.1:{}/debug/metrics/prometheus", value_of("--pprof.port"));
+        assert_eq!(n.metrics.as_deref(), Some(metrics.as_str()));
+        let compose = read(&d, "docker-compose.yml");
+        let label = format!("prometheus.io/port: \"{}\"", value_of("--pprof.port"));
+        assert!(compose.contains(&label), "{label} not in docker-compose.yml");
         let script = read(&d, &n.start_script);
         assert!(script.starts_with("#!/bin/sh\n") && script.contains("exec \"${QNODE:-qnode}\""));
     }
@@ -183,6 +194,8 @@ fn network_json_has_the_issue_shape_and_quickstart_ports() {
             assert_eq!(role, "validator");
             assert_eq!(n["rpc"], format!("http://127.0.0.1:{}", 21001 + i));
         }
+        // the quickstart's metrics port 9545, one per node on the host
+        assert_eq!(n["metrics"], format!("http://127.0.0.1:{}/debug/metrics/prometheus", 9545 + i));
     }
     assert_eq!(nodes[4]["name"], "rpcnode");
     assert_eq!(nodes[4]["rpc"], "http://127.0.0.1:8545");

@@ -4,6 +4,7 @@
 //! [`RunArgs`]: [`NetFlags`] (p2p), [`QbftFlags`] (QBFT/IBFT), [`RaftFlags`] (Raft). A group
 //! turns itself into the options its subsystem takes.
 
+mod metrics;
 mod net;
 mod ptm;
 mod qbft;
@@ -17,6 +18,7 @@ use clap::{Args, Parser, Subcommand};
 use eyre::{WrapErr, eyre};
 use qrs_chainspec::{ChainSpec, ConsensusConfig};
 
+pub use metrics::MetricsFlags;
 pub use net::NetFlags;
 pub use ptm::PtmFlags;
 pub use qbft::QbftFlags;
@@ -130,6 +132,9 @@ pub struct RunArgs {
     /// Private transaction manager flags (`--ptm.*`; `PRIVATE_CONFIG` as the fallback).
     #[command(flatten)]
     pub ptm: PtmFlags,
+    /// Metrics, pprof and `--emitcheckpoints` flags.
+    #[command(flatten)]
+    pub metrics: MetricsFlags,
     /// Transaction pool limits (`--txpool.*`).
     #[command(flatten)]
     pub txpool: TxPoolFlags,
@@ -180,7 +185,13 @@ pub fn init_logging(json: bool, verbosity: u8) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!("{level},jsonrpsee=warn,libp2p=warn"))
     });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // colours only on a terminal: log files keep geth's plain `key=value` (what users grep for
+    // QUORUM-CHECKPOINT lines)
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     if json {
         builder.json().init();
     } else {
@@ -256,6 +267,8 @@ impl RunArgs {
             unlock,
             txpool: a.txpool.config(a.allow_unprotected_txs),
             ptm: a.ptm.config()?,
+            metrics: a.metrics.listen_addrs()?,
+            emit_checkpoints: a.metrics.emitcheckpoints,
         })
     }
 }

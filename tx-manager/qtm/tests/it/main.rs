@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod discovery;
 mod harness;
+mod metrics;
 mod privacy;
 mod remote_enclave;
 mod resend;

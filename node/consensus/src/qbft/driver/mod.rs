@@ -184,6 +184,7 @@ impl Driver {
 
     /// Handles every pending `Ready`; returns when the core next wants a tick.
     async fn drain(&mut self) -> Result<Option<u64>, EngineError> {
+        super::metrics::observe(self.core.height(), self.core.round());
         loop {
             let Some(ready) = self.core.ready() else { return Ok(None) };
             let idle = ready.persist.is_none()
