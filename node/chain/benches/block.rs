@@ -40,6 +40,10 @@ use qrs_primitives::RecoveredTx;
 use qrs_storage::{CacheConfig, Env, compute_state_update};
 use qrs_txpool::PoolConfig;
 
+/// The same allocator as the `qnode` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "support/mdbx_modes.rs"]
 mod mdbx_modes;
 

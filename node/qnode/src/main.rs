@@ -9,6 +9,10 @@ use qrs_node::{
     init_datadir, launch,
 };
 
+/// mimalloc: fewer cycles in allocation-heavy block building and committing than glibc malloc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> eyre::Result<()> {
     let cli = Cli::parse();
