@@ -21,6 +21,7 @@
 pub mod binary;
 pub mod load;
 pub mod network;
+pub mod private;
 pub mod process;
 pub mod qtm;
 pub mod rpc;

@@ -175,8 +175,42 @@ impl TestNet {
         Ok(net)
     }
 
-    fn datadir(&self, i: usize) -> PathBuf {
+    /// Node `i`'s data directory.
+    pub fn datadir(&self, i: usize) -> PathBuf {
         self.dir.path().join(format!("node{i}"))
+    }
+
+    /// Initialises node `i`'s data directory: genesis, static nodes, node key.
+    fn init_datadir(
+        &self,
+        i: usize,
+        genesis: &Path,
+        static_ids: &[NodeIdentity],
+    ) -> eyre::Result<PathBuf> {
+        let datadir = self.datadir(i);
+        std::fs::create_dir_all(&datadir)?;
+        let out = run_init(&datadir, genesis)?;
+        if !out.status.success() {
+            return Err(eyre!("qnode init failed: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        let raft = matches!(self.consensus, Consensus::Raft { .. });
+        let statics: Vec<String> = static_ids.iter().map(|s| s.enode(raft)).collect();
+        std::fs::write(datadir.join("static-nodes.json"), serde_json::to_vec_pretty(&statics)?)?;
+        std::fs::write(datadir.join("nodekey"), hex::encode(self.ids[i].key))?;
+        Ok(datadir)
+    }
+
+    /// Stops node `i`, replaces its data directory with a freshly initialised one (same
+    /// genesis, node key, static nodes and flags: its chain, state and private state are gone)
+    /// and starts it again, so it syncs and re-executes every block from its peers.
+    pub fn restart_fresh(&mut self, i: usize) -> eyre::Result<()> {
+        if self.nodes[i].is_running() {
+            self.stop(i)?;
+        }
+        std::fs::remove_dir_all(self.datadir(i))?;
+        let genesis = self.dir.path().join("genesis.json");
+        self.init_datadir(i, &genesis, &self.ids.clone())?;
+        self.nodes[i].restart()
     }
 
     /// Initialises node `i`'s data directory (genesis, node key, static nodes) and starts it.
@@ -188,17 +222,8 @@ impl TestNet {
         extra_args: &[String],
     ) -> eyre::Result<QNode> {
         let id = &self.ids[i];
-        let datadir = self.datadir(i);
-        std::fs::create_dir_all(&datadir)?;
-        let out = run_init(&datadir, genesis)?;
-        if !out.status.success() {
-            return Err(eyre!("qnode init failed: {}", String::from_utf8_lossy(&out.stderr)));
-        }
-        let raft = matches!(self.consensus, Consensus::Raft { .. });
-        let statics: Vec<String> = static_ids.iter().map(|s| s.enode(raft)).collect();
-        std::fs::write(datadir.join("static-nodes.json"), serde_json::to_vec_pretty(&statics)?)?;
+        let datadir = self.init_datadir(i, genesis, static_ids)?;
         let nodekey = datadir.join("nodekey");
-        std::fs::write(&nodekey, hex::encode(id.key))?;
         let mut opts = QNodeOptions::chain(&datadir)
             .arg("--nodekey")
             .arg(nodekey.display().to_string())
