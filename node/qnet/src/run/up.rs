@@ -309,8 +309,10 @@ impl Started {
             std::thread::sleep(Duration::from_millis(200));
         }
         report("stopping the network");
-        // the processes of earlier runs too: Ctrl-C takes the whole network down
-        for s in services(&self.net) {
+        // the processes of earlier runs too: Ctrl-C takes the whole network down, with the
+        // nodes `qnet add-node` added meanwhile (network.json is read again)
+        let net = NetworkJson::load(&self.dir).unwrap_or_else(|_| self.net.clone());
+        for s in services(&net) {
             if !self.procs.iter().any(|p| p.name == s.name())
                 && let Some(pid) = s.running_pid(&self.dir)
             {
