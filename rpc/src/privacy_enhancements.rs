@@ -28,8 +28,8 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
     Ok(())
 }
 
-/// GoQuorum's flag gate for sending: the metadata rules, privacy enhancements on at the head
-/// block, and a TM whose API version allows the flag.
+/// GoQuorum's flag gate for sending: the metadata rules and privacy enhancements on at the head
+/// block.
 pub(crate) fn check_flag(
     c: &RpcContext,
     flag: Option<u64>,
@@ -43,13 +43,21 @@ pub(crate) fn check_flag(
     if !enabled(c) {
         return Err(RpcError::Rejected("PrivacyEnhancements are disabled. Can only accept transactions with PrivacyFlag=0(StandardPrivate).".into()));
     }
+    Ok(())
+}
+
+/// GoQuorum's TM feature check before `/send` and `/sendsignedtx` (not `/storeraw`).
+fn check_tm_features(c: &RpcContext, flag: u8) -> RpcResult<()> {
+    if flag == FLAG_STANDARD_PRIVATE {
+        return Ok(());
+    }
     let features = ptm(c)?.features();
     if !features.privacy_enhancements {
         return Err(RpcError::Rejected(
             "private transaction manager does not support privacy enhancements".into(),
         ));
     }
-    if flag == u64::from(FLAG_MANDATORY_RECIPIENTS) && !features.mandatory_recipients {
+    if flag == FLAG_MANDATORY_RECIPIENTS && !features.mandatory_recipients {
         return Err(RpcError::Rejected(
             "private transaction manager does not support mandatory recipients".into(),
         ));
@@ -79,12 +87,13 @@ pub(crate) struct Simulated<'a> {
     pub(crate) flag: u8,
 }
 
-/// GoQuorum's `checkAndHandlePrivateTransaction` contract check and `simulateExecutionForPE`:
-/// nothing when privacy enhancements are off at the head.
+/// GoQuorum's `checkAndHandlePrivateTransaction` contract check, the TM's feature check and
+/// `simulateExecutionForPE`: nothing when privacy enhancements are off at the head.
 pub(crate) fn enhance(c: &RpcContext, tx: &Simulated<'_>) -> RpcResult<Enhancement> {
     if !enabled(c) {
         return Ok(Enhancement::default());
     }
+    check_tm_features(c, tx.flag)?;
     let reader = c.chain.reader()?;
     let head = c.chain.head().header;
     let private_root = reader.private_state_root(&head.state_root)?;
