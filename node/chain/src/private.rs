@@ -64,12 +64,32 @@ impl Chain {
         txs: impl IntoIterator<Item = &'a TxEnvelope>,
     ) -> Result<PrivateInputs, ChainError> {
         let parent_private_root = reader.private_state_root(parent_public_root)?;
+        let txs: Vec<&TxEnvelope> = txs.into_iter().collect();
         let mut seen = HashSet::new();
-        let hashes: Vec<B512> =
-            txs.into_iter().filter_map(private_payload_hash).filter(|h| seen.insert(*h)).collect();
+        let hashes: Vec<B512> = txs
+            .iter()
+            .filter_map(|tx| private_payload_hash(tx))
+            .filter(|h| seen.insert(*h))
+            .collect();
         let mut payloads = qrs_evm::PrivatePayloads::default();
         let mut metadata = std::collections::HashMap::new();
         let source = self.inner.private_payloads.read().clone();
+        // privacy marker transactions: their inner transactions first, then the inner payloads
+        // join the block's other payloads
+        let markers = match &source {
+            Some(source) if self.privacy_markers_possible() => {
+                fetch_markers(source.as_ref(), &txs)?
+            }
+            _ => Default::default(),
+        };
+        let mut hashes = hashes;
+        for (inner, _) in markers.values() {
+            if let Some(h) = private_payload_hash(inner)
+                && seen.insert(h)
+            {
+                hashes.push(h);
+            }
+        }
         if let (Some(source), false) = (source, hashes.is_empty()) {
             let started = std::time::Instant::now();
             let fetched =
@@ -98,8 +118,53 @@ impl Chain {
             state: StateDb::new(reader, StateView::Root(parent_private_root)),
             payloads,
             metadata,
+            markers,
         })
     }
+}
+
+impl Chain {
+    /// True when the genesis turns the privacy precompile on at some block
+    /// (`privacyPrecompileBlock`, or a `privacyPrecompileEnabled: true` transition): only then
+    /// are PMT payloads fetched (the executor decides per block).
+    fn privacy_markers_possible(&self) -> bool {
+        let config = &self.inner.spec.config;
+        config.privacy_precompile_block.is_some()
+            || config.transitions.iter().any(|t| t.privacy_precompile_enabled == Some(true))
+    }
+}
+
+/// The inner transactions of the privacy marker transactions among `txs` that this node is
+/// party to, by the PMT's TM hash, fetched at once. A payload that is not a transaction in
+/// geth's JSON form is left out (the precompile skips it).
+fn fetch_markers(
+    source: &dyn PrivatePayloads,
+    txs: &[&TxEnvelope],
+) -> Result<std::collections::HashMap<B512, (TxEnvelope, alloy_primitives::Address)>, ChainError> {
+    let mut seen = HashSet::new();
+    let hashes: Vec<B512> = txs
+        .iter()
+        .filter_map(|tx| qrs_evm::pmt::marker_payload_hash(tx))
+        .filter(|h| seen.insert(*h))
+        .collect();
+    let mut markers = std::collections::HashMap::new();
+    if hashes.is_empty() {
+        return Ok(markers);
+    }
+    let fetched = source.fetch(&hashes).map_err(ChainError::PrivatePayloads)?;
+    for (hash, payload) in hashes.into_iter().zip(fetched) {
+        let Some(payload) = payload else { continue };
+        match qrs_evm::pmt::decode_tx_json(&payload) {
+            Ok(inner) => {
+                markers.insert(hash, inner);
+            }
+            Err(e) => {
+                tracing::warn!(target: "chain::private", %hash, error = %e,
+                    "privacy marker payload is not a transaction")
+            }
+        }
+    }
+    Ok(markers)
 }
 
 /// GoQuorum's `MergeReceipts`: each private transaction's receipt as this node sees it (its

@@ -80,6 +80,9 @@ pub struct EvmConfig {
     pub max_code_size: usize,
     /// GoQuorum's privacy enhancements are on (`privacyEnhancementsBlock`, transitions).
     pub privacy_enhancements: bool,
+    /// GoQuorum's privacy precompile is on (`privacyPrecompileBlock`, transitions): privacy
+    /// marker transactions apply their inner private transaction ([`crate::pmt`]).
+    pub privacy_precompile: bool,
 }
 
 impl EvmConfig {
@@ -91,6 +94,7 @@ impl EvmConfig {
             free_gas: !chain.gas_price_enabled_at(number),
             max_code_size: chain.max_code_size_at(number),
             privacy_enhancements: chain.privacy_enhancements_at(number),
+            privacy_precompile: chain.privacy_precompile_at(number),
         }
     }
 

@@ -124,6 +124,11 @@ impl BlockExecutor {
             Err(EVMError::Database(EvmDbError(e))) => return Err(ExecError::Storage(e)),
             Err(other) => return Err(ExecError::Invalid(other.to_string())),
         };
+        if self.cfg.privacy_precompile && crate::pmt::is_privacy_marker(tx) {
+            // the precompile runs inside the PMT, before its nonce bump lands
+            let cumulative = self.outcome.gas_used.saturating_add(result.result.tx_gas_used());
+            self.apply_marker(tx, sender, cumulative)?;
+        }
         accumulate(&mut self.outcome.changes, &result.state, self.spec);
         self.evm.commit(result.state);
         let exec = result.result;
@@ -196,6 +201,7 @@ impl BlockExecutor {
         if let Some(private) = &mut self.private {
             let p = PrivateTx {
                 tx,
+                key: *tx.tx_hash(),
                 sender,
                 nonce: account.nonce,
                 created,
@@ -224,6 +230,56 @@ impl BlockExecutor {
         });
         self.tx_types.push(tx.ty());
         Ok(TxOutcome { gas_used: 0, success: true })
+    }
+
+    /// GoQuorum's privacy precompile for the PMT `pmt` from `sender`: its inner private
+    /// transaction (fetched before the block) runs on the private state with the PMT's nonce,
+    /// its private receipt is stored under the PMT's hash. Any failure skips it; only a storage
+    /// failure stops the block.
+    fn apply_marker(
+        &mut self,
+        pmt: &TxEnvelope,
+        sender: Address,
+        cumulative_gas: u64,
+    ) -> Result<(), ExecError> {
+        let Some(private) = &mut self.private else { return Ok(()) };
+        let pmt_hash = *pmt.tx_hash();
+        let Some((inner, signer)) =
+            crate::pmt::marker_payload_hash(pmt).and_then(|h| private.marker(&h)).cloned()
+        else {
+            tracing::debug!(target: "evm::pmt", %pmt_hash, "not a participant, skipping execution");
+            return Ok(());
+        };
+        let skip = |why: &dyn std::fmt::Display| {
+            tracing::debug!(target: "evm::pmt", %pmt_hash, reason = %why, "inner private transaction skipped");
+            Ok(())
+        };
+        if let Err(e) = crate::pmt::check_inner(&inner, signer, sender, pmt.nonce()) {
+            return skip(&e);
+        }
+        if !inner.value().is_zero() {
+            return skip(&"ether value is not supported for private transactions");
+        }
+        let is_create = inner.kind().is_create();
+        let intrinsic = intrinsic_gas(self.spec, inner.input(), is_create);
+        let Some(exec_gas) = inner.gas_limit().checked_sub(intrinsic) else {
+            return skip(&"intrinsic gas too low");
+        };
+        let p = PrivateTx {
+            tx: &inner,
+            key: pmt_hash,
+            sender,
+            nonce: pmt.nonce(),
+            created: is_create.then(|| sender.create(pmt.nonce())),
+            exec_gas,
+            cumulative_gas,
+        };
+        let public = &self.evm.ctx.journaled_state.database;
+        match private.apply(public, &self.cfg, &self.block_env, p) {
+            Ok(()) => Ok(()),
+            Err(ExecError::Storage(e)) => Err(ExecError::Storage(e)),
+            Err(e) => skip(&e),
+        }
     }
 
     /// Finishes the block: the receipts root and the collected state changes.

@@ -17,6 +17,7 @@ mod config;
 mod db;
 mod executor;
 pub mod pe;
+pub mod pmt;
 mod private;
 mod tx;
 

@@ -71,6 +71,9 @@ pub struct PrivateInputs {
     /// The TM's privacy metadata of the payloads this node is party to (absent = flag 0, no
     /// affected contracts).
     pub metadata: HashMap<B512, TxPrivacyMetadata>,
+    /// The inner transactions of the block's privacy marker transactions this node is party
+    /// to, by the PMT's TM hash, with their signers ([`crate::pmt`]).
+    pub markers: HashMap<B512, (TxEnvelope, Address)>,
 }
 
 /// The private result of a block on this node.
@@ -92,6 +95,7 @@ pub(crate) struct PrivateExec {
     db: CacheDB<StateDb>,
     payloads: PrivatePayloads,
     metadata: HashMap<B512, TxPrivacyMetadata>,
+    markers: HashMap<B512, (TxEnvelope, Address)>,
     /// `outcome.metadata` by address (contracts created earlier in the block).
     created: HashMap<Address, ContractPrivacyMetadata>,
     pub(crate) outcome: PrivateOutcome,
@@ -123,6 +127,8 @@ struct PartyRun {
 /// The facts of one private transaction the private side needs.
 pub(crate) struct PrivateTx<'a> {
     pub tx: &'a TxEnvelope,
+    /// The hash the private receipt is stored under (the transaction's, or its PMT's).
+    pub key: B256,
     pub sender: Address,
     /// The sender's public nonce before this transaction.
     pub nonce: u64,
@@ -140,6 +146,7 @@ impl PrivateExec {
             db: CacheDB::new(inputs.state),
             payloads: inputs.payloads,
             metadata: inputs.metadata,
+            markers: inputs.markers,
             created: HashMap::new(),
             outcome: PrivateOutcome::default(),
         }
@@ -189,8 +196,13 @@ impl PrivateExec {
         for log in &receipt.logs {
             self.outcome.logs_bloom.accrue_log(log);
         }
-        self.outcome.receipts.push((*p.tx.tx_hash(), receipt));
+        self.outcome.receipts.push((p.key, receipt));
         Ok(())
+    }
+
+    /// The inner transaction of the PMT carrying `hash`, if this node is party to it.
+    pub(crate) fn marker(&self, hash: &B512) -> Option<&(TxEnvelope, Address)> {
+        self.markers.get(hash)
     }
 
     /// A non-party's private effect: a creation leaves an empty account with nonce 1.
@@ -396,6 +408,7 @@ pub fn simulate_private(
         state: private,
         payloads: PrivatePayloads::default(),
         metadata: HashMap::new(),
+        markers: HashMap::new(),
     });
     let call = PartyCall {
         sender,

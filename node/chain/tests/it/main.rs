@@ -2,6 +2,7 @@
 
 mod support;
 
+mod pmt;
 mod privacy_enhancements;
 mod private;
 mod produce;
