@@ -275,3 +275,44 @@ fn enhanced_payload_while_disabled_is_a_bad_block() {
     let built = mine(&party.chain);
     assert!(built.block.transactions.is_empty());
 }
+
+/// Init code of a proxy whose runtime CALLs `target` with its own calldata and stores
+/// `success + 1` in slot 0.
+fn proxy_init(target: Address) -> Vec<u8> {
+    let mut runtime = vec![0x36, 0x60, 0x00, 0x60, 0x00, 0x37]; // calldata → memory 0
+    runtime.extend([0x60, 0x20, 0x60, 0x00, 0x36, 0x60, 0x00, 0x60, 0x00, 0x73]);
+    runtime.extend_from_slice(target.as_slice());
+    runtime.extend([0x5a, 0xf1, 0x60, 0x01, 0x01, 0x60, 0x00, 0x55, 0x00]); // CALL; +1; SSTORE 0
+    let len = u8::try_from(runtime.len()).unwrap();
+    let mut init = vec![0x60, len, 0x80, 0x60, 0x0b, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3];
+    init.extend(runtime);
+    init
+}
+
+#[test]
+fn contracts_reached_through_nested_calls_are_checked_too() {
+    let keys = signers(1);
+    let party = node(&keys, true);
+    let k = &keys[0];
+    let protected = k.address().create(0);
+    let proxy = k.address().create(1);
+    let deploy = party.tm.store(&deploy_payload(47), meta(1, &[], B256::ZERO));
+    party.chain.submit(private_tx(k, 0, TxKind::Create, deploy)).unwrap();
+    let proxy_deploy = party.tm.store(&proxy_init(protected), TxPrivacyMetadata::default());
+    party.chain.submit(private_tx(k, 1, TxKind::Create, proxy_deploy)).unwrap();
+    mine(&party.chain);
+    let reader = party.chain.reader().unwrap();
+    assert_eq!(reader.privacy_metadata(&proxy).unwrap(), None, "standard private proxy");
+
+    // standard private through the proxy into the party-protected contract: flag mismatch
+    let sp = party.tm.store(&set_payload(5), meta(0, &[], B256::ZERO));
+    // party protection through the standard-private proxy: the proxy has no metadata
+    let pp = party.tm.store(&set_payload(6), meta(1, &[deploy], B256::ZERO));
+    let sp = party.chain.submit(private_tx(k, 2, TxKind::Call(proxy), sp)).unwrap();
+    let pp = party.chain.submit(private_tx(k, 3, TxKind::Call(proxy), pp)).unwrap();
+    mine(&party.chain);
+    assert!(!status(&party.chain, &sp), "nested call into a PP contract under flag 0");
+    assert!(!status(&party.chain, &pp), "PP transaction through a metadata-less contract");
+    assert_eq!(private_slot0(&party.chain, &protected), U256::from(47u64));
+    assert_eq!(private_slot0(&party.chain, &proxy), U256::ZERO, "nothing written");
+}
