@@ -16,6 +16,9 @@ pub const DEPLOY_GAS: u64 = 3_000_000;
 pub const SETUP_TIMEOUT: Duration = Duration::from_secs(120);
 /// Transactions per JSON-RPC batch during the setup.
 const SETUP_BATCH: usize = 100;
+/// Funding transfers (all from one account) in the pool at once: the rest waits for these to
+/// be included, so the pool's 4096 pending slots never fill up.
+const FUNDING_WAVE: usize = 1000;
 
 /// `SimpleStorage(1)`'s creation code (a non-zero initial value, so every `set` costs the
 /// same).
@@ -87,8 +90,9 @@ pub fn deploy_private(
     deployed(&receipt, what)
 }
 
-/// Transfers `amount` tokens from `owner` to every one of `to` (batched through `url`) and
-/// waits until the last transfer is in a block (so all are: one sender, consecutive nonces).
+/// Transfers `amount` tokens from `owner` to every one of `to` (batched through `url`, in waves
+/// of [`FUNDING_WAVE`]) and waits until the last transfer is in a block (so all are: one
+/// sender, consecutive nonces).
 pub fn fund_token(
     rpc: &Rpc,
     url: &str,
@@ -114,6 +118,10 @@ pub fn fund_token(
         }
         for answer in rpc.batch(url, &requests).map_err(|e| BenchError::rpc(what, e))? {
             answer.map_err(|e| BenchError::rpc(what, e))?;
+        }
+        let sent = (chunk_no + 1) * SETUP_BATCH;
+        if let Some(hash) = last.filter(|_| sent.is_multiple_of(FUNDING_WAVE) && sent < to.len()) {
+            rpc.wait_receipt(url, hash, SETUP_TIMEOUT).map_err(|e| BenchError::rpc(what, e))?;
         }
     }
     if let Some(hash) = last {

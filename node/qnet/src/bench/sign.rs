@@ -35,8 +35,8 @@ impl Signer {
         Ok(Self { key, chain_id })
     }
 
-    /// The `i`-th bench sender: a deterministic fresh key (`keccak256("qnet bench sender <i>")`),
-    /// so reruns reuse the same accounts.
+    /// The `i`-th sender of run `run`: `keccak256("qnet bench <run> sender <i>")`, a fresh
+    /// account (nonce 0) for every run id.
     pub fn bench_sender(run: &str, i: usize, chain_id: u64) -> Result<Self, BenchError> {
         Self::from_bytes(&keccak256(format!("qnet bench {run} sender {i}")), chain_id)
     }
