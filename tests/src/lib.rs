@@ -13,6 +13,7 @@
 //! - [`load`]: a load generator (pre-signed ERC-20 transfers, batched submission, inclusion
 //!   latency) for the network benchmarks.
 //! - [`qtm`]: [`qtm::Qtm`], a transaction manager process per member for private transactions.
+//! - [`private`]: the raw private flow (`/storeraw`, `v` 37/38 signing, `eth_sendRawPrivateTransaction`).
 //! - [`verify`]: independent checks of what the node reports (header hashes, account proofs).
 //!
 //! The tests need the binary built first: `cargo build --workspace --bins` (CI does this before

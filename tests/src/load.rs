@@ -2,7 +2,8 @@
 //! pre-funded in the genesis, pre-signed, submitted in JSON-RPC batches over HTTP from several
 //! threads (each sender's transactions in nonce order through one node), with inclusion tracked
 //! by following new blocks. Reports offered and achieved TPS and submission-to-inclusion latency
-//! percentiles.
+//! percentiles. A workload can also carry raw private transactions ([`Workload::private_for`]),
+//! sent with `eth_sendRawPrivateTransaction`.
 
 use std::{
     collections::HashMap,
@@ -30,6 +31,9 @@ pub struct Workload {
     pub senders: Vec<Wallet>,
     /// Per sender, its signed transfers in nonce order: `(hash, raw)`.
     pub txs: Vec<Vec<(B256, Bytes)>>,
+    /// Per sender, `Some(privateFor)` when its transactions are raw private ones (sent with
+    /// `eth_sendRawPrivateTransaction`); empty or `None` = public `eth_sendRawTransaction`.
+    pub private_for: Vec<Option<Vec<String>>>,
 }
 
 impl Workload {
@@ -60,7 +64,7 @@ impl Workload {
             wallets.push(w);
             txs.push(list);
         }
-        Ok(Self { senders: wallets, txs })
+        Ok(Self { senders: wallets, txs, private_for: Vec::new() })
     }
 
     /// Adds the token (code, total supply, a balance per sender) to a genesis JSON.
@@ -128,6 +132,9 @@ pub struct LoadOptions {
     pub deadline: Duration,
 }
 
+/// A transaction to submit: hash, raw bytes, and `privateFor` when it is a raw private one.
+type Queued = (B256, Bytes, Option<Vec<String>>);
+
 /// Submits `work` through `urls` and waits until every transaction is included (seen in a
 /// block of `urls[0]`) or the deadline passes.
 pub fn run(urls: &[String], work: &Workload, opts: LoadOptions) -> eyre::Result<LoadReport> {
@@ -143,8 +150,13 @@ pub fn run(urls: &[String], work: &Workload, opts: LoadOptions) -> eyre::Result<
     let mut handles = Vec::new();
     for t in 0..threads {
         let url = urls[t % urls.len()].clone();
-        let lists: Vec<Vec<(B256, Bytes)>> =
-            work.txs.iter().skip(t).step_by(threads).cloned().collect();
+        let lists: Vec<Vec<Queued>> = (t..work.txs.len())
+            .step_by(threads)
+            .map(|s| {
+                let pf = work.private_for.get(s).cloned().flatten();
+                work.txs[s].iter().map(|(h, raw)| (*h, raw.clone(), pf.clone())).collect()
+            })
+            .collect();
         let submitted_at = submitted_at.clone();
         let rejected = rejected.clone();
         handles.push(std::thread::spawn(move || -> eyre::Result<()> {
@@ -172,12 +184,15 @@ pub fn run(urls: &[String], work: &Workload, opts: LoadOptions) -> eyre::Result<
                 let body: Vec<Value> = chunk
                     .iter()
                     .enumerate()
-                    .map(|(i, (_, raw))| json!({"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [raw]}))
+                    .map(|(i, (_, raw, private_for))| match private_for {
+                        Some(pf) => json!({"jsonrpc": "2.0", "id": i, "method": "eth_sendRawPrivateTransaction", "params": [raw, {"privateFor": pf}]}),
+                        None => json!({"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [raw]}),
+                    })
                     .collect();
                 let now = Instant::now();
                 {
                     let mut m = submitted_at.lock().map_err(|_| eyre!("poisoned"))?;
-                    for (h, _) in chunk {
+                    for (h, _, _) in chunk {
                         m.insert(*h, now);
                     }
                 }
