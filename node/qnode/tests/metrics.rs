@@ -53,7 +53,7 @@ fn tm_config(dir: &std::path::Path) -> String {
 async fn ptm_calls_are_counted_per_endpoint_and_notfound_is_not_unreachable() -> eyre::Result<()> {
     use qrs_ptm::{PtmClient, PtmConfig, ReceiveRetry, SendRequest, TmHash};
     let dir = tempfile::tempdir()?;
-    let key = qrs_enclave::generate_key_files(&dir.path().join("tm"), None)?.to_base64();
+    let key = qrs_enclave::generate_key_files(dir.path().join("tm"), None)?.to_base64();
     let tm = qrs_qtm::start(&tm_config(dir.path())).await?;
     let q2t = tm
         .servers
