@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use alloy_primitives::{Address, B256, Bytes, U256};
-use qrs_e2e::{QNodeOptions, Rpc, Wallet};
+use qrs_e2e::{Consensus, QNodeOptions, Rpc, TestNet, Wallet};
 use qrs_metrics::text::{self, Sample};
 use serde_json::{Value, json};
 
@@ -183,4 +183,42 @@ fn without_the_flag_no_checkpoints_and_no_metrics_server() -> eyre::Result<()> {
             .is_err()
     );
     Ok(())
+}
+
+/// A single QBFT validator: the core's sequence gauge follows the chain, at round 0.
+#[test]
+fn qbft_validator_reports_sequence_and_round() -> eyre::Result<()> {
+    let port = qrs_e2e::network::free_port()?.to_string();
+    let args: Vec<String> =
+        ["--metrics", "--pprof", "--pprof.port", &port].iter().map(|s| s.to_string()).collect();
+    let consensus = Consensus::Qbft { block_period: 1, request_timeout: 2 };
+    let mut net = TestNet::start_with_args(consensus, 1, 1, 0, |_| {}, &args)?;
+    net.wait_for_height(2, Duration::from_secs(30))?;
+    let samples = scrape(&format!("http://127.0.0.1:{port}"))?;
+    let head = value(&samples, "chain_head_block")?;
+    let sequence = value(&samples, "consensus_istanbul_qbft_core_sequence")?;
+    assert!(head >= 2.0, "head {head}");
+    // the height being decided: the next block (one more may have landed since the head read)
+    assert!((head..=head + 2.0).contains(&sequence), "sequence {sequence}, head {head}");
+    assert_eq!(value(&samples, "consensus_istanbul_qbft_core_round")?, 0.0);
+    assert!(value(&samples, "chain_write_count")? >= 2.0);
+    Ok(())
+}
+
+/// A one-node Raft cluster elects itself: GoQuorum's `BECAME-MINTER` line.
+#[test]
+fn raft_node_prints_became_minter() -> eyre::Result<()> {
+    let consensus = Consensus::Raft { block_time_ms: 50 };
+    let args = vec!["--emitcheckpoints".to_owned()];
+    let mut net = TestNet::start_with_args(consensus, 1, 1, 0, |_| {}, &args)?;
+    let log = net.node(0).options().log_path();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(&log)?;
+        if text.lines().any(|l| l.contains("QUORUM-CHECKPOINT name=BECAME-MINTER")) {
+            return Ok(());
+        }
+        eyre::ensure!(std::time::Instant::now() < deadline, "no BECAME-MINTER in\n{text}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
