@@ -111,17 +111,28 @@ impl ProcessSampler {
     }
 }
 
-/// Total size in bytes of the files under `path` (0 if it cannot be read).
+/// Bytes on disk of the files under `path` (0 if it cannot be read): allocated blocks, not
+/// apparent lengths, since MDBX grows its file ahead of use (a sparse file).
 pub fn dir_size(path: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(path) else { return 0 };
     entries
         .flatten()
         .map(|e| match e.metadata() {
             Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
+            Ok(m) => file_bytes(&m),
             Err(_) => 0,
         })
         .sum()
+}
+
+#[cfg(unix)]
+fn file_bytes(m: &std::fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::blocks(m).saturating_mul(512)
+}
+
+#[cfg(not(unix))]
+fn file_bytes(m: &std::fs::Metadata) -> u64 {
+    m.len()
 }
 
 #[cfg(test)]
@@ -143,9 +154,15 @@ mod tests {
     fn dir_size_sums_files() {
         let dir = std::env::temp_dir().join(format!("qrs-metrics-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("sub")).unwrap();
-        std::fs::write(dir.join("a"), [0u8; 10]).unwrap();
-        std::fs::write(dir.join("sub/b"), [0u8; 5]).unwrap();
-        assert_eq!(dir_size(&dir), 15);
+        std::fs::write(dir.join("a"), [1u8; 10]).unwrap();
+        std::fs::write(dir.join("sub/b"), [1u8; 5000]).unwrap();
+        // whole blocks: at least the data, at most a few 4 KiB blocks more
+        let size = dir_size(&dir);
+        assert!((5010..=5010 + 3 * 4096).contains(&size), "{size}");
+        // a sparse file counts what it holds, not its length
+        let f = std::fs::File::create(dir.join("sparse")).unwrap();
+        f.set_len(1 << 30).unwrap();
+        assert!(dir_size(&dir) < 1 << 20, "{}", dir_size(&dir));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
