@@ -55,6 +55,9 @@ pub struct RpcContext {
     pub qbft: Option<qrs_consensus::qbft::QbftHandle>,
     /// The Raft engine, when it runs (`raft_*`).
     pub raft: Option<qrs_consensus::raft::RaftHandle>,
+    /// `--privacymarker.enable`: node-signed private transactions are sent as privacy marker
+    /// transactions.
+    pub privacy_marker: bool,
 }
 
 impl RpcContext {
@@ -71,6 +74,7 @@ impl RpcContext {
             sync: None,
             qbft: None,
             raft: None,
+            privacy_marker: false,
         }
     }
 

@@ -279,6 +279,11 @@ pub fn receipt_json(
     m.insert("transactionHash".into(), hash(&tx_hash));
     m.insert("transactionIndex".into(), q(index as u64));
     m.insert("type".into(), q(tx.ty()));
+    // GoQuorum: on every receipt
+    m.insert(
+        "isPrivacyMarkerTransaction".into(),
+        Value::Bool(tx.to() == Some(qrs_evm::pmt::PRIVACY_PRECOMPILE)),
+    );
     if !receipt.success && !receipt.revert_data.is_empty() {
         m.insert("revertReason".into(), data(&receipt.revert_data));
     }

@@ -13,6 +13,8 @@ use qrs_ptm::{PtmClient, SendRequest, SendSignedRequest, TmHash};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+mod pmt;
+
 use crate::{
     Module, RegisterResult, blocking,
     call::CallRequest,
@@ -23,8 +25,7 @@ use crate::{
 };
 
 /// GoQuorum's privacy precompile (privacy marker transactions).
-pub const PRIVACY_PRECOMPILE: Address =
-    Address::new([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x7a]);
+pub const PRIVACY_PRECOMPILE: Address = qrs_evm::pmt::PRIVACY_PRECOMPILE;
 
 /// The `{privateFor, privateFrom?, privacyFlag?, mandatoryFor?}` argument of the raw methods.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -37,7 +38,7 @@ pub(crate) struct PrivateArgs {
 }
 
 impl PrivateArgs {
-    fn of(req: &CallRequest) -> Self {
+    pub(crate) fn of(req: &CallRequest) -> Self {
         Self {
             private_for: req.private_for.clone(),
             private_from: req.private_from.clone(),
@@ -64,10 +65,8 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
         let (tx, sender) = decode_private_raw(&raw)?;
         distribute_signed(c, &tx, sender, &args)?;
         // the inner transaction as geth's JSON, sent as a payload of its own for a PMT
-        let inner = serde_json::to_vec(&tx_json(&tx, sender, None))
-            .map_err(|e| RpcError::Internal(e.to_string()))?;
         let sent = block_on(ptm(c)?.send(&SendRequest {
-            payload: inner,
+            payload: qrs_evm::pmt::encode_tx_json(&tx),
             from: args.private_from.clone(),
             to: args.private_for.clone().unwrap_or_default(),
             ..Default::default()
@@ -119,6 +118,7 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
         a.at_most(0)?;
         Ok(crate::json::addr(&PRIVACY_PRECOMPILE))
     })?;
+    pmt::register(m)?;
     method(m, "eth_getPSI", |_, a| {
         a.at_most(0)?;
         Ok(Value::String("private".into()))
@@ -135,6 +135,17 @@ pub(crate) fn ptm(c: &RpcContext) -> RpcResult<&PtmClient> {
     c.ptm
         .as_ref()
         .ok_or_else(|| RpcError::Rejected("private transaction manager is not in use".into()))
+}
+
+/// The privacy marker transaction of a signed private transaction ([`pmt::wrap`]).
+pub(crate) fn privacy_marker(
+    c: &RpcContext,
+    inner: &TxEnvelope,
+    from: Address,
+    req: &CallRequest,
+    password: Option<&str>,
+) -> RpcResult<TxEnvelope> {
+    pmt::wrap(c, inner, from, &PrivateArgs::of(req), password)
 }
 
 fn tm_hash_arg(text: &str) -> RpcResult<TmHash> {

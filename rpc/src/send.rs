@@ -129,6 +129,10 @@ fn sign_request(
             Some(p) => keystore.sign_private_transaction_with_password(&from, p, tx)?,
             None => keystore.sign_private_transaction(&from, tx)?,
         };
+        if stage == Stage::Send && c.privacy_marker {
+            let marker = crate::privacy::privacy_marker(c, &signed, from, req, password)?;
+            return Ok((marker, from));
+        }
         return Ok((signed, from));
     }
     let (from, tx) = fill_public(c, req)?;

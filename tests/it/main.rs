@@ -18,6 +18,7 @@ mod genesis;
 mod harness;
 mod js_clients;
 mod metrics;
+mod network_pmt;
 mod network_privacy_flags;
 mod network_private;
 mod network_private_leaks;

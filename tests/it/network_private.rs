@@ -10,6 +10,13 @@ use serde_json::{Value, json};
 fn private_transactions_with_web3js_quorum_and_ethers() -> eyre::Result<()> {
     let consensus = Consensus::Qbft { block_period: 1, request_timeout: 2 };
     let mut net = TestNet::start_full(consensus, 4, 4, 3)?;
+    run_private_js(&mut net, false)?;
+    Ok(())
+}
+
+/// Runs `tests/js/private.test.cjs` against members 1-3 of `net` (`pmt`: the nodes run with
+/// `--privacymarker.enable`); returns the runner's TAP output after checking it passed.
+pub(crate) fn run_private_js(net: &mut TestNet, pmt: bool) -> eyre::Result<String> {
     net.wait_for_height(1, Duration::from_secs(30))?;
     // member1's node holds and unlocks the account it signs with (node-signed privateFor)
     let rpc = net.rpc(0)?;
@@ -30,6 +37,7 @@ fn private_transactions_with_web3js_quorum_and_ethers() -> eyre::Result<()> {
         .current_dir(&script_dir)
         .env("QRS_MEMBERS", serde_json::to_string(&members)?)
         .env("QRS_DEV_KEY", DEV_KEY.to_string())
+        .env("QRS_PMT", if pmt { "1" } else { "0" })
         .output()?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -39,5 +47,5 @@ fn private_transactions_with_web3js_quorum_and_ethers() -> eyre::Result<()> {
         net.log_lines(&["WARN", "ERROR", "rivate", "ptm", "dropping"])
     );
     net.assert_no_fork()?;
-    Ok(())
+    Ok(stdout.into_owned())
 }

@@ -12,6 +12,10 @@ const members = JSON.parse(process.env.QRS_MEMBERS || '[]');
 const devKey = process.env.QRS_DEV_KEY;
 const SimpleStorage = artifact('SimpleStorage');
 const T = { timeout: 60_000 };
+// QRS_PMT=1: the nodes run with --privacymarker.enable (node-signed private transactions are
+// privacy marker transactions to the precompile)
+const pmt = process.env.QRS_PMT === '1';
+const PRECOMPILE = '0x000000000000000000000000000000000000007a';
 
 function web3For(m) {
   return Web3Quorum(new Web3(m.rpc), { privateUrl: m.tp }, true);
@@ -103,7 +107,18 @@ test('web3js-quorum: private deploy from member1 for member3; member2 sees nothi
   assert.equal(r2.status, '0x1');
   assert.deepEqual(r2.logs, []);
   const r1 = await rpc(m1.rpc, 'eth_getTransactionReceipt', [set.transactionHash]);
-  assert.equal(r1.logs.length, 1, 'the party sees the private event');
+  if (pmt) {
+    // the PMT's public receipt; the private event is on the inner transaction's receipt
+    assert.equal(r1.isPrivacyMarkerTransaction, true);
+    assert.equal(r1.to, PRECOMPILE);
+    assert.deepEqual(r1.logs, []);
+    const inner = await rpc(m1.rpc, 'eth_getPrivateTransactionReceipt', [set.transactionHash]);
+    assert.equal(inner.logs.length, 1, 'the party sees the private event');
+    assert.equal(inner.to, address.toLowerCase());
+  } else {
+    assert.equal(r1.isPrivacyMarkerTransaction, false);
+    assert.equal(r1.logs.length, 1, 'the party sees the private event');
+  }
 
   // all nodes keep one public state root
   const heights = await Promise.all(members.map((m) => rpc(m.rpc, 'eth_blockNumber', [])));
@@ -150,4 +165,72 @@ test('ethers v6: the raw private deploy by hand (/storeraw, chain id 0, v 37/38)
   assert.equal(await rpc(m2.rpc, 'eth_getCode', [receipt.contractAddress, 'latest']), '0x');
   provider.destroy();
   p3.destroy();
+});
+
+test('privacy marker transactions: node-signed private deploy, the PMT and the three PMT RPCs',
+  { ...T, skip: !pmt && 'needs --privacymarker.enable (tests/it/network_pmt.rs)' }, async () => {
+  const [m1, m2, m3] = members;
+  const w1 = web3For(m1);
+  const from = w1.eth.accounts.privateKeyToAccount(devKey).address.toLowerCase();
+  const deployData = new w1.eth.Contract(SimpleStorage.abi)
+    .deploy({ data: SimpleStorage.bytecode, arguments: [47] })
+    .encodeABI();
+  const pmtHash = await rpc(m1.rpc, 'eth_sendTransaction', [
+    { from, data: deployData, gas: '0x2dc6c0', privateFor: [m3.key] },
+  ]);
+  // the public PMT receipt: status 1, to the precompile, no logs, no contract address
+  const pub = await eventually('the PMT receipt', () => rpc(m1.rpc, 'eth_getTransactionReceipt', [pmtHash]));
+  assert.equal(pub.status, '0x1');
+  assert.equal(pub.to, PRECOMPILE);
+  assert.equal(pub.contractAddress, null);
+  assert.deepEqual(pub.logs, []);
+  assert.equal(pub.isPrivacyMarkerTransaction, true);
+  // every node sees a public EIP-155 transaction carrying the 64-byte TM hash
+  const chainId = Number(await rpc(m1.rpc, 'eth_chainId', []));
+  const tx = await eventually('the PMT on member2', () => rpc(m2.rpc, 'eth_getTransactionByHash', [pmtHash]));
+  assert.equal(tx.to, PRECOMPILE);
+  assert.equal(tx.from, from);
+  assert.equal(tx.input.length, 2 + 128);
+  assert.ok([chainId * 2 + 35, chainId * 2 + 36].includes(Number(tx.v)), `EIP-155 v ${tx.v}`);
+  let address;
+  for (const m of [m1, m3]) {
+    const inner = await eventually('the inner tx', () => rpc(m.rpc, 'eth_getPrivateTransactionByHash', [pmtHash]));
+    assert.ok(['0x25', '0x26'].includes(inner.v), `inner v ${inner.v}`);
+    assert.equal(inner.from, from);
+    assert.equal(inner.to, null);
+    assert.equal(inner.nonce, tx.nonce, 'the PMT has the inner nonce');
+    assert.equal(inner.input.length, 2 + 128, 'the inner input is its own TM hash');
+    assert.notEqual(inner.input, tx.input);
+    assert.notEqual(inner.hash, pmtHash);
+    assert.equal(inner.blockHash, pub.blockHash);
+    assert.equal(inner.blockNumber, pub.blockNumber);
+    assert.equal(inner.transactionIndex, pub.transactionIndex);
+    const r = await eventually('the inner receipt', () => rpc(m.rpc, 'eth_getPrivateTransactionReceipt', [pmtHash]));
+    assert.equal(r.transactionHash, pmtHash);
+    assert.equal(r.status, '0x1');
+    assert.equal(r.from, from);
+    assert.equal(r.to, null);
+    assert.equal(r.isPrivacyMarkerTransaction, false);
+    assert.match(r.contractAddress, /^0x[0-9a-f]{40}$/);
+    assert.equal(r.logs.length, 1, 'the constructor event on each party');
+    address = address || r.contractAddress;
+    assert.equal(r.contractAddress, address);
+  }
+  // parties read 47, the non-party sees nothing
+  const getData = new w1.eth.Contract(SimpleStorage.abi).methods.get().encodeABI();
+  for (const m of [m1, m3]) {
+    const v = await eventually('47 on a party', async () => {
+      const out = await rpc(m.rpc, 'eth_call', [{ to: address, data: getData }, 'latest']);
+      return out !== '0x' && out;
+    });
+    assert.equal(BigInt(v), 47n);
+  }
+  assert.equal(await rpc(m2.rpc, 'eth_getCode', [address, 'latest']), '0x');
+  assert.equal(await rpc(m2.rpc, 'eth_call', [{ to: address, data: getData }, 'latest']), '0x');
+  assert.equal(await rpc(m2.rpc, 'eth_getPrivateTransactionByHash', [pmtHash]), null);
+  await assert.rejects(rpc(m2.rpc, 'eth_getPrivateTransactionReceipt', [pmtHash]),
+    /private transaction not found for this participant/);
+  await assert.rejects(rpc(m1.rpc, 'eth_getPrivateTransactionReceipt', ['0x' + '11'.repeat(32)]),
+    /privacy marker transaction not found/);
+  assert.equal(await rpc(m1.rpc, 'eth_getPrivateTransactionByHash', ['0x' + '11'.repeat(32)]), null);
 });

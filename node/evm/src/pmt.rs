@@ -29,6 +29,15 @@ pub fn marker_payload_hash(tx: &TxEnvelope) -> Option<B512> {
     (input.len() == 64).then(|| B512::from_slice(input))
 }
 
+/// The gas of a PMT carrying `hash` (GoQuorum: `IntrinsicGas(hash, non-creation)`; from
+/// Prague on, at least the EIP-7623 calldata floor).
+pub fn marker_gas(spec: revm::primitives::hardfork::SpecId, hash: &[u8]) -> u64 {
+    let gas = revm::context_interface::cfg::gas::calculate_initial_tx_gas(
+        spec, hash, false, 0, 0, 0, None,
+    );
+    gas.initial_regular_gas.max(gas.floor_gas)
+}
+
 /// Why a PMT's inner transaction is not applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PmtError {

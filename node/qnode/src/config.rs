@@ -90,6 +90,9 @@ pub struct NodeConfig {
     /// The private transaction manager (`--ptm.*`, `PRIVATE_CONFIG`); `None` = no TM: this node
     /// is party to no private transaction.
     pub ptm: Option<qrs_ptm::PtmConfig>,
+    /// `--privacymarker.enable`: private transactions sent through this node's RPC become
+    /// privacy marker transactions.
+    pub privacy_marker: bool,
     /// Where `/debug/metrics` and `/debug/metrics/prometheus` are served (`--metrics` with
     /// `--pprof.*` / `--metrics.addr`); empty = no metrics server.
     pub metrics: Vec<SocketAddr>,
@@ -117,6 +120,7 @@ impl NodeConfig {
             txpool: qrs_txpool::PoolConfig::default(),
             network: None,
             ptm: None,
+            privacy_marker: false,
             metrics: Vec::new(),
             emit_checkpoints: false,
         }

@@ -96,6 +96,12 @@ fn open_keystore(config: &NodeConfig) -> eyre::Result<Arc<Keystore>> {
 /// handler), the engine's verifier and block sync, JSON-RPC servers, then block production.
 pub async fn launch(config: NodeConfig) -> eyre::Result<NodeHandle> {
     let spec = load_spec(&config)?;
+    if config.privacy_marker && spec.config.privacy_precompile_block.is_none() {
+        // GoQuorum's check (eth/backend.go), word for word
+        return Err(eyre::eyre!(
+            "Privacy marker transactions require privacyPrecompileBlock to be set in genesis.json"
+        ));
+    }
     let chain_id = spec.chain_id;
     let pool = config.txpool.clone();
     let ptm = connect_ptm(config.ptm.as_ref()).await?;
@@ -155,6 +161,7 @@ async fn start(
         ctx.network = node.network.clone();
         ctx.sync = node.sync.clone();
         ctx.ptm = ptm.clone();
+        ctx.privacy_marker = config.privacy_marker;
         if let Some(configure) = &built.configure_rpc {
             configure(&mut ctx);
         }

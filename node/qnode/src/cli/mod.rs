@@ -267,6 +267,7 @@ impl RunArgs {
             unlock,
             txpool: a.txpool.config(a.allow_unprotected_txs),
             ptm: a.ptm.config()?,
+            privacy_marker: a.ptm.privacy_marker,
             metrics: a.metrics.listen_addrs()?,
             emit_checkpoints: a.metrics.emitcheckpoints,
         })

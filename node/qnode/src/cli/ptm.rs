@@ -36,6 +36,10 @@ pub struct PtmFlags {
     /// Do not verify the transaction manager's certificate.
     #[arg(long = "ptm.tls.insecureskipverify")]
     pub tls_insecure_skip_verify: bool,
+    /// Send private transactions as privacy marker transactions (needs `privacyPrecompileBlock`
+    /// in the genesis).
+    #[arg(long = "privacymarker.enable")]
+    pub privacy_marker: bool,
 }
 
 impl PtmFlags {

@@ -1,0 +1,89 @@
+//! Privacy marker transactions end to end (`--privacymarker.enable`, `privacyPrecompileBlock`
+//! 0): the web3js-quorum flow of `network_private` on a 4-node QBFT network with a qtm per
+//! member, plus a node-signed private deploy as a PMT and GoQuorum's three PMT RPCs
+//! (`tests/js/private.test.cjs` with `QRS_PMT=1`); and the start-up refusal without
+//! `privacyPrecompileBlock`.
+
+use std::{
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use qrs_e2e::{Consensus, TestNet, binary::qnode_bin};
+
+use crate::network_private::run_private_js;
+
+const QUICKSTART_QBFT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/fixtures/goquorum-quickstart/genesis/qbft-standard-genesis.json"
+);
+
+#[test]
+fn network_pmt_web3js_quorum_flow_and_pmt_rpcs() -> eyre::Result<()> {
+    let consensus = Consensus::Qbft { block_period: 1, request_timeout: 2 };
+    let mut net = TestNet::start_with_args(
+        consensus,
+        4,
+        4,
+        3,
+        |g| g["config"]["privacyPrecompileBlock"] = 0.into(),
+        &["--privacymarker.enable".to_string()],
+    )?;
+    let out = run_private_js(&mut net, true)?;
+    // the PMT-only test ran (it is skipped without QRS_PMT=1)
+    let pmt_line = out
+        .lines()
+        .find(|l| {
+            (l.starts_with("ok ") || l.starts_with("not ok "))
+                && l.contains("privacy marker transactions: node-signed private deploy")
+        })
+        .unwrap_or_default();
+    assert!(
+        pmt_line.starts_with("ok ") && !pmt_line.contains("# SKIP") && out.contains("# skipped 0"),
+        "the PMT test must run and pass: {pmt_line:?}\n{out}"
+    );
+    Ok(())
+}
+
+#[test]
+fn network_pmt_flag_needs_privacy_precompile_block() -> eyre::Result<()> {
+    let dir = tempfile::tempdir()?;
+    // the GoQuorum quickstart's QBFT genesis (read in place): no privacyPrecompileBlock
+    let path = std::path::Path::new(QUICKSTART_QBFT);
+    let genesis: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
+    assert!(genesis["config"].get("privacyPrecompileBlock").is_none());
+    let datadir = dir.path().join("node");
+    let init = qrs_e2e::process::run_init(&datadir, path)?;
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let mut child = Command::new(qnode_bin()?)
+        .arg("--datadir")
+        .arg(&datadir)
+        .args(["--privacymarker.enable", "--port", "0", "--nodiscover"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait()?.is_none() {
+        if Instant::now() > deadline {
+            child.kill()?;
+            let out = child.wait_with_output()?;
+            panic!(
+                "qnode kept running without privacyPrecompileBlock:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output()?;
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "qnode started without privacyPrecompileBlock:\n{text}");
+    assert!(
+        text.contains(
+            "Privacy marker transactions require privacyPrecompileBlock to be set in genesis.json"
+        ),
+        "GoQuorum's message: {text}"
+    );
+    Ok(())
+}
