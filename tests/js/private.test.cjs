@@ -233,4 +233,53 @@ test('privacy marker transactions: node-signed private deploy, the PMT and the t
   await assert.rejects(rpc(m1.rpc, 'eth_getPrivateTransactionReceipt', ['0x' + '11'.repeat(32)]),
     /privacy marker transaction not found/);
   assert.equal(await rpc(m1.rpc, 'eth_getPrivateTransactionByHash', ['0x' + '11'.repeat(32)]), null);
+
+  const readOn = async (m, want) => eventually(`${want} on ${m.rpc}`, async () => {
+    const out = await rpc(m.rpc, 'eth_call', [{ to: address, data: getData }, 'latest']);
+    return out !== '0x' && BigInt(out) === want;
+  });
+  // personal_sendTransaction makes a PMT too (the account's password from network_private.rs)
+  const set5 = new w1.eth.Contract(SimpleStorage.abi).methods.set(5).encodeABI();
+  const setPmt = await rpc(m1.rpc, 'personal_sendTransaction', [
+    { from, to: address, data: set5, gas: '0x7a120', privateFor: [m3.key] }, 'member1',
+  ]);
+  const setReceipt = await eventually('the set PMT', () => rpc(m1.rpc, 'eth_getTransactionReceipt', [setPmt]));
+  assert.equal(setReceipt.isPrivacyMarkerTransaction, true);
+  await readOn(m1, 5n);
+  await readOn(m3, 5n);
+
+  // an externally signed PMT: eth_distributePrivateTransaction, then eth_sendRawTransaction
+  const { ethers } = await import('ethers');
+  const provider = new ethers.JsonRpcProvider(m1.rpc, undefined, { cacheTimeout: -1 });
+  const wallet = new ethers.Wallet(devKey, provider);
+  const set9 = new w1.eth.Contract(SimpleStorage.abi).methods.set(9).encodeABI();
+  const res = await fetch(`${m1.tp}/storeraw`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ payload: Buffer.from(set9.slice(2), 'hex').toString('base64'), from: m1.key }),
+  });
+  assert.equal(res.status, 200);
+  const stored = '0x' + Buffer.from((await res.json()).key, 'base64').toString('hex');
+  const nonce = await provider.getTransactionCount(wallet.address, 'pending');
+  const innerTx = ethers.Transaction.from({ type: 0, nonce, gasPrice: 0, gasLimit: 500_000, to: address, data: stored, value: 0 });
+  const sig = wallet.signingKey.sign(innerTx.unsignedHash);
+  const fields = [
+    ethers.toBeArray(nonce), '0x', ethers.toBeArray(500_000), address, '0x', stored,
+    ethers.toBeArray(sig.v + 10), sig.r, sig.s,
+  ].map((f) => (f instanceof Uint8Array ? ethers.hexlify(f) : f));
+  const rawInner = ethers.encodeRlp(fields.map((f) => (f === '0x00' ? '0x' : f)));
+  const distributed = await provider.send('eth_distributePrivateTransaction', [rawInner, { privateFor: [m3.key] }]);
+  assert.match(distributed, /^0x[0-9a-f]{128}$/);
+  const rawPmt = await wallet.signTransaction({
+    type: 0, nonce, gasPrice: 0, gasLimit: 30_000, to: PRECOMPILE, data: distributed, value: 0, chainId,
+  });
+  const extHash = await provider.send('eth_sendRawTransaction', [rawPmt]);
+  await provider.waitForTransaction(extHash, 1, 60_000);
+  await readOn(m1, 9n);
+  await readOn(m3, 9n);
+  const extReceipt = await eventually('the external PMT inner receipt',
+    () => rpc(m3.rpc, 'eth_getPrivateTransactionReceipt', [extHash]));
+  assert.equal(extReceipt.transactionHash, extHash);
+  assert.equal(extReceipt.to, address);
+  assert.equal(extReceipt.logs.length, 1);
 });
