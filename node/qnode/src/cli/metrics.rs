@@ -3,9 +3,9 @@
 //! geth collects metrics with `--metrics` and serves them on the pprof server
 //! (`--pprof --pprof.addr A --pprof.port P`: `/debug/metrics` and `/debug/metrics/prometheus`)
 //! and, when `--metrics.addr` is given, on a stand-alone server at `--metrics.addr` /
-//! `--metrics.port`. qnode serves the same two paths on each of those addresses; `--metrics`
-//! alone serves on `--metrics.addr`/`--metrics.port` (127.0.0.1:6060). Port 0 picks a free
-//! port; the bound URL is printed as `qnode listening metrics=...`.
+//! `--metrics.port`. qnode serves the same two paths on each of those addresses; like geth,
+//! `--metrics` alone opens no server (two nodes on one host would fight over 6060). Port 0 picks
+//! a free port; the bound URL is printed as `qnode listening metrics=...`.
 
 use std::net::SocketAddr;
 
@@ -18,7 +18,8 @@ pub const DEFAULT_METRICS_PORT: u16 = 6060;
 /// Metrics, pprof and checkpoint flags.
 #[derive(Debug, Clone, Default, Args)]
 pub struct MetricsFlags {
-    /// Collect metrics and serve them (Prometheus text at /debug/metrics/prometheus).
+    /// Collect metrics, served on the pprof server and/or --metrics.addr (Prometheus text at
+    /// /debug/metrics/prometheus).
     #[arg(long)]
     pub metrics: bool,
     /// Accepted for geth compatibility; every metric qnode has is cheap, so this changes nothing.
@@ -50,7 +51,8 @@ fn addr(host: &str, port: u16) -> eyre::Result<SocketAddr> {
 }
 
 impl MetricsFlags {
-    /// The addresses the metrics endpoints are served on; empty without `--metrics`.
+    /// The addresses the metrics endpoints are served on: the pprof server's (`--pprof`) and the
+    /// stand-alone one (`--metrics.addr`); empty without `--metrics`.
     pub fn listen_addrs(&self) -> eyre::Result<Vec<SocketAddr>> {
         if !self.metrics {
             return Ok(Vec::new());
@@ -59,12 +61,14 @@ impl MetricsFlags {
         if self.pprof {
             out.push(addr(&self.pprof_addr, self.pprof_port)?);
         }
-        if self.metrics_addr.is_some() || !self.pprof {
-            let host = self.metrics_addr.as_deref().unwrap_or("127.0.0.1");
+        if let Some(host) = &self.metrics_addr {
             let a = addr(host, self.metrics_port)?;
             if !out.contains(&a) {
                 out.push(a);
             }
+        }
+        if out.is_empty() {
+            tracing::info!(target: "metrics", "--metrics without --pprof or --metrics.addr: no metrics server (as geth)");
         }
         Ok(out)
     }
@@ -90,7 +94,11 @@ mod tests {
     fn quickstart_flags_serve_on_the_pprof_port() -> eyre::Result<()> {
         assert!(flags(false, true, None).listen_addrs()?.is_empty());
         assert_eq!(flags(true, true, None).listen_addrs()?, vec![addr("0.0.0.0", 9545)?]);
-        assert_eq!(flags(true, false, None).listen_addrs()?, vec![addr("127.0.0.1", 6060)?]);
+        assert!(flags(true, false, None).listen_addrs()?.is_empty(), "geth opens no server");
+        assert_eq!(
+            flags(true, false, Some("127.0.0.1")).listen_addrs()?,
+            vec![addr("127.0.0.1", 6060)?]
+        );
         assert_eq!(
             flags(true, true, Some("10.0.0.1")).listen_addrs()?,
             vec![addr("0.0.0.0", 9545)?, addr("10.0.0.1", 6060)?]
