@@ -24,6 +24,7 @@ mod privacy_enhancements;
 mod pubsub;
 mod raft;
 mod send;
+mod send_async;
 
 use std::{collections::HashSet, net::SocketAddr, sync::Arc};
 
@@ -85,6 +86,7 @@ pub fn build_module(
         eth::register(&mut m)?;
         exec::register(&mut m)?;
         send::register_eth(&mut m)?;
+        send_async::register(&mut m)?;
         privacy::register(&mut m)?;
         privacy_enhancements::register(&mut m)?;
         filters::register(&mut m)?;

@@ -116,7 +116,7 @@ pub(crate) fn accounts_json(c: &RpcContext) -> Value {
 /// Fills and signs `req` with the unlocked key, or with `password`. A private request
 /// (`privateFor` present) goes through the transaction manager first ([`Stage`]) and is signed
 /// as GoQuorum signs private transactions (Homestead hash, `v` 37/38).
-fn sign_request(
+pub(crate) fn sign_request(
     c: &RpcContext,
     req: &CallRequest,
     password: Option<&str>,
@@ -187,7 +187,7 @@ pub(crate) fn submit(c: &RpcContext, tx: RecoveredTx) -> RpcResult<B256> {
     Ok(hash)
 }
 
-fn send_signed(c: &RpcContext, signed: TxEnvelope, from: Address) -> RpcResult<Value> {
+pub(crate) fn send_signed(c: &RpcContext, signed: TxEnvelope, from: Address) -> RpcResult<Value> {
     let h = submit(c, RecoveredTx::new_unchecked(signed, from))?;
     Ok(hash(&h))
 }

@@ -24,6 +24,7 @@ mod network_private;
 mod network_private_leaks;
 mod network_qbft;
 mod network_raft;
+mod network_send_async;
 mod restart;
 mod subscriptions;
 mod tracing;
