@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! D/network.json  genesis.json  static-nodes.json  permissioned-nodes.json
-//! D/docker-compose.yml  Dockerfile  Dockerfile.dockerignore
+//! D/docker-compose.yml  Dockerfile  Dockerfile.dockerignore  prometheus.yml
 //! D/<node>/  nodekey nodekey.pub address accountKeystore accountPassword accountPrivateKey
 //!            keystore/UTC--…  static-nodes.json permissioned-nodes.json  (the datadir)
 //!            chaindata/ qnode/genesis.json  (qnode init)  qnode.flags start.sh
@@ -14,6 +14,7 @@ pub mod files;
 pub mod flags;
 pub mod genesis;
 pub mod keys;
+pub mod monitoring;
 pub mod tessera;
 
 use std::path::{Path, PathBuf};
@@ -169,6 +170,8 @@ fn generate(dir: &Path, layout: &Layout, options: &InitOptions) -> Result<Networ
         });
     }
     write_docker(dir, layout, &commands, options)?;
+    let prometheus = monitoring::prometheus_yml(layout);
+    write_file(&dir.join(monitoring::PROMETHEUS_YML), prometheus.as_bytes())?;
     let network = NetworkJson {
         chain_id: layout.spec.chain_id,
         consensus: layout.spec.consensus,

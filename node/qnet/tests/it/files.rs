@@ -33,6 +33,7 @@ fn init_binary_writes_every_file() {
         "static-nodes.json",
         "permissioned-nodes.json",
         "docker-compose.yml",
+        "prometheus.yml",
         "Dockerfile",
         "Dockerfile.dockerignore",
     ] {
@@ -125,6 +126,13 @@ fn init_binary_writes_every_file() {
         let metrics =
             format!("http://127.0.0.1:{}/debug/metrics/prometheus", value_of("--pprof.port"));
         assert_eq!(n.metrics.as_deref(), Some(metrics.as_str()));
+        let prometheus = read(&d, "prometheus.yml");
+        let target = format!("targets: [\"127.0.0.1:{}\"]", value_of("--pprof.port"));
+        assert!(prometheus.contains(&target), "{target} not in prometheus.yml");
+        if let Some(tm) = &n.tm {
+            let p2p = tm.p2p.trim_start_matches("http://");
+            assert!(prometheus.contains(&format!("targets: [\"{p2p}\"]")), "{p2p} not scraped");
+        }
         let compose = read(&d, "docker-compose.yml");
         let label = format!("prometheus.io/port: \"{}\"", value_of("--pprof.port"));
         assert!(compose.contains(&label), "{label} not in docker-compose.yml");
