@@ -154,6 +154,31 @@ fn party_applies_the_inner_transaction_under_the_pmt_hash_non_party_skips() {
     assert!(reader.private_receipt(&wrong_signer).unwrap().is_none(), "different signer: skip");
     assert!(reader.private_receipt(&wrong_nonce).unwrap().is_none(), "different nonce: skip");
     assert_eq!(party.head().header.state_root, other.head().header.state_root);
+
+    // block 3: a payload that is not geth JSON and a public inner transaction: both skipped
+    let garbage = tm.store(b"not a transaction");
+    let garbage_pmt = party
+        .submit(legacy(
+            sender,
+            4,
+            TxKind::Call(PRIVACY_PRECOMPILE),
+            U256::ZERO,
+            Bytes::copy_from_slice(garbage.as_slice()),
+            30_000,
+        ))
+        .unwrap();
+    let public_inner = legacy(sender, 5, TxKind::Call(contract), U256::ZERO, Bytes::new(), 30_000);
+    let public_pmt = submit_pmt(&party, &tm, sender, 5, public_inner.inner());
+    let b3 = mine(&party);
+    assert_eq!(b3.block.transactions.len(), 2);
+    assert!(b3.receipts.iter().all(|r| r.success));
+    other.import_block(b3.block.header.clone(), b3.block.transactions.clone()).unwrap();
+    let reader = party.reader().unwrap();
+    assert!(reader.private_receipt(&garbage_pmt).unwrap().is_none(), "undecodable: skip");
+    assert!(reader.private_receipt(&public_pmt).unwrap().is_none(), "public inner: skip");
+    assert_eq!(private_slot(&party, &contract), Some(U256::from(123u64)));
+    let nonce = reader.account(&sender.address()).unwrap().unwrap().nonce;
+    assert_eq!(nonce, 6, "every PMT moved the public nonce once");
 }
 
 #[test]
