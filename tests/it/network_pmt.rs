@@ -11,7 +11,11 @@ use std::{
 
 use qrs_e2e::{Consensus, TestNet, binary::qnode_bin};
 
+use serde_json::{Value, json};
+
 use crate::network_private::run_private_js;
+
+const PRECOMPILE: &str = "0x000000000000000000000000000000000000007a";
 
 const QUICKSTART_QBFT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -42,6 +46,37 @@ fn network_pmt_web3js_quorum_flow_and_pmt_rpcs() -> eyre::Result<()> {
         pmt_line.starts_with("ok ") && !pmt_line.contains("# SKIP") && out.contains("# skipped 0"),
         "the PMT test must run and pass: {pmt_line:?}\n{out}"
     );
+
+    // the node without a TM: the PMTs' public receipts, and GoQuorum's answers to the PMT RPCs
+    let head = qrs_e2e::rpc::quantity(&net.rpc(0)?.req::<Value>("eth_blockNumber", json!([]))?)?;
+    net.wait_for_height(head, std::time::Duration::from_secs(30))?;
+    let rpc = net.rpc(3)?;
+    let mut pmts = Vec::new();
+    for n in 1..=head {
+        let block: Value = rpc.req("eth_getBlockByNumber", json!([format!("{n:#x}"), true]))?;
+        for tx in block["transactions"].as_array().into_iter().flatten() {
+            if tx["to"] == PRECOMPILE {
+                pmts.push(tx["hash"].clone());
+            }
+        }
+    }
+    assert_eq!(pmts.len(), 4, "set (web3), deploy, set (personal_), external PMT: {pmts:?}");
+    for hash in &pmts {
+        let receipt: Value = rpc.req("eth_getTransactionReceipt", json!([hash]))?;
+        assert_eq!(receipt["status"], "0x1");
+        assert_eq!(receipt["isPrivacyMarkerTransaction"], true);
+        assert_eq!(receipt["logs"], json!([]));
+        let err = rpc.call("eth_getPrivateTransactionReceipt", json!([hash])).unwrap_err();
+        assert_eq!(
+            err.code_message().map(|(_, m)| m),
+            Some("private transaction not found for this participant")
+        );
+        let err = rpc.call("eth_getPrivateTransactionByHash", json!([hash])).unwrap_err();
+        assert_eq!(
+            err.code_message().map(|(_, m)| m),
+            Some("PrivateTransactionManager is not enabled")
+        );
+    }
     Ok(())
 }
 
