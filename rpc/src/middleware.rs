@@ -60,6 +60,7 @@ where
         &self,
         mut request: Request<'a>,
     ) -> impl Future<Output = Self::MethodResponse> + Send + 'a {
+        crate::send_async::tag_request_id(&mut request);
         if !self.known.contains(request.method_name()) {
             request.params = redirect_params(request.method_name());
             request.method = Cow::Borrowed(UNKNOWN_METHOD);
@@ -72,6 +73,9 @@ where
         mut batch: Batch<'a>,
     ) -> impl Future<Output = Self::BatchResponse> + Send + 'a {
         for entry in batch.iter_mut().flatten() {
+            if let BatchEntry::Call(request) = entry {
+                crate::send_async::tag_request_id(request);
+            }
             if let BatchEntry::Call(request) = entry
                 && !self.known.contains(request.method_name())
             {

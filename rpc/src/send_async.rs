@@ -1,7 +1,8 @@
 //! `eth_sendTransactionAsync` (GoQuorum): answers 32 zero bytes at once, then signs and sends
 //! the transaction (public or private, as `eth_sendTransaction`) in the background; with a
-//! `callbackUrl` it POSTs `{"txHash": "0x…"}` or `{"error": "…"}` there when done. At most 100
-//! are in flight, otherwise `too many concurrent requests`.
+//! `callbackUrl` it POSTs `{"id": "<raw request id>", "txHash": "0x…"}` or `{"id": …, "error":
+//! "…"}` there when done (`id` is the request's JSON-RPC id as raw JSON text, as GoQuorum's
+//! `json.RawMessage`). At most 100 are in flight, otherwise `too many concurrent requests`.
 
 use std::{
     sync::{
@@ -11,7 +12,7 @@ use std::{
     time::Duration,
 };
 
-use jsonrpsee::types::ErrorObjectOwned;
+use jsonrpsee::types::{ErrorObjectOwned, Request};
 use serde_json::{Value, json};
 
 use crate::{
@@ -22,6 +23,21 @@ use crate::{
     params::Args,
     privacy::{Stage, block_on},
 };
+
+/// The method name.
+const METHOD: &str = "eth_sendTransactionAsync";
+
+/// The raw JSON text of a request's id, put in the request's extensions by the RPC middleware.
+#[derive(Debug, Clone)]
+struct RawRequestId(String);
+
+/// Called by the RPC middleware for every request: remembers this method's request id.
+pub(crate) fn tag_request_id(request: &mut Request<'_>) {
+    if request.method_name() == METHOD {
+        let raw = serde_json::to_string(&request.id).unwrap_or_default();
+        request.extensions_mut().insert(RawRequestId(raw));
+    }
+}
 
 /// GoQuorum's limit of background sends.
 const MAX_IN_FLIGHT: usize = 100;
@@ -93,8 +109,9 @@ fn post_result(url: &str, body: &Value) {
 
 pub(crate) fn register(m: &mut Module) -> RegisterResult {
     m.register_blocking_method(
-        "eth_sendTransactionAsync",
-        |params, ctx: Arc<RpcContext>, _| -> Result<Value, ErrorObjectOwned> {
+        METHOD,
+        |params, ctx: Arc<RpcContext>, ext| -> Result<Value, ErrorObjectOwned> {
+            let id = ext.get::<RawRequestId>().map(|r| r.0.clone());
             let (req, callback) = Args::parse(params.as_str()).and_then(parse)?;
             let slot = Slot::take()?;
             tokio::task::spawn_blocking(move || {
@@ -104,10 +121,13 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
                     tracing::debug!(target: "rpc::async", error = %e, "async send failed");
                 }
                 if let Some(url) = callback {
-                    let body = match result {
+                    let mut body = match result {
                         Ok(hash) => json!({"txHash": hash}),
                         Err(e) => json!({"error": ErrorObjectOwned::from(e).message()}),
                     };
+                    if let Some(id) = id {
+                        body["id"] = Value::String(id);
+                    }
                     post_result(&url, &body);
                 }
             });
@@ -115,4 +135,28 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
         },
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_most_100_in_flight() {
+        let slots: Vec<Slot> = (0..MAX_IN_FLIGHT).map(|_| Slot::take().unwrap()).collect();
+        let err = Slot::take().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("too many concurrent requests"), "{err}");
+        drop(slots);
+        assert!(Slot::take().is_ok(), "slots are released when the sends finish");
+    }
+
+    #[test]
+    fn callback_url_is_split_off() {
+        let a = Args::parse(Some(r#"[{"from":"0x0000000000000000000000000000000000000001","callbackUrl":"http://x/cb","privateFor":[]}]"#)).unwrap();
+        let (req, url) = parse(a).unwrap();
+        assert_eq!(url.as_deref(), Some("http://x/cb"));
+        assert!(req.private_for.is_some());
+        let a = Args::parse(Some(r#"[{"callbackUrl":5}]"#)).unwrap();
+        assert!(parse(a).is_err());
+    }
 }

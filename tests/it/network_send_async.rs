@@ -66,13 +66,14 @@ fn network_send_transaction_async_with_callback() -> eyre::Result<()> {
     // a private deploy for member3: zero hash at once, the real hash in the callback
     let code = qrs_contracts::simple_storage()
         .deploy_data(&SimpleStorage::constructorCall { initVal: U256::from(4242u64) }.abi_encode());
-    let answer: String = rpc.req(
-        "eth_sendTransactionAsync",
-        json!([{"from": DEV_ADDRESS, "data": code, "gas": "0x2dc6c0",
-                "privateFor": [net.tms[2].public_key], "callbackUrl": url}]),
-    )?;
-    assert_eq!(answer, ZERO_HASH);
+    let request = json!({"jsonrpc": "2.0", "id": 77, "method": "eth_sendTransactionAsync",
+        "params": [{"from": DEV_ADDRESS, "data": code, "gas": "0x2dc6c0",
+                    "privateFor": [net.tms[2].public_key], "callbackUrl": url}]});
+    let answer = rpc.post_raw(request.to_string()).map_err(|e| eyre::eyre!("{e:?}"))?;
+    assert_eq!(answer["result"], json!(ZERO_HASH), "{answer}");
     let body = callbacks.recv_timeout(Duration::from_secs(30))?;
+    // GoQuorum echoes the request id as its raw JSON text
+    assert_eq!(body["id"], json!("77"), "{body}");
     let tx: B256 = serde_json::from_value(body["txHash"].clone())
         .map_err(|e| eyre::eyre!("callback without txHash ({e}): {body}"))?;
     assert!(body.get("error").is_none(), "{body}");
@@ -91,12 +92,12 @@ fn network_send_transaction_async_with_callback() -> eyre::Result<()> {
 
     // a sender the node holds no key for: still the zero hash, the error in the callback
     let stranger = Address::repeat_byte(0x42);
-    let answer: String = rpc.req(
-        "eth_sendTransactionAsync",
-        json!([{"from": stranger, "to": contract, "gas": "0x5208", "callbackUrl": url}]),
-    )?;
-    assert_eq!(answer, ZERO_HASH);
+    let request = json!({"jsonrpc": "2.0", "id": "cb-2", "method": "eth_sendTransactionAsync",
+        "params": [{"from": stranger, "to": contract, "gas": "0x5208", "callbackUrl": url}]});
+    let answer = rpc.post_raw(request.to_string()).map_err(|e| eyre::eyre!("{e:?}"))?;
+    assert_eq!(answer["result"], json!(ZERO_HASH), "{answer}");
     let body = callbacks.recv_timeout(Duration::from_secs(30))?;
+    assert_eq!(body["id"], json!("\"cb-2\""), "{body}");
     let error = body["error"].as_str().unwrap_or_default();
     assert!(!error.is_empty() && body.get("txHash").is_none(), "error callback: {body}");
 
