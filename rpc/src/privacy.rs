@@ -9,7 +9,7 @@
 use alloy_consensus::{Transaction as _, TxEnvelope, TxLegacy};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, Bytes, TxKind, U256, hex};
-use qrs_ptm::{PtmClient, SendRequest, SendSignedRequest, TmHash};
+use qrs_ptm::{EncodedPayload, PtmClient, Received, SendRequest, SendSignedRequest, TmHash};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -101,18 +101,15 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
             return Ok(Value::Null);
         };
         let is_sender = block_on(ptm.is_sender(&hash)).unwrap_or(false);
-        Ok(json!({
-            "Payload": format!("0x{}", hex::encode(&r.payload)),
-            "ExtraMetaData": {
-                "ACHashes": r.affected_contract_transactions,
-                "ACMerkleRoot": r.exec_hash,
-                "PrivacyFlag": r.privacy_flag,
-                "ManagedParties": r.managed_parties,
-                "Sender": r.sender_key,
-                "MandatoryRecipients": Value::Null,
-            },
-            "IsSender": is_sender,
-        }))
+        Ok(quorum_payload_extra(&r, is_sender))
+    })?;
+    blocking(m, "eth_decryptQuorumPayload", |c, a| {
+        let payload = encoded_payload_arg(&a.at_most(1)?.req::<String>(0)?)?;
+        let ptm = ptm_for_reading(c)?;
+        let r = block_on(ptm.decrypt_encoded(&payload))?;
+        // GoQuorum's DecryptPayload reads only the payload, ACOTHs, execHash and flag
+        let r = Received { managed_parties: Vec::new(), sender_key: None, ..r };
+        Ok(quorum_payload_extra(&r, true))
     })?;
     method(m, "eth_getPrivacyPrecompileAddress", |_, a| {
         a.at_most(0)?;
@@ -328,4 +325,34 @@ fn unsigned_private(mut tx: TxLegacy) -> TxEnvelope {
     tx.chain_id = Some(1);
     let sig = alloy_primitives::Signature::new(U256::ZERO, U256::ZERO, false);
     TxEnvelope::Legacy(alloy_consensus::Signed::new_unhashed(tx, sig))
+}
+
+/// GoQuorum's `engine.QuorumPayloadExtra` (its Go field names are not json-tagged, so the keys
+/// are capitalised): `ACHashes` base64 (`EncryptedPayloadHashes.MarshalJSON`), `ACMerkleRoot` a
+/// 32-byte `common.Hash` in hex (zero when the payload has none).
+fn quorum_payload_extra(r: &Received, is_sender: bool) -> Value {
+    let list = |v: &[String]| if v.is_empty() { Value::Null } else { json!(v) };
+    json!({
+        "Payload": format!("0x{}", hex::encode(&r.payload)),
+        "ExtraMetaData": {
+            "ACHashes": r.affected_contract_transactions,
+            "ACMerkleRoot": format!("0x{}", hex::encode(r.exec_hash_bytes())),
+            "PrivacyFlag": r.privacy_flag,
+            "ManagedParties": list(&r.managed_parties),
+            "Sender": r.sender_key.clone().unwrap_or_default(),
+            "MandatoryRecipients": Value::Null,
+        },
+        "IsSender": is_sender,
+    })
+}
+
+/// `eth_decryptQuorumPayload`'s argument: hex (`0x` optional) of the JSON of an encrypted
+/// payload (what `/encodedpayload/create` returns), with GoQuorum's messages.
+fn encoded_payload_arg(text: &str) -> Result<EncodedPayload, RpcError> {
+    if text.len() < 3 {
+        return Err(RpcError::Rejected("Invalid payload hex".into()));
+    }
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    let bytes = hex::decode(digits).map_err(|e| RpcError::Rejected(e.to_string()))?;
+    serde_json::from_slice(&bytes).map_err(|e| RpcError::Rejected(e.to_string()))
 }

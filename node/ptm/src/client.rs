@@ -13,7 +13,8 @@ use crate::{
     PtmConfig, PtmError,
     metrics::{self, Call},
     model::{
-        KeyOnly, RawSendResponse, Received, SendRequest, SendResponse, SendSignedRequest, TmHash,
+        EncodedPayload, KeyOnly, RawSendResponse, Received, SendRequest, SendResponse,
+        SendSignedRequest, TmHash,
     },
     transport::{Method, Reply, Transport},
 };
@@ -231,6 +232,15 @@ impl PtmClient {
         };
         metrics::observe(Call::SendSigned, started, &result);
         result
+    }
+
+    /// `POST /encodedpayload/decrypt`: decrypts an encrypted payload this TM holds a key for,
+    /// without it being stored (GoQuorum's `eth_decryptQuorumPayload`).
+    pub async fn decrypt_encoded(&self, payload: &EncodedPayload) -> Result<Received, PtmError> {
+        const CALL: &str = "/encodedpayload/decrypt";
+        let reply = self.post_json(CALL, self.read_media(), payload).await?;
+        serde_json::from_slice(&reply.body)
+            .map_err(|e| PtmError::Protocol { call: CALL, reason: e.to_string() })
     }
 
     fn transaction_path(hash: &TmHash, suffix: &str) -> String {

@@ -23,4 +23,6 @@ mod transport;
 pub use client::{Features, PtmClient, ReceiveRetry};
 pub use config::{PtmConfig, PtmEndpoint, TlsFiles};
 pub use error::PtmError;
-pub use model::{Received, SendRequest, SendResponse, SendSignedRequest, TmHash, base64_of};
+pub use model::{
+    EncodedPayload, Received, SendRequest, SendResponse, SendSignedRequest, TmHash, base64_of,
+};

@@ -176,6 +176,27 @@ impl Received {
     }
 }
 
+/// An encrypted payload as `POST /encodedpayload/create` returns it and `/encodedpayload/decrypt`
+/// takes it (GoQuorum's `common.DecryptRequest`): byte fields are base64 strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EncodedPayload {
+    /// The sender's public key.
+    pub sender_key: String,
+    /// The payload encrypted with the master key.
+    pub cipher_text: String,
+    /// The nonce of `cipher_text`.
+    pub cipher_text_nonce: String,
+    /// The master key boxed for each recipient.
+    #[serde(default)]
+    pub recipient_boxes: Vec<String>,
+    /// The nonce of the recipient boxes.
+    pub recipient_nonce: String,
+    /// The recipients' public keys.
+    #[serde(default)]
+    pub recipient_keys: Vec<String>,
+}
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct KeyOnly {
     pub(crate) key: String,

@@ -9,8 +9,8 @@
 //! * [`bench`]: `qnet bench`, a load generator and its JSON report and SVG chart.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-pub mod bench;
 pub mod add_node;
+pub mod bench;
 pub mod error;
 pub mod generate;
 pub mod layout;

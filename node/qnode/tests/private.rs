@@ -455,3 +455,73 @@ async fn two_hundred_private_sets_sent_in_parallel_all_land_in_nonce_order() {
     assert_eq!(rpc(&http, &url, "eth_call", json!([get, "latest"])).await, word);
     node.stop().await.unwrap();
 }
+
+/// One JSON-RPC call that must fail: its error object.
+async fn rpc_error(client: &reqwest::Client, url: &str, method: &str, params: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let reply: Value = client.post(url).json(&body).send().await.unwrap().json().await.unwrap();
+    reply.get("error").cloned().unwrap_or_else(|| panic!("{method} did not fail: {reply}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn quorum_payload_extra_and_decrypt_quorum_payload_have_goquorums_shapes() {
+    let tm_b = start_tm(&[]).await;
+    let tm_a = start_tm(&[tm_b.url("P2P")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NodeConfig::dev_test(dir.path().to_path_buf());
+    let ptm = PtmConfig::http(&tm_a.url("Q2T")).unwrap();
+    config.ptm = Some(ptm.clone());
+    let node = launch(config).await.unwrap();
+    let url = format!("http://{}", node.http_addr.unwrap());
+    let http = reqwest::Client::new();
+    let payload = b"a payload only the parties may read".to_vec();
+    let tm = PtmClient::connect(&ptm).await.unwrap();
+    let send =
+        SendRequest { payload: payload.clone(), to: vec![tm_b.key.clone()], ..Default::default() };
+    let sent = send_when_peered(&tm, &send).await;
+
+    // eth_getQuorumPayloadExtra: capitalised Go field names, ACMerkleRoot a 32-byte hash
+    let digest = format!("0x{}", hex::encode(sent.key.0));
+    let extra = rpc(&http, &url, "eth_getQuorumPayloadExtra", json!([digest])).await;
+    assert_eq!(extra["Payload"], format!("0x{}", hex::encode(&payload)), "{extra}");
+    assert_eq!(extra["IsSender"], true, "{extra}");
+    let meta = &extra["ExtraMetaData"];
+    assert_eq!(meta["ACMerkleRoot"], format!("0x{}", "0".repeat(64)), "{extra}");
+    assert_eq!(meta["PrivacyFlag"], 0, "{extra}");
+    assert_eq!(meta["Sender"], tm_a.key, "{extra}");
+    assert_eq!(meta["ManagedParties"], json!([tm_a.key]), "{extra}");
+
+    // eth_decryptQuorumPayload takes hex(JSON) of what /encodedpayload/create returns
+    let created: Value = http
+        .post(format!("{}/encodedpayload/create", tm_a.url("Q2T")))
+        .json(&json!({"payload": qrs_ptm::base64_of(&payload), "to": [tm_b.key]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(created["cipherText"].is_string(), "{created}");
+    let arg = format!("0x{}", hex::encode(created.to_string()));
+    let decrypted = rpc(&http, &url, "eth_decryptQuorumPayload", json!([arg])).await;
+    assert_eq!(decrypted["Payload"], format!("0x{}", hex::encode(&payload)), "{decrypted}");
+    assert_eq!(decrypted["IsSender"], true, "{decrypted}");
+    assert_eq!(decrypted["ExtraMetaData"]["PrivacyFlag"], 0, "{decrypted}");
+
+    // bad input: GoQuorum's message for a short string, a decoding error otherwise
+    let e = rpc_error(&http, &url, "eth_decryptQuorumPayload", json!(["0x"])).await;
+    assert_eq!(e["message"], "Invalid payload hex", "{e}");
+    let e = rpc_error(&http, &url, "eth_decryptQuorumPayload", json!(["0xzz12"])).await;
+    assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
+    let not_json = format!("0x{}", hex::encode("not json"));
+    let e = rpc_error(&http, &url, "eth_decryptQuorumPayload", json!([not_json])).await;
+    assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
+    // a payload this TM holds no key for is the TM's error, not a panic or a wrong payload
+    let mut foreign = created.clone();
+    foreign["recipientKeys"] = json!([qrs_ptm::base64_of(&[7u8; 32])]);
+    let arg = format!("0x{}", hex::encode(foreign.to_string()));
+    let e = rpc_error(&http, &url, "eth_decryptQuorumPayload", json!([arg])).await;
+    assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
+
+    node.stop().await.unwrap();
+}
