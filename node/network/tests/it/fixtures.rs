@@ -104,7 +104,10 @@ fn permissions_from_quickstart_files() {
     let none =
         Permissions::load(genesis.join("no-such-file.json"), genesis.join("disallowed-nodes.json"))
             .unwrap();
-    assert_eq!(none, Permissions::deny_all());
+    for enode in load_static_nodes(genesis.join("static-nodes.json")).unwrap() {
+        assert!(!none.is_allowed(&enode.peer_id()), "a missing allow list admits nobody");
+    }
+    assert!(!none.is_allowed(&NodeKey::generate().peer_id()));
     // Deny list wins over allow list.
     let all = load_permissioned_nodes(genesis.join("permissioned-nodes.json")).unwrap();
     let perms = Permissions::new(&all, &all[..1]);

@@ -148,6 +148,9 @@ fn a_node_that_exits_at_start_is_named_and_everything_is_stopped() {
 fn a_network_not_healthy_in_time_is_reported_and_stopped() {
     let net = NetDir::new();
     init(&net, &["--validators", "2", "--members", "1", "--block-period", "1"]);
+    // member1 admits nobody (its permissioned nodes list is empty): it starts and answers, but
+    // never gets a peer, so the network cannot become healthy however fast the machine is
+    std::fs::write(net.dir.join("member1").join("permissioned-nodes.json"), "[]").unwrap();
     let bins = bin_dir();
     let out = qnet_run(&[
         "up",
@@ -157,9 +160,10 @@ fn a_network_not_healthy_in_time_is_reported_and_stopped() {
         "--bin-dir",
         bins.to_str().unwrap(),
         "--timeout",
-        "1",
+        "5",
     ]);
     assert!(!out.ok, "{out}");
     assert!(out.stderr.contains("not healthy before the timeout"), "{out}");
+    assert!(out.stderr.contains("member1"), "the unhealthy node is named: {out}");
     nothing_running(&net);
 }
