@@ -226,18 +226,7 @@ fn main() -> eyre::Result<()> {
     let target_tps: Option<f64> = std::env::var("QRS_BENCH_TPS").ok().and_then(|v| v.parse().ok());
     let only = std::env::var("QRS_BENCH_ONLY").unwrap_or_default();
 
-    let node_args: Vec<String> = [
-        "--txpool.globalslots",
-        "32768",
-        "--txpool.accountslots",
-        "256",
-        "--txpool.globalqueue",
-        "8192",
-        "--verbosity",
-        "3",
-    ]
-    .map(String::from)
-    .to_vec();
+    let node_args = qrs_e2e::network::bench_node_args();
     let consensus = Consensus::Qbft { block_period: 1, request_timeout: 4 };
     let edit = |g: &mut Value| g["gasLimit"] = json!("0x3b9aca00");
     let mut net = TestNet::start_with_args(consensus, MEMBERS, MEMBERS, MEMBERS, edit, &node_args)?;

@@ -44,21 +44,8 @@ fn main() -> eyre::Result<()> {
             continue;
         }
         let work = Workload::new(senders, per_sender, 1337)?;
-        // geth's default pool (4,096 pending) is smaller than two blocks at the target rate: a
-        // full pool rejects transactions and breaks the senders' nonce sequences. Operators of
-        // a busy network raise `--txpool.*` the same way.
-        let node_args: Vec<String> = [
-            "--txpool.globalslots",
-            "32768",
-            "--txpool.accountslots",
-            "256",
-            "--txpool.globalqueue",
-            "8192",
-            "--verbosity",
-            "3",
-        ]
-        .map(String::from)
-        .to_vec();
+        // a larger pool than geth's default, as an operator of a busy network sets it
+        let node_args = qrs_e2e::network::bench_node_args();
         let edit = |g: &mut serde_json::Value| {
             work.fund_in_genesis(g);
             g["gasLimit"] = json!("0x3b9aca00"); // 1,000,000,000

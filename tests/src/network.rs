@@ -105,6 +105,24 @@ pub struct TestNet {
     dir: tempfile::TempDir,
 }
 
+/// `qnode` flags for throughput benches: a pool large enough for several blocks at thousands of
+/// transactions per second (geth's default 4,096 pending slots is smaller than two blocks there,
+/// and a full pool breaks senders' nonce sequences), and info-level logs.
+pub fn bench_node_args() -> Vec<String> {
+    [
+        "--txpool.globalslots",
+        "32768",
+        "--txpool.accountslots",
+        "256",
+        "--txpool.globalqueue",
+        "8192",
+        "--verbosity",
+        "3",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 impl TestNet {
     /// Starts `n` nodes, all validators (QBFT) or all Raft peers, and waits until each has at
     /// least `n - 1` peers.
