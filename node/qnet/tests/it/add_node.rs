@@ -241,7 +241,9 @@ fn raft_add_member_joins_the_cluster_and_gets_blocks() {
     let again = net.up(&[]);
     assert!(again.ok, "qnet up after down: {again}");
     assert!(again.stdout.contains("member-new "), "{again}");
-    assert_eq!(crate::common::rpc(&new.rpc, "raft_role", json!([])), "verifier");
+    // after a restart of the whole cluster any voting member may win the election
+    let role = crate::common::rpc(&new.rpc, "raft_role", json!([]));
+    assert!(matches!(role.as_str(), Some("minter" | "verifier")), "a voting member: {role}");
     status_all_ok(&net);
 }
 
