@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 use alloy_primitives::B256;
 use serde_json::{Value, json};
 
+use crate::run::probe::error_chain;
+
 /// How long one call or batch may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -13,21 +15,6 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone)]
 pub struct Rpc {
     http: reqwest::blocking::Client,
-}
-
-/// An error with its causes.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let next = s.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = s.source();
-    }
-    text
 }
 
 /// A hex quantity as u64.
@@ -42,7 +29,7 @@ impl Rpc {
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
             .build()
-            .map_err(|e| chain(&e))?;
+            .map_err(|e| error_chain(&e))?;
         Ok(Self { http })
     }
 
@@ -54,7 +41,7 @@ impl Rpc {
             .send()
             .and_then(reqwest::blocking::Response::error_for_status)
             .and_then(reqwest::blocking::Response::json)
-            .map_err(|e| chain(&e))
+            .map_err(|e| error_chain(&e))
     }
 
     /// One call: its `result`, or the transport or JSON-RPC error as text.

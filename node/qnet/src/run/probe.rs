@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// An error with its causes (`error sending request: ...: Connection refused`).
-fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -50,7 +50,7 @@ impl Probe {
             .send()
             .and_then(reqwest::blocking::Response::error_for_status)
             .and_then(reqwest::blocking::Response::json)
-            .map_err(|e| format!("{method}: {}", chain(&e)))?;
+            .map_err(|e| format!("{method}: {}", error_chain(&e)))?;
         match resp.get("error") {
             Some(err) => Err(format!("{method}: {}", err.get("message").unwrap_or(err))),
             None => Ok(resp.get("result").cloned().unwrap_or(Value::Null)),
@@ -73,7 +73,7 @@ impl Probe {
             .send()
             .and_then(reqwest::blocking::Response::error_for_status)
             .and_then(reqwest::blocking::Response::text)
-            .map_err(|e| format!("GET {url}: {}", chain(&e)))
+            .map_err(|e| format!("GET {url}: {}", error_chain(&e)))
     }
 
     /// A TM's `/upcheck` answers `I'm up!`.
