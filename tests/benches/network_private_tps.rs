@@ -302,19 +302,9 @@ fn main() -> eyre::Result<()> {
             return Err(eyre!("the private set did not execute on its recipient: {receipt}"));
         }
         println!(
-            "private set, privateFor {parties} part{} (4-node QBFT, 1 s blocks): {} txs submitted, {} included, \
-             {} rejected{}; offered {:.0} tx/s, achieved {:.0} tx/s; latency p50 {:?} p90 {:?} p99 {:?}; \
+            "private set, privateFor {parties} part{} (4-node QBFT, 1 s blocks): {r}; \
              /storeraw beforehand: {store}; all nodes agree up to block {common}",
             if parties == 1 { "y" } else { "ies" },
-            r.submitted,
-            r.included,
-            r.rejected,
-            r.first_error.map(|e| format!(" (first: {e})")).unwrap_or_default(),
-            r.offered_tps,
-            r.achieved_tps,
-            r.p50,
-            r.p90,
-            r.p99,
         );
     }
     Ok(())

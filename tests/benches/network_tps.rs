@@ -63,19 +63,7 @@ fn main() -> eyre::Result<()> {
         };
         let r = run(&urls, &work, opts)?;
         let common = net.assert_no_fork()?;
-        println!(
-            "{label}: {} txs submitted, {} included, {} rejected{}; offered {:.0} tx/s, achieved {:.0} tx/s; \
-             latency p50 {:?} p90 {:?} p99 {:?}; all nodes agree up to block {common}",
-            r.submitted,
-            r.included,
-            r.rejected,
-            r.first_error.map(|e| format!(" (first: {e})")).unwrap_or_default(),
-            r.offered_tps,
-            r.achieved_tps,
-            r.p50,
-            r.p90,
-            r.p99,
-        );
+        println!("{label}: {r}; all nodes agree up to block {common}");
     }
     Ok(())
 }

@@ -14,6 +14,8 @@
 //!   latency) for the network benchmarks.
 //! - [`qtm`]: [`qtm::Qtm`], a transaction manager process per member for private transactions.
 //! - [`private`]: the raw private flow (`/storeraw`, `v` 37/38 signing, `eth_sendRawPrivateTransaction`).
+//! - [`ports`]: ports for nodes whose peers must know them in advance, reserved across test
+//!   processes below the ephemeral range.
 //! - [`verify`]: independent checks of what the node reports (header hashes, account proofs).
 //!
 //! The tests need the binary built first: `cargo build --workspace --bins` (CI does this before
@@ -22,6 +24,7 @@
 pub mod binary;
 pub mod load;
 pub mod network;
+pub mod ports;
 pub mod private;
 pub mod process;
 pub mod qtm;

@@ -119,6 +119,26 @@ pub struct LoadReport {
     pub first_error: Option<String>,
 }
 
+/// The benches' one-line summary: counts, rates and latency percentiles.
+impl std::fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let first = self.first_error.as_ref().map(|e| format!(" (first: {e})")).unwrap_or_default();
+        write!(
+            f,
+            "{} txs submitted, {} included, {} rejected{first}; offered {:.0} tx/s, achieved {:.0} tx/s; \
+             latency p50 {:?} p90 {:?} p99 {:?}",
+            self.submitted,
+            self.included,
+            self.rejected,
+            self.offered_tps,
+            self.achieved_tps,
+            self.p50,
+            self.p90,
+            self.p99,
+        )
+    }
+}
+
 /// How to submit.
 #[derive(Debug, Clone, Copy)]
 pub struct LoadOptions {

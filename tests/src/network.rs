@@ -8,7 +8,6 @@
 //! the harness's dev account funded.
 
 use std::{
-    net::TcpListener,
     path::{Path, PathBuf},
     time::{Duration, Instant},
 };
@@ -81,10 +80,7 @@ impl NodeIdentity {
     }
 }
 
-/// A free TCP port on loopback (bound and released: the window for a clash is tiny).
-pub fn free_port() -> eyre::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
+pub use crate::ports::free_port;
 
 /// The quickstart's fixture directory, read in place.
 pub fn quickstart_dir() -> PathBuf {

@@ -2,7 +2,10 @@
 //! retry rule.
 
 use std::{
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicU8, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -13,8 +16,8 @@ use crate::{
     PtmConfig, PtmError,
     metrics::{self, Call},
     model::{
-        EncodedPayload, KeyOnly, RawSendResponse, Received, SendRequest, SendResponse,
-        SendSignedRequest, TmHash,
+        EncodedPayload, KeyOnly, RawSendResponse, ReceiveBatchRequest, ReceiveBatchResponse,
+        Received, SendRequest, SendResponse, SendSignedRequest, TmHash,
     },
     transport::{Method, Reply, Transport},
 };
@@ -79,7 +82,19 @@ struct Inner {
     features: Features,
     endpoint: String,
     retry: ReceiveRetry,
+    /// Whether the TM answers `POST /receiveBatch` (qtm does, Tessera does not): unknown until
+    /// the first block's payloads are fetched.
+    batch_receive: AtomicU8,
 }
+
+const BATCH_UNKNOWN: u8 = 0;
+const BATCH_YES: u8 = 1;
+const BATCH_NO: u8 = 2;
+
+/// Hashes per `POST /receiveBatch` request (qtm takes up to 10,000).
+const RECEIVE_BATCH: usize = 1_000;
+/// `POST /receiveBatch` requests in flight while fetching one block's payloads.
+const RECEIVE_BATCHES_IN_FLIGHT: usize = 4;
 
 /// A connected transaction manager client. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -125,7 +140,8 @@ impl PtmClient {
         let endpoint = config.endpoint.to_string();
         tracing::info!(target: "ptm", %endpoint, version = %distribution.text(), api = features.api_version,
             "connected to the private transaction manager");
-        Ok(Self { inner: Arc::new(Inner { transport, features, endpoint, retry }) })
+        let batch_receive = AtomicU8::new(BATCH_UNKNOWN);
+        Ok(Self { inner: Arc::new(Inner { transport, features, endpoint, retry, batch_receive }) })
     }
 
     /// What the TM supports.
@@ -291,19 +307,111 @@ impl PtmClient {
         }
     }
 
-    /// The payloads of many hashes (a block's private transactions), fetched concurrently with
-    /// at most `concurrency` requests in flight, in the order given.
+    /// The payloads of many hashes (a block's private transactions), in the order given.
+    ///
+    /// A TM that answers `POST /receiveBatch` (qtm) gets the hashes in a few requests; any other
+    /// (Tessera answers 404) gets one `GET /transaction/{hash}` per hash, at most `concurrency`
+    /// in flight. Either way a failure other than "not a party" is retried
+    /// ([`ReceiveRetry`]) and then returned.
     pub async fn receive_many(
         &self,
         hashes: &[TmHash],
         concurrency: usize,
     ) -> Result<Vec<Option<Received>>, PtmError> {
+        if hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        if self.inner.batch_receive.load(Ordering::Relaxed) != BATCH_NO {
+            match self.receive_batches(hashes).await? {
+                Some(found) => return Ok(found),
+                None => {
+                    self.inner.batch_receive.store(BATCH_NO, Ordering::Relaxed);
+                    tracing::info!(target: "ptm", endpoint = %self.inner.endpoint,
+                        "the TM has no /receiveBatch; fetching payloads one by one");
+                }
+            }
+        }
         let results: Vec<Result<Option<Received>, PtmError>> = stream::iter(hashes.iter())
             .map(|h| self.receive(h, false))
             .buffered(concurrency.max(1))
             .collect()
             .await;
         results.into_iter().collect()
+    }
+
+    /// `POST /receiveBatch` of `hashes` in chunks; `Ok(None)` when the TM lacks the endpoint.
+    async fn receive_batches(
+        &self,
+        hashes: &[TmHash],
+    ) -> Result<Option<Vec<Option<Received>>>, PtmError> {
+        let chunks: Vec<Result<Option<Vec<Option<Received>>>, PtmError>> =
+            stream::iter(hashes.chunks(RECEIVE_BATCH))
+                .map(|chunk| self.receive_batch(chunk))
+                .buffered(RECEIVE_BATCHES_IN_FLIGHT)
+                .collect()
+                .await;
+        let mut out = Vec::with_capacity(hashes.len());
+        for chunk in chunks {
+            match chunk? {
+                Some(found) => out.extend(found),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// One `POST /receiveBatch`, retried like [`Self::receive`].
+    async fn receive_batch(
+        &self,
+        hashes: &[TmHash],
+    ) -> Result<Option<Vec<Option<Received>>>, PtmError> {
+        let retry = self.inner.retry;
+        let mut attempt = 1;
+        loop {
+            let started = Instant::now();
+            let result = self.receive_batch_once(hashes).await;
+            metrics::observe(Call::ReceiveBatch, started, &result);
+            match result {
+                Ok(found) => return Ok(found),
+                Err(e) if attempt < retry.attempts => {
+                    tracing::warn!(target: "ptm", hashes = hashes.len(), attempt, error = %e,
+                        "batch receive failed; retrying");
+                    attempt += 1;
+                    tokio::time::sleep(retry.pause).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn receive_batch_once(
+        &self,
+        hashes: &[TmHash],
+    ) -> Result<Option<Vec<Option<Received>>>, PtmError> {
+        const CALL: &str = "/receiveBatch";
+        let body = ReceiveBatchRequest { hashes: hashes.iter().map(TmHash::to_base64).collect() };
+        let bytes = serde_json::to_vec(&body)
+            .map_err(|e| PtmError::Protocol { call: CALL, reason: e.to_string() })?;
+        let reply =
+            self.inner.transport.call(Method::Post, CALL, self.read_media(), Some(bytes)).await?;
+        match reply.status {
+            200 => {}
+            // Tessera (or an older qtm): no such endpoint
+            404 | 405 if self.inner.batch_receive.load(Ordering::Relaxed) == BATCH_UNKNOWN => {
+                return Ok(None);
+            }
+            status => return Err(PtmError::Status { status, body: reply.text() }),
+        }
+        let answer: ReceiveBatchResponse = serde_json::from_slice(&reply.body)
+            .map_err(|e| PtmError::Protocol { call: CALL, reason: e.to_string() })?;
+        if answer.payloads.len() != hashes.len() {
+            return Err(PtmError::Protocol {
+                call: CALL,
+                reason: format!("{} answers for {} hashes", answer.payloads.len(), hashes.len()),
+            });
+        }
+        self.inner.batch_receive.store(BATCH_YES, Ordering::Relaxed);
+        Ok(Some(answer.payloads))
     }
 
     async fn get_text(&self, path: String, call: &'static str) -> Result<String, PtmError> {

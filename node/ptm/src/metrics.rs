@@ -1,5 +1,5 @@
 //! Metrics of the node's calls to its TM (series geth lacks): per endpoint
-//! (`send`, `storeraw`, `sendsignedtx`, `receive`) a request count, an error count and a
+//! (`send`, `storeraw`, `sendsignedtx`, `receive`, `receivebatch`) a request count, an error count and a
 //! latency timer; plus `ptm/receive/notfound` (404: this node is not a party, or the payload
 //! is gone) kept apart from `ptm/unreachable` (connect/reset/timeout: the TM is down).
 
@@ -19,14 +19,15 @@ pub(crate) enum Call {
     StoreRaw = 1,
     SendSigned = 2,
     Receive = 3,
+    ReceiveBatch = 4,
 }
 
-const ENDPOINTS: [&str; 4] = ["send", "storeraw", "sendsignedtx", "receive"];
+const ENDPOINTS: [&str; 5] = ["send", "storeraw", "sendsignedtx", "receive", "receivebatch"];
 
 struct Meters {
-    requests: [Arc<Counter>; 4],
-    errors: [Arc<Counter>; 4],
-    duration: [Arc<Timer>; 4],
+    requests: [Arc<Counter>; 5],
+    errors: [Arc<Counter>; 5],
+    duration: [Arc<Timer>; 5],
     unreachable: Arc<Counter>,
     not_found: Arc<Counter>,
 }

@@ -157,6 +157,19 @@ pub struct Received {
     pub sender_key: Option<String>,
 }
 
+/// `POST /receiveBatch` (qtm's extension): many receives in one request.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ReceiveBatchRequest {
+    /// Base64 transaction hashes.
+    pub(crate) hashes: Vec<String>,
+}
+
+/// The answer: one entry per hash, in order, `null` where `GET /transaction/{hash}` gives 404.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct ReceiveBatchResponse {
+    pub(crate) payloads: Vec<Option<Received>>,
+}
+
 impl Received {
     /// The affected contracts' creation hashes (entries that are not base64 of 64 bytes are
     /// skipped).

@@ -118,13 +118,19 @@ async fn send_receive_over_http_and_unix_socket() {
     let parties = ca.participants(&sent.key).await.unwrap();
     assert!(parties.contains(&b.key), "{parties:?}");
 
-    // a block's payloads at once, in order, unknown ones as None
+    // a block's payloads at once, in order, unknown ones as None: one `POST /receiveBatch`,
+    // no single receive
     let unknown = TmHash([7u8; 64]);
+    let before = q2t_requests(&b).await;
     let many = cb.receive_many(&[sent.key, unknown, sent.key], 8).await.unwrap();
     assert_eq!(many.len(), 3);
     assert_eq!(many[0].as_ref().map(|r| &r.payload), Some(&payload));
     assert_eq!(many[1], None);
     assert_eq!(many[2].as_ref().map(|r| &r.payload), Some(&payload));
+    let after = q2t_requests(&b).await;
+    assert_eq!(after.0 - before.0, 1.0, "one /receiveBatch request");
+    assert_eq!(after.1, before.1, "no GET /transaction/{{hash}}");
+    assert!(cc.receive_many(&[sent.key], 8).await.unwrap()[0].is_none(), "C is no party");
 
     // the raw path: store for the sender only, then distribute
     let raw_payload = b"raw payload".to_vec();
@@ -161,6 +167,88 @@ async fn send_receive_over_http_and_unix_socket() {
     };
     let at_c = cc.receive(&signed.key, false).await.unwrap().expect("pushed to C");
     assert_eq!(at_c.payload, raw_payload);
+}
+
+/// The TM's counts of `POST /receiveBatch` and `GET /transaction/{hash}` requests (its
+/// `/metrics`).
+async fn q2t_requests(tm: &Tm) -> (f64, f64) {
+    let body = reqwest::get(format!("{}/metrics", tm.url("P2P"))).await.unwrap();
+    let samples = qrs_metrics::text::parse(&body.text().await.unwrap()).unwrap();
+    let count = |endpoint: &str| {
+        qrs_metrics::text::value(
+            &samples,
+            "qtm_requests",
+            &[("app", "Q2T"), ("endpoint", endpoint)],
+        )
+        .unwrap_or(0.0)
+    };
+    (count("/receiveBatch"), count("/transaction/{*rest}"))
+}
+
+/// A TM without `/receiveBatch` (Tessera): a front that passes `/upcheck`, `/version*` and
+/// `GET /transaction/{hash}` on to a real qtm, counting the receives, and answers anything else
+/// with 404 as Tessera's Jersey does.
+async fn tessera_like_front(
+    q2t: String,
+) -> (String, [std::sync::Arc<std::sync::atomic::AtomicU32>; 2]) {
+    use std::sync::{Arc, atomic::AtomicU32, atomic::Ordering};
+    let receives = Arc::new(AtomicU32::new(0));
+    let unknown = Arc::new(AtomicU32::new(0));
+    let not_found = unknown.clone();
+    let counted = receives.clone();
+    let forward = move |uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+        let (q2t, counted) = (q2t.clone(), counted.clone());
+        async move {
+            if uri.path().starts_with("/transaction/") {
+                counted.fetch_add(1, Ordering::Relaxed);
+            }
+            let mut req = reqwest::Client::new().get(format!("{q2t}{uri}"));
+            if let Some(accept) = headers.get("accept") {
+                req = req.header("accept", accept.as_bytes());
+            }
+            let resp = req.send().await.unwrap();
+            let status = axum::http::StatusCode::from_u16(resp.status().as_u16()).unwrap();
+            (status, resp.bytes().await.unwrap())
+        }
+    };
+    let app = axum::Router::new()
+        .route("/upcheck", axum::routing::get(forward.clone()))
+        .route("/version", axum::routing::get(forward.clone()))
+        .route("/version/api", axum::routing::get(forward.clone()))
+        .route("/transaction/{*rest}", axum::routing::get(forward))
+        .fallback(move || {
+            not_found.fetch_add(1, Ordering::Relaxed);
+            async { (axum::http::StatusCode::NOT_FOUND, "HTTP 404 Not Found") }
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, [receives, unknown])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receive_many_falls_back_to_single_receives_on_a_tm_without_batches() {
+    let a = start_tm(&[], false).await;
+    let ca = PtmClient::connect(&config_for(&a.url("Q2T"))).await.unwrap();
+    let sent = ca
+        .send(&SendRequest {
+            payload: b"mine".to_vec(),
+            from: Some(a.key.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let (front, [receives, unknown_paths]) = tessera_like_front(a.url("Q2T")).await;
+    let client = PtmClient::connect(&config_for(&front)).await.unwrap();
+    let unknown = TmHash([3u8; 64]);
+    for round in 1..=2u32 {
+        let many = client.receive_many(&[sent.key, unknown], 8).await.unwrap();
+        assert_eq!(many[0].as_ref().map(|r| r.payload.as_slice()), Some(&b"mine"[..]));
+        assert_eq!(many[1], None);
+        // two single receives per round; /receiveBatch is tried once, answered 404
+        assert_eq!(receives.load(std::sync::atomic::Ordering::Relaxed), 2 * round);
+        assert_eq!(unknown_paths.load(std::sync::atomic::Ordering::Relaxed), 1);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -114,8 +114,18 @@ async fn receipt(client: &reqwest::Client, url: &str, hash: &Value) -> Value {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn private_deploy_through_the_tm_executes_privately() {
+/// A dev node whose TM is `tm_a`; `tm_b` (peered to A) is the other party.
+struct DevNode {
+    tm_b: Tm,
+    tm_a: Tm,
+    _dir: tempfile::TempDir,
+    node: qrs_node::NodeHandle,
+    url: String,
+    /// A client of A's Q2T API, like the node's own.
+    tm: PtmClient,
+}
+
+async fn dev_node_with_tms() -> DevNode {
     let tm_b = start_tm(&[]).await;
     let tm_a = start_tm(&[tm_b.url("P2P")]).await;
     let dir = tempfile::tempdir().unwrap();
@@ -123,13 +133,19 @@ async fn private_deploy_through_the_tm_executes_privately() {
     let ptm = PtmConfig::http(&tm_a.url("Q2T")).unwrap();
     config.ptm = Some(ptm.clone());
     let node = launch(config).await.unwrap();
-    let url = format!("http://{}", node.http_addr.unwrap());
+    let url = node.http_url().unwrap();
+    let tm = PtmClient::connect(&ptm).await.unwrap();
+    DevNode { tm_b, tm_a, _dir: dir, node, url, tm }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn private_deploy_through_the_tm_executes_privately() {
+    let DevNode { tm_b, tm_a: _tm_a, _dir, node, url, tm } = dev_node_with_tms().await;
     let http = reqwest::Client::new();
 
     // the payload (SimpleStorage(47) init code) goes to the TM, privateFor B
     let init = SimpleStorage::constructorCall { initVal: U256::from(47u64) }.abi_encode();
     let payload = simple_storage().deploy_data(&init).to_vec();
-    let tm = PtmClient::connect(&ptm).await.unwrap();
     let sent = send_when_peered(
         &tm,
         &SendRequest { payload, to: vec![tm_b.key.clone()], ..Default::default() },
@@ -395,16 +411,8 @@ async fn a_party_whose_tm_is_down_waits_and_catches_up_with_the_right_private_st
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_private_sets_sent_in_parallel_all_land_in_nonce_order() {
     const N: u64 = 200;
-    let tm_b = start_tm(&[]).await;
-    let tm_a = start_tm(&[tm_b.url("P2P")]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = NodeConfig::dev_test(dir.path().to_path_buf());
-    let ptm = PtmConfig::http(&tm_a.url("Q2T")).unwrap();
-    config.ptm = Some(ptm.clone());
-    let node = launch(config).await.unwrap();
-    let url = node.http_url().unwrap();
+    let DevNode { tm_b, tm_a: _tm_a, _dir, node, url, tm } = dev_node_with_tms().await;
     let http = reqwest::Client::new();
-    let tm = PtmClient::connect(&ptm).await.unwrap();
     let key = PrivateKeySigner::from_bytes(&qrs_node::DEV_KEY).unwrap();
 
     let init = SimpleStorage::constructorCall { initVal: U256::ZERO }.abi_encode();
@@ -465,17 +473,9 @@ async fn rpc_error(client: &reqwest::Client, url: &str, method: &str, params: Va
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn quorum_payload_extra_and_decrypt_quorum_payload_have_goquorums_shapes() {
-    let tm_b = start_tm(&[]).await;
-    let tm_a = start_tm(&[tm_b.url("P2P")]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = NodeConfig::dev_test(dir.path().to_path_buf());
-    let ptm = PtmConfig::http(&tm_a.url("Q2T")).unwrap();
-    config.ptm = Some(ptm.clone());
-    let node = launch(config).await.unwrap();
-    let url = format!("http://{}", node.http_addr.unwrap());
+    let DevNode { tm_b, tm_a, _dir, node, url, tm } = dev_node_with_tms().await;
     let http = reqwest::Client::new();
     let payload = b"a payload only the parties may read".to_vec();
-    let tm = PtmClient::connect(&ptm).await.unwrap();
     let send =
         SendRequest { payload: payload.clone(), to: vec![tm_b.key.clone()], ..Default::default() };
     let sent = send_when_peered(&tm, &send).await;

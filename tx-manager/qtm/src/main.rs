@@ -135,6 +135,11 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
+/// mimalloc, as in `qnode`: glibc malloc's trimming and consolidation cost qtm ≈ 10 % of its CPU
+/// under load (and TLB shootdowns across its threads when freed memory is unmapped).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> eyre::Result<()> {
     let cli = Cli::parse_from(tessera_args());
     qrs_qtm::logging::init(cli.log_json);

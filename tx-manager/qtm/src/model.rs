@@ -183,6 +183,23 @@ pub struct ReceiveResponse {
     pub privacy_group_id: Option<Vec<u8>>,
 }
 
+/// `POST /receiveBatch` (a qtm extension; Tessera answers 404): many `GET /transaction/{hash}`
+/// in one request, as a node asks for a block's private payloads.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveBatchRequest {
+    /// The transaction hashes, base64.
+    pub hashes: Vec<MessageHash>,
+}
+
+/// The answer to [`ReceiveBatchRequest`]: one entry per hash asked, in order; `null` where the
+/// single receive would answer 404 (not stored here, or no local key is a party).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiveBatchResponse {
+    /// The payloads.
+    pub payloads: Vec<Option<ReceiveResponse>>,
+}
+
 /// `DeleteRequest` (`POST /delete`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct DeleteRequest {

@@ -493,15 +493,38 @@ impl TxManager {
         let payload = self.find_payload(hash).await?.ok_or(ApiError::TransactionNotFound(*hash))?;
         let plaintext =
             self.decrypt_any(&payload, to).await?.ok_or(ApiError::NotARecipient(*hash))?;
-        Ok(Received {
+        Ok(self.received(&payload, plaintext))
+    }
+
+    /// What a receive answers for `payload`, decrypted to `plaintext`.
+    fn received(&self, payload: &EncodedPayload, plaintext: Vec<u8>) -> Received {
+        Received {
             payload: plaintext,
             affected: payload.affected_contract_transactions.keys().copied().collect(),
             exec_hash: payload.exec_hash.clone(),
             mode: payload.privacy_mode,
-            managed_parties: self.managed_parties(&payload),
+            managed_parties: self.managed_parties(payload),
             sender: payload.sender_key,
             privacy_group_id: payload.privacy_group_id.clone(),
-        })
+        }
+    }
+
+    /// `POST /receiveBatch`: [`Self::receive`] of many hashes with one store query; `None`
+    /// where the single receive would answer 404.
+    pub async fn receive_many(&self, hashes: &[MessageHash]) -> ApiResult<Vec<Option<Received>>> {
+        let keys: Vec<[u8; 64]> = hashes.iter().map(|h| h.0).collect();
+        let rows = self.store.find_many(&keys).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let Some(row) = row else {
+                out.push(None);
+                continue;
+            };
+            let payload = decode_row(&row)?;
+            let plaintext = self.decrypt_any(&payload, None).await?;
+            out.push(plaintext.map(|plaintext| self.received(&payload, plaintext)));
+        }
+        Ok(out)
     }
 
     /// Decrypts with `to`, or with the first local key that can. `Ok(None)` when no local key

@@ -70,6 +70,19 @@ pub trait PayloadStore: Send + Sync + std::fmt::Debug {
     /// The payload with this hash; `Ok(None)` only when it is definitely not stored.
     async fn find(&self, hash: &[u8; 64]) -> Result<Option<StoredPayload>, StoreError>;
 
+    /// The payloads with these hashes, in the order asked (`None` where definitely not stored).
+    /// Backends answer many hashes with one query; this default asks one by one.
+    async fn find_many(
+        &self,
+        hashes: &[[u8; 64]],
+    ) -> Result<Vec<Option<StoredPayload>>, StoreError> {
+        let mut out = Vec::with_capacity(hashes.len());
+        for hash in hashes {
+            out.push(self.find(hash).await?);
+        }
+        Ok(out)
+    }
+
     /// Deletes the payload and its index entries; `Ok(false)` if there was none.
     async fn delete(&self, hash: &[u8; 64]) -> Result<bool, StoreError>;
 

@@ -48,6 +48,23 @@ pub(crate) fn concat_keys(keys: &[PublicKey]) -> Vec<u8> {
     keys.iter().flatten().copied().collect()
 }
 
+/// Rows found for `asked` (any order, each hash at most once), decoded and put in the order
+/// asked, with `None` for the hashes not found.
+pub(crate) fn in_requested_order(
+    backend: Backend,
+    asked: &[[u8; 64]],
+    found: Vec<PayloadRow>,
+) -> Result<Vec<Option<StoredPayload>>, StoreError> {
+    let by_hash: std::collections::HashMap<Vec<u8>, PayloadRow> =
+        found.into_iter().map(|row| (row.0.clone(), row)).collect();
+    // a hash asked twice gets the row twice
+    asked
+        .iter()
+        .map(|hash| by_hash.get(&hash[..]).cloned().map(|row| payload_from_row(backend, row)))
+        .map(Option::transpose)
+        .collect()
+}
+
 pub(crate) fn payload_from_row(
     backend: Backend,
     row: PayloadRow,

@@ -4,9 +4,8 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use alloy_consensus::{SignableTransaction, Transaction as _, TxEnvelope, TxLegacy};
+use alloy_consensus::{Transaction as _, TxEnvelope};
 use alloy_primitives::{Address, B256, B512, Bytes, TxKind, U256, keccak256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolConstructor};
 use parking_lot::Mutex;
@@ -50,22 +49,6 @@ fn node(keys: &[PrivateKeySigner]) -> (Chain, Arc<Tm>, tempfile::TempDir) {
     (chain, tm, dir)
 }
 
-/// A signed private transaction (Homestead signature, `v` 37/38) with `data` = `hash`.
-fn inner(signer: &PrivateKeySigner, nonce: u64, to: TxKind, hash: B512) -> TxEnvelope {
-    let mut tx = TxLegacy {
-        chain_id: None,
-        nonce,
-        gas_price: 0,
-        gas_limit: 3_000_000,
-        to,
-        value: U256::ZERO,
-        input: Bytes::copy_from_slice(hash.as_slice()),
-    };
-    let sig = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
-    tx.chain_id = Some(1);
-    TxEnvelope::Legacy(tx.into_signed(sig))
-}
-
 /// Submits the PMT of `inner` (stored as geth JSON in `tm`), sent by `signer` with `nonce`.
 fn submit_pmt(
     chain: &Chain,
@@ -105,7 +88,7 @@ fn party_applies_the_inner_transaction_under_the_pmt_hash_non_party_skips() {
     let deploy = simple_storage()
         .deploy_data(&SimpleStorage::constructorCall { initVal: U256::from(47u64) }.abi_encode());
     let payload = tm.store(&deploy);
-    let inner_deploy = inner(sender, 0, TxKind::Create, payload);
+    let inner_deploy = private_envelope(sender, 0, TxKind::Create, payload);
     let pmt_hash = submit_pmt(&party, &tm, sender, 0, &inner_deploy);
     let b1 = mine(&party);
     assert_eq!(b1.block.transactions.len(), 1);
@@ -138,12 +121,22 @@ fn party_applies_the_inner_transaction_under_the_pmt_hash_non_party_skips() {
 
     // block 2: set(123) through a PMT, plus two PMTs the precompile must skip
     let set = tm.store(&SimpleStorage::setCall { x: U256::from(123u64) }.abi_encode());
-    let set_pmt =
-        submit_pmt(&party, &tm, sender, 1, &inner(sender, 1, TxKind::Call(contract), set));
-    let other_signer = inner(&keys[1], 2, TxKind::Call(contract), set);
+    let set_pmt = submit_pmt(
+        &party,
+        &tm,
+        sender,
+        1,
+        &private_envelope(sender, 1, TxKind::Call(contract), set),
+    );
+    let other_signer = private_envelope(&keys[1], 2, TxKind::Call(contract), set);
     let wrong_signer = submit_pmt(&party, &tm, sender, 2, &other_signer);
-    let wrong_nonce =
-        submit_pmt(&party, &tm, sender, 3, &inner(sender, 9, TxKind::Call(contract), set));
+    let wrong_nonce = submit_pmt(
+        &party,
+        &tm,
+        sender,
+        3,
+        &private_envelope(sender, 9, TxKind::Call(contract), set),
+    );
     let b2 = mine(&party);
     assert_eq!(b2.block.transactions.len(), 3);
     assert!(b2.receipts.iter().all(|r| r.success && r.logs.is_empty()));
@@ -192,8 +185,13 @@ fn without_the_precompile_a_pmt_is_a_plain_public_call() {
         tm.store(&simple_storage().deploy_data(
             &SimpleStorage::constructorCall { initVal: U256::from(1u64) }.abi_encode(),
         ));
-    let pmt_hash =
-        submit_pmt(&chain, &tm, &keys[0], 0, &inner(&keys[0], 0, TxKind::Create, payload));
+    let pmt_hash = submit_pmt(
+        &chain,
+        &tm,
+        &keys[0],
+        0,
+        &private_envelope(&keys[0], 0, TxKind::Create, payload),
+    );
     let built = mine(&chain);
     assert!(built.receipts[0].success);
     assert!(tm.batches.lock().is_empty(), "no TM round trip without privacyPrecompileBlock");

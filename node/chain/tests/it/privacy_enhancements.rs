@@ -5,16 +5,13 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
 use alloy_primitives::{Address, B256, B512, Bytes, TxKind, U256, keccak256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolConstructor};
 use parking_lot::Mutex;
 use qrs_chain::{Chain, ChainError, PrivatePayloads, ReceivedPayload, TxPrivacyMetadata};
 use qrs_contracts::{bindings::SimpleStorage, simple_storage};
 use qrs_evm::{BlockContext, EvmConfig, StateDb, StateView, pe::FLAG_STATE_VALIDATION};
-use qrs_primitives::RecoveredTx;
 use qrs_storage::ContractPrivacyMetadata;
 
 use crate::support::*;
@@ -51,21 +48,6 @@ impl PrivatePayloads for Tm {
         let known = self.known.lock();
         Ok(hashes.iter().map(|h| known.get(h).cloned()).collect())
     }
-}
-
-fn private_tx(signer: &PrivateKeySigner, nonce: u64, to: TxKind, hash: B512) -> RecoveredTx {
-    let mut tx = TxLegacy {
-        chain_id: None,
-        nonce,
-        gas_price: 0,
-        gas_limit: 3_000_000,
-        to,
-        value: U256::ZERO,
-        input: Bytes::copy_from_slice(hash.as_slice()),
-    };
-    let sig = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
-    tx.chain_id = Some(1);
-    RecoveredTx::new_unchecked(TxEnvelope::Legacy(tx.into_signed(sig)), signer.address())
 }
 
 struct Node {

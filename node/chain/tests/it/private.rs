@@ -9,15 +9,12 @@ use std::{
     },
 };
 
-use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
 use alloy_primitives::{Address, B256, B512, Bytes, TxKind, U256, keccak256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolConstructor};
 use parking_lot::Mutex;
 use qrs_chain::{Chain, ChainError, PrivatePayloads};
 use qrs_contracts::{bindings::SimpleStorage, simple_storage};
-use qrs_primitives::RecoveredTx;
 use qrs_storage::{CacheConfig, StoredReceipt};
 use qrs_txpool::PoolConfig;
 
@@ -51,25 +48,6 @@ impl PrivatePayloads for MemoryPayloads {
         let known = self.known.lock();
         Ok(hashes.iter().map(|h| known.get(h).cloned()).collect())
     }
-}
-
-/// A private transaction (Homestead signature, `v` 37/38) carrying `hash` as data.
-fn private_tx(signer: &PrivateKeySigner, nonce: u64, to: TxKind, hash: B512) -> RecoveredTx {
-    let mut tx = TxLegacy {
-        chain_id: None,
-        nonce,
-        gas_price: 0,
-        gas_limit: 3_000_000,
-        to,
-        value: U256::ZERO,
-        input: Bytes::copy_from_slice(hash.as_slice()),
-    };
-    let sig = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
-    tx.chain_id = Some(1);
-    let env = TxEnvelope::Legacy(tx.into_signed(sig));
-    assert!(qrs_primitives::is_private(&env));
-    assert_eq!(qrs_primitives::recover_sender(&env).unwrap(), signer.address());
-    RecoveredTx::new_unchecked(env, signer.address())
 }
 
 struct Node {

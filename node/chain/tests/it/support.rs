@@ -1,7 +1,7 @@
 //! Test helpers: a dev chain with funded keys, and signed transactions.
 
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
-use alloy_primitives::{Address, Bytes, TxKind, U256};
+use alloy_primitives::{Address, B512, Bytes, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use qrs_chain::{BuildAttributes, Chain};
@@ -72,6 +72,37 @@ pub fn legacy(
     };
     let sig = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
     let env: TxEnvelope = tx.into_signed(sig).into();
+    RecoveredTx::new_unchecked(env, signer.address())
+}
+
+/// A GoQuorum private transaction: legacy, Homestead signature (no chain id), `v` 37/38, the
+/// TM's `hash` as data.
+pub fn private_envelope(
+    signer: &PrivateKeySigner,
+    nonce: u64,
+    to: TxKind,
+    hash: B512,
+) -> TxEnvelope {
+    let mut tx = TxLegacy {
+        chain_id: None,
+        nonce,
+        gas_price: 0,
+        gas_limit: 3_000_000,
+        to,
+        value: U256::ZERO,
+        input: Bytes::copy_from_slice(hash.as_slice()),
+    };
+    let sig = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
+    // chain id 1 in the envelope encodes `v` 37/38, GoQuorum's private marker
+    tx.chain_id = Some(1);
+    TxEnvelope::Legacy(tx.into_signed(sig))
+}
+
+/// [`private_envelope`] with its sender, checked to be private and to recover to `signer`.
+pub fn private_tx(signer: &PrivateKeySigner, nonce: u64, to: TxKind, hash: B512) -> RecoveredTx {
+    let env = private_envelope(signer, nonce, to, hash);
+    assert!(qrs_primitives::is_private(&env));
+    assert_eq!(qrs_primitives::recover_sender(&env).unwrap(), signer.address());
     RecoveredTx::new_unchecked(env, signer.address())
 }
 

@@ -74,8 +74,9 @@ async fn four_nodes_connect_and_broadcast_batches() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn static_peer_is_redialled_until_it_comes_up() {
-    // Reserve a port, release it, and list a node there before it runs.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Reserve a port (below the ephemeral range, so nothing else takes it) and list a node there
+    // before it runs.
+    let port = qrs_e2e::ports::free_port().unwrap();
     let late_key = NodeKey::generate();
     let mut late_enode = qrs_network::Enode::parse(&format!(
         "enode://{}@127.0.0.1:{port}?discport=0",

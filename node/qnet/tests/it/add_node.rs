@@ -377,41 +377,15 @@ fn bad_input_and_a_failed_start_leave_the_network_as_it_was() {
 /// when that `qnet up` gets SIGTERM (it reads network.json again).
 #[test]
 fn foreground_up_stops_an_added_node_too() {
-    use std::{
-        io::{BufRead as _, BufReader},
-        process::{Command, Stdio},
-    };
     let net = NetDir::new();
-    let base = net.base.to_string();
-    let bins = bin_dir();
-    let mut qnet = Command::new(env!("CARGO_BIN_EXE_qnet"))
-        .args(["up", "--dir", net.path(), "--base-port", &base, "--lightkdf"])
-        .args(["--validators", "1", "--members", "1", "--block-period", "1", "--timeout", "50"])
-        .args(["--bin-dir", bins.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(qnet.stdout.take().unwrap()).lines();
-    let ready =
-        lines.by_ref().map_while(Result::ok).any(|l| l.contains("Ctrl-C stops the network"));
-    assert!(ready, "qnet up never reported the network up: {:?}", qnet.wait());
+    let mut qnet = net.up_foreground();
     let add = add_node(&net, &[]);
     assert!(add.ok, "add-node failed: {add}");
     let all = pids(&net);
     assert!(
         all.iter().any(|(n, _, _)| n == "member2") && all.iter().any(|(n, _, _)| n == "member2-tm")
     );
-    // SAFETY: kill(2) on the qnet child this test spawned.
-    assert_eq!(unsafe { libc::kill(qnet.id() as libc::pid_t, libc::SIGTERM) }, 0);
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = qnet.try_wait().unwrap() {
-            break status;
-        }
-        assert!(started.elapsed() < Duration::from_secs(40), "qnet up did not exit on SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = qnet.stop(libc::SIGTERM, 40);
     assert!(status.success(), "qnet up exited with {status}");
     for (name, pid, binary) in all {
         assert!(!pid_alive(pid, binary), "{name} ({pid}) survived SIGTERM to qnet up");

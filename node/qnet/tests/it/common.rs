@@ -1,10 +1,8 @@
 //! Shared helpers: free port ranges, generating a network, finding sibling binaries.
 
 use std::{
-    net::TcpListener,
     path::{Path, PathBuf},
     process::{Command, Output},
-    time::{SystemTime, UNIX_EPOCH},
 };
 
 use qrs_keystore::ScryptCost;
@@ -22,18 +20,10 @@ impl Net {
     }
 }
 
-/// A base port whose next `count` ports are all free on 127.0.0.1 right now.
+/// A base port whose next `count` (≤ 256) ports are free and reserved for this test process
+/// (below the ephemeral range, locked across test processes: `qrs_e2e::ports`).
 pub fn free_base(count: u16) -> u16 {
-    let seed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos()
-        ^ std::process::id().wrapping_mul(2_654_435_761);
-    for attempt in 0..200u32 {
-        let base = 20_000 + ((seed.wrapping_add(attempt.wrapping_mul(7919))) % 35_000) as u16;
-        let free = (base..base + count).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok());
-        if free {
-            return base;
-        }
-    }
-    panic!("no free range of {count} ports found");
+    qrs_e2e::ports::reserve_range(count).unwrap()
 }
 
 /// Generates a network with the library (light scrypt) on a free port range.
@@ -121,6 +111,11 @@ impl Proc {
 
     /// Collects stdout lines starting with `prefix` until `count` were seen (30 s at most).
     pub fn wait_lines(&mut self, prefix: &str, count: usize) -> Vec<String> {
+        self.try_wait_lines(prefix, count).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Proc::wait_lines`], with the failure (timeout or exit) as an error.
+    pub fn try_wait_lines(&mut self, prefix: &str, count: usize) -> Result<Vec<String>, String> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         let mut found = Vec::new();
         while found.len() < count {
@@ -128,13 +123,15 @@ impl Proc {
             match self.lines.recv_timeout(left) {
                 Ok(line) if line.starts_with(prefix) => found.push(line),
                 Ok(_) => {}
-                Err(e) => panic!(
-                    "waiting for {count} `{prefix}` lines (got {found:?}): {e}; exit: {:?}",
-                    self.child.try_wait()
-                ),
+                Err(e) => {
+                    return Err(format!(
+                        "waiting for {count} `{prefix}` lines (got {found:?}): {e}; exit: {:?}",
+                        self.child.try_wait()
+                    ));
+                }
             }
         }
-        found
+        Ok(found)
     }
 }
 
@@ -189,19 +186,37 @@ pub fn accepted(binary: &std::path::Path, flags: &[String]) -> (Vec<String>, Vec
 }
 
 /// Checks that `binary` takes every generated flag (failing with the list it refuses), then
-/// spawns the node's generated `start.sh` with `$QNODE` = `binary` and `stderr` as its log.
+/// spawns the node's generated `start.sh` with `$QNODE` = `binary`. Its stderr goes to `log`
+/// (inherited when `None`); when the node does not come up, the failure shows the log's tail.
 pub fn start_node(
     dir: &Path,
     node: &qrs_qnet::NodeEntry,
     binary: &Path,
-    stderr: std::process::Stdio,
+    log: Option<&Path>,
 ) -> Proc {
     let (_, dropped) = accepted(binary, &node.qnode_args(dir).unwrap());
     assert!(dropped.is_empty(), "qnode refuses the generated flags {dropped:?} of {}", node.name);
+    let stderr = match log {
+        Some(path) => std::fs::File::create(path).unwrap().into(),
+        None => std::process::Stdio::inherit(),
+    };
     let mut cmd = Command::new("sh");
     cmd.arg(dir.join(&node.start_script)).env("QNODE", binary).stderr(stderr);
     let mut p = Proc::spawn(cmd);
-    let http = p.wait_lines("qnode listening http=", 1).remove(0);
+    let http = match p.try_wait_lines("qnode listening http=", 1) {
+        Ok(mut lines) => lines.remove(0),
+        Err(e) => {
+            let tail = log.map(log_tail).unwrap_or_default();
+            panic!("{} did not start: {e}\n--- stderr tail ---\n{tail}", node.name)
+        }
+    };
     assert_eq!(http.trim_start_matches("qnode listening http=").trim(), node.rpc);
     p
+}
+
+/// The last 40 lines of a log file.
+pub fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| format!("({e})"));
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
 }

@@ -32,7 +32,7 @@ fn private_deploy_between_generated_members() {
         procs.push(p);
     }
     for n in &net.json.nodes {
-        procs.push(start_node(d, n, &qnode, log(&n.name).into()));
+        procs.push(start_node(d, n, &qnode, Some(&d.join("logs").join(format!("{}.log", n.name)))));
     }
     let result = std::panic::catch_unwind(|| {
         let [m1, m2, m3] = ["member1", "member2", "member3"].map(|m| net.json.node(m).unwrap());

@@ -2,7 +2,7 @@
 //! real qtm (binaries built next to the test executable).
 
 use std::{
-    process::{Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
 
@@ -21,7 +21,7 @@ fn member_starts_with_the_real_qnode_from_its_generated_flags() {
     // its TM first (qnode checks --ptm.url at start, like GoQuorum), then the node through its
     // generated start.sh (from the network directory, on the generated ports)
     let _tm = start_qtm(d, member);
-    let _node = start_node(d, member, &sibling_bin("qnode"), Stdio::inherit());
+    let _node = start_node(d, member, &sibling_bin("qnode"), None);
     let url = member.rpc.as_str();
 
     assert_eq!(rpc(url, "eth_chainId", json!([])), "0x539"); // 1337

@@ -2,7 +2,6 @@
 //! does) elects a leader and mines a transaction that every node then sees.
 
 use std::{
-    fs::File,
     io::Write as _,
     time::{Duration, Instant},
 };
@@ -46,8 +45,8 @@ fn raft_network_from_generated_flags_elects_a_leader_and_mines() {
     std::fs::create_dir_all(d.join("logs")).unwrap();
     let mut procs = Vec::new();
     for n in &net.json.nodes {
-        let log = File::create(d.join("logs").join(format!("{}.log", n.name))).unwrap();
-        procs.push(start_node(d, n, &qnode, log.into()));
+        let log = d.join("logs").join(format!("{}.log", n.name));
+        procs.push(start_node(d, n, &qnode, Some(&log)));
     }
     let logs = || {
         let mut all = String::new();

@@ -85,6 +85,27 @@ impl NetDir {
         qnet_run(&args)
     }
 
+    /// `qnet up` in the foreground (1 validator, 1 member, 1 s blocks), returned once it reports
+    /// the network up.
+    pub fn up_foreground(&self) -> ForegroundUp {
+        use std::io::{BufRead as _, BufReader};
+        let base = self.base.to_string();
+        let bins = bin_dir();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_qnet"))
+            .args(["up", "--dir", self.path(), "--base-port", &base, "--lightkdf"])
+            .args(["--validators", "1", "--members", "1", "--block-period", "1", "--timeout", "50"])
+            .args(["--bin-dir", bins.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let ready =
+            stdout.by_ref().map_while(Result::ok).any(|l| l.contains("Ctrl-C stops the network"));
+        assert!(ready, "qnet up never reported the network up: {:?}", child.wait());
+        ForegroundUp { child, _stdout: stdout }
+    }
+
     pub fn status(&self) -> Run {
         qnet_run(&["status", "--dir", self.path()])
     }
@@ -189,6 +210,32 @@ pub fn network_json_is_complete(dir: &Path) {
             }
         } else {
             assert!(n.get("tm").is_none(), "{n}");
+        }
+    }
+}
+
+/// A `qnet up` running in the foreground. Its stdout stays open so it never writes to a closed
+/// pipe.
+pub struct ForegroundUp {
+    pub child: std::process::Child,
+    _stdout: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl ForegroundUp {
+    /// Sends `signal` and waits at most `secs` for `qnet up` to exit; returns its status.
+    pub fn stop(&mut self, signal: i32, secs: u64) -> std::process::ExitStatus {
+        // SAFETY: kill(2) on the qnet child this test spawned.
+        assert_eq!(unsafe { libc::kill(self.child.id() as libc::pid_t, signal) }, 0);
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(secs),
+                "qnet up did not exit on signal {signal}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 }

@@ -100,45 +100,13 @@ fn raft_up_status_kill_restart_down() {
 
 #[test]
 fn foreground_up_stops_everything_on_sigterm_and_sigint() {
-    use std::{
-        io::{BufRead as _, BufReader},
-        process::{Command, Stdio},
-        time::{Duration, Instant},
-    };
-
-    use crate::run_common::bin_dir;
     for signal in [libc::SIGTERM, libc::SIGINT] {
         let net = NetDir::new();
-        let base = net.base.to_string();
-        let bins = bin_dir();
-        let mut qnet = Command::new(env!("CARGO_BIN_EXE_qnet"))
-            .args(["up", "--dir", net.path(), "--base-port", &base, "--lightkdf"])
-            .args(["--validators", "1", "--members", "1", "--block-period", "1", "--timeout", "50"])
-            .args(["--bin-dir", bins.to_str().unwrap()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(qnet.stdout.take().unwrap()).lines();
-        let ready =
-            lines.by_ref().map_while(Result::ok).any(|l| l.contains("Ctrl-C stops the network"));
-        assert!(ready, "qnet up never reported the network up: {:?}", qnet.wait());
+        let mut qnet = net.up_foreground();
         let pids: Vec<(u32, &str)> = net.services().iter().map(|(n, b)| (net.pid(n), *b)).collect();
         assert_eq!(pids.len(), 4); // validator1, rpcnode, member1, member1-tm
         assert!(pids.iter().all(|(p, b)| pid_alive(*p, b)));
-        // SAFETY: kill(2) on the qnet child this test spawned.
-        assert_eq!(unsafe { libc::kill(qnet.id() as libc::pid_t, signal) }, 0);
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = qnet.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "qnet did not exit on signal {signal}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        };
+        let status = qnet.stop(signal, 30);
         assert!(status.success(), "qnet exited with {status} on signal {signal}");
         for (pid, binary) in pids {
             assert!(!pid_alive(pid, binary), "{binary} {pid} survived signal {signal} to qnet up");

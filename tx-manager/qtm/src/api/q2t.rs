@@ -20,8 +20,9 @@ use crate::{
     error::{ApiError, ApiResult},
     media::{self, JsonFlavor},
     model::{
-        DeleteRequest, EncodedPayloadJson, ReceiveResponse, SendRequest, SendResponse,
-        SendSignedRequest, StoreRawRequest, StoreRawResponse,
+        DeleteRequest, EncodedPayloadJson, ReceiveBatchRequest, ReceiveBatchResponse,
+        ReceiveResponse, SendRequest, SendResponse, SendSignedRequest, StoreRawRequest,
+        StoreRawResponse,
     },
     transaction::{Received, SendOutcome, SendParams},
 };
@@ -168,7 +169,34 @@ fn parse_receive_query(query: Option<&str>) -> ApiResult<(Option<PublicKey>, boo
 }
 
 fn receive_response(flavor: JsonFlavor, r: Received) -> Response {
-    let body = ReceiveResponse {
+    json_response(StatusCode::OK, flavor.media_type(), &receive_body(flavor, r))
+}
+
+/// Hashes per `POST /receiveBatch` request.
+const MAX_RECEIVE_BATCH: usize = 10_000;
+
+/// `POST /receiveBatch`: many receives in one request (a qtm extension; see
+/// [`ReceiveBatchRequest`]).
+async fn receive_batch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let flavor = request_flavor(&headers, JSON_TYPES)?;
+    let req: ReceiveBatchRequest = parse_json(&body)?;
+    if req.hashes.len() > MAX_RECEIVE_BATCH {
+        return Err(ApiError::bad(format!(
+            "At most {MAX_RECEIVE_BATCH} hashes per request, got {}",
+            req.hashes.len()
+        )));
+    }
+    let received = state.tm.receive_many(&req.hashes).await?;
+    let payloads = received.into_iter().map(|r| r.map(|r| receive_body(flavor, r))).collect();
+    Ok(json_response(StatusCode::OK, flavor.media_type(), &ReceiveBatchResponse { payloads }))
+}
+
+fn receive_body(flavor: JsonFlavor, r: Received) -> ReceiveResponse {
+    ReceiveResponse {
         payload: r.payload,
         affected_contract_transactions: r.affected,
         exec_hash: String::from_utf8_lossy(&r.exec_hash).into_owned(),
@@ -176,8 +204,7 @@ fn receive_response(flavor: JsonFlavor, r: Received) -> Response {
         managed_parties: flavor.is_enhanced().then_some(r.managed_parties),
         sender_key: flavor.is_enhanced().then_some(r.sender),
         privacy_group_id: r.privacy_group_id,
-    };
-    json_response(StatusCode::OK, flavor.media_type(), &body)
+    }
 }
 
 async fn transaction_get(
@@ -422,6 +449,7 @@ pub fn router() -> Router<AppState> {
         .route("/groups/{kind}", get(groups))
         .route("/sendraw", post(send_raw))
         .route("/receiveraw", get(receive_raw))
+        .route("/receiveBatch", post(receive_batch))
         .merge(super::common::routes())
 }
 

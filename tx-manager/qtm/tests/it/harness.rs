@@ -490,6 +490,21 @@ pub async fn wait_for_discovery(nodes: &[&Node]) -> Result<()> {
     }
 }
 
+/// Three nodes on SQLite, B and C peered to A, once all know each other.
+pub async fn three_nodes(options: NodeOptions) -> Result<(Node, Node, Node)> {
+    three_nodes_on(options, [Db::Sqlite, Db::Sqlite, Db::Sqlite]).await
+}
+
+/// [`three_nodes`] on the given databases.
+pub async fn three_nodes_on(options: NodeOptions, dbs: [Db; 3]) -> Result<(Node, Node, Node)> {
+    let [da, db, dc] = dbs;
+    let a = Node::start(NodeOptions { db: da, ..options.clone() }).await?;
+    let b = Node::start(NodeOptions { db, peers: vec![a.p2p.clone()], ..options.clone() }).await?;
+    let c = Node::start(NodeOptions { db: dc, peers: vec![a.p2p.clone()], ..options }).await?;
+    wait_for_discovery(&[&a, &b, &c]).await?;
+    Ok((a, b, c))
+}
+
 /// `POST /send` with plain JSON; returns the hash.
 pub async fn send(from: &Node, payload: &[u8], to: &[PublicKey]) -> Result<String> {
     let body = json!({"payload": b64(payload), "from": from.key(), "to": to});

@@ -5,7 +5,9 @@ use base64::{Engine as _, engine::general_purpose::STANDARD};
 use eyre::{Result, bail};
 use serde_json::{Value, json};
 
-use crate::harness::{Node, NodeOptions, b64, http, path_escape, receive, wait_for_discovery};
+use crate::harness::{
+    Node, NodeOptions, b64, http, path_escape, receive, three_nodes, wait_for_discovery,
+};
 
 async fn send_json(from: &Node, body: Value) -> Result<(u16, String)> {
     let resp = http()
@@ -39,12 +41,7 @@ async fn get_json(node: &Node, hash: &str) -> Result<Value> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn privacy_flags_end_to_end() -> Result<()> {
-    let a = Node::start(NodeOptions::default()).await?;
-    let b =
-        Node::start(NodeOptions { peers: vec![a.p2p.clone()], ..NodeOptions::default() }).await?;
-    let c =
-        Node::start(NodeOptions { peers: vec![a.p2p.clone()], ..NodeOptions::default() }).await?;
-    wait_for_discovery(&[&a, &b, &c]).await?;
+    let (a, b, c) = three_nodes(NodeOptions::default()).await?;
     let exec = b64(&[0x42; 32]);
 
     // PSV: a contract, then a call affecting it with the same participants.

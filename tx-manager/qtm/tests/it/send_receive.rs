@@ -5,21 +5,8 @@ use serde_json::{Value, json};
 
 use crate::harness::{
     Db, Node, NodeOptions, b64, fresh_postgres_schema, http, path_escape, receive, send,
-    wait_for_discovery,
+    three_nodes, three_nodes_on, wait_for_discovery,
 };
-
-async fn three_nodes(options: NodeOptions) -> Result<(Node, Node, Node)> {
-    three_nodes_on(options, [Db::Sqlite, Db::Sqlite, Db::Sqlite]).await
-}
-
-async fn three_nodes_on(options: NodeOptions, dbs: [Db; 3]) -> Result<(Node, Node, Node)> {
-    let [da, db, dc] = dbs;
-    let a = Node::start(NodeOptions { db: da, ..options.clone() }).await?;
-    let b = Node::start(NodeOptions { db, peers: vec![a.p2p.clone()], ..options.clone() }).await?;
-    let c = Node::start(NodeOptions { db: dc, peers: vec![a.p2p.clone()], ..options }).await?;
-    wait_for_discovery(&[&a, &b, &c]).await?;
-    Ok((a, b, c))
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn send_receive_raw_and_restart_on_sqlite() -> Result<()> {

@@ -84,6 +84,9 @@ WITH updated AS (
 )
 SELECT count(*) FROM updated";
 
+/// Hashes per `find_many` query.
+const FIND_MANY_CHUNK: usize = 1_000;
+const PAYLOADS_BY_HASHES: &str = "SELECT hash, encoded_payload, payload_codec, recipients, sender, timestamp FROM qtm_payload WHERE hash = ANY($1)";
 const PAYLOAD_BY_HASH: &str = "SELECT hash, encoded_payload, payload_codec, recipients, sender, timestamp FROM qtm_payload WHERE hash = $1";
 
 impl PostgresStore {
@@ -189,6 +192,23 @@ impl PayloadStore for PostgresStore {
             .await
             .map_err(sql_err(StoreOp::Find, PAYLOAD_TABLE))?;
         row.map(|row| rows::payload_from_row(BACKEND, row)).transpose()
+    }
+
+    async fn find_many(
+        &self,
+        hashes: &[[u8; 64]],
+    ) -> Result<Vec<Option<StoredPayload>>, StoreError> {
+        let mut out = Vec::with_capacity(hashes.len());
+        for chunk in hashes.chunks(FIND_MANY_CHUNK) {
+            let keys: Vec<&[u8]> = chunk.iter().map(|h| &h[..]).collect();
+            let found: Vec<PayloadRow> = sqlx::query_as(PAYLOADS_BY_HASHES)
+                .bind(&keys)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(sql_err(StoreOp::Find, PAYLOAD_TABLE))?;
+            out.extend(rows::in_requested_order(BACKEND, chunk, found)?);
+        }
+        Ok(out)
     }
 
     async fn delete(&self, hash: &[u8; 64]) -> Result<bool, StoreError> {

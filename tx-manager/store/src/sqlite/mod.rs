@@ -3,6 +3,7 @@
 
 mod bulk;
 mod checkpointer;
+mod recent;
 mod write_ops;
 mod writer;
 
@@ -35,6 +36,8 @@ const BACKEND: Backend = Backend::Sqlite;
 pub struct SqliteStore {
     writer: Writer,
     readers: SqlitePool,
+    /// Recently committed payloads, answered without a query.
+    recent: Arc<recent::Recent>,
     /// Background WAL checkpoints (file databases only); stops with the last clone.
     _checkpointer: Option<Arc<checkpointer::CheckpointerGuard>>,
 }
@@ -43,9 +46,37 @@ fn sql_err(op: StoreOp, table: &'static str) -> impl Fn(sqlx::Error) -> StoreErr
     move |e| StoreError::from_sqlx(BACKEND, op, table, e)
 }
 
+/// `SQLITE_BUSY` or `SQLITE_LOCKED` (any extended code): another connection holds a lock.
+fn is_busy(e: &StoreError) -> bool {
+    let StoreError::Unavailable { cause: Cause::Database(source), .. } = e else { return false };
+    let Some(db) = source.as_database_error() else { return false };
+    db.code()
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| matches!(code & 0xff, 5 | 6))
+}
+
 impl SqliteStore {
     /// Opens (creating if missing) the database file at `path` and migrates it.
+    ///
+    /// Some of SQLite's locks at open (switching a new file to WAL, recovering the WAL index)
+    /// answer `SQLITE_BUSY` at once instead of waiting for the busy timeout, so an open that
+    /// races another open of the same file is retried until `acquire_timeout` has passed.
     pub async fn open_file(path: &Path, options: &StoreOptions) -> Result<Self, StoreError> {
+        let deadline = tokio::time::Instant::now() + options.acquire_timeout;
+        let mut pause = std::time::Duration::from_millis(5);
+        loop {
+            match Self::open_file_once(path, options).await {
+                Err(e) if is_busy(&e) && tokio::time::Instant::now() + pause < deadline => {
+                    tracing::debug!(target: "qtm::store::sqlite", %e, "database busy at open; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_millis(200));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn open_file_once(path: &Path, options: &StoreOptions) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::Unavailable {
                 backend: BACKEND,
@@ -75,8 +106,12 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             // the random-keyed hash index must stay cached for inserts (64 MiB)
             .pragma("cache_size", "-65536");
-        let reader_options = base.clone().pragma("query_only", "ON").pragma("cache_size", "-16384");
-        let mut store = Self::open_with(writer_options, reader_options, options).await?;
+        // Small reader caches: reads come from the memory map, and a reader's whole page cache is
+        // dropped at the start of every read after another connection's commit, at a cost that
+        // grows with its size (`pcache1TruncateUnsafe` was 11 % of qtm's CPU with 16 MiB).
+        let reader_options = base.clone().pragma("query_only", "ON").pragma("cache_size", "-1024");
+        let recent = recent::Recent::for_file(path);
+        let mut store = Self::open_with(writer_options, reader_options, options, recent).await?;
         let conn = base.connect().await.map_err(sql_err(StoreOp::Open, "database"))?;
         store._checkpointer = Some(Arc::new(checkpointer::spawn(conn)));
         Ok(store)
@@ -89,13 +124,14 @@ impl SqliteStore {
             .map_err(sql_err(StoreOp::Open, "database"))?
             .busy_timeout(options.acquire_timeout)
             .foreign_keys(true);
-        Self::open_with(base.clone(), base, options).await
+        Self::open_with(base.clone(), base, options, Arc::default()).await
     }
 
     async fn open_with(
         writer_options: SqliteConnectOptions,
         reader_options: SqliteConnectOptions,
         options: &StoreOptions,
+        recent: Arc<recent::Recent>,
     ) -> Result<Self, StoreError> {
         let mut conn =
             writer_options.connect().await.map_err(sql_err(StoreOp::Open, "database"))?;
@@ -108,8 +144,9 @@ impl SqliteStore {
             .await
             .map_err(sql_err(StoreOp::Open, "database"))?;
         Ok(SqliteStore {
-            writer: Writer::spawn(conn, options.sqlite_max_batch),
+            writer: Writer::spawn(conn, options.sqlite_max_batch, Arc::clone(&recent)),
             readers,
+            recent,
             _checkpointer: None,
         })
     }
@@ -148,12 +185,43 @@ impl PayloadStore for SqliteStore {
     }
 
     async fn find(&self, hash: &[u8; 64]) -> Result<Option<StoredPayload>, StoreError> {
+        if let Some(p) = self.recent.payload(hash) {
+            return Ok(Some(p));
+        }
         let row: Option<PayloadRow> = sqlx::query_as(PAYLOAD_BY_HASH)
             .bind(&hash[..])
             .fetch_optional(&self.readers)
             .await
             .map_err(sql_err(StoreOp::Find, PAYLOAD_TABLE))?;
         row.map(|row| rows::payload_from_row(BACKEND, row)).transpose()
+    }
+
+    async fn find_many(
+        &self,
+        hashes: &[[u8; 64]],
+    ) -> Result<Vec<Option<StoredPayload>>, StoreError> {
+        let mut out: Vec<Option<StoredPayload>> =
+            hashes.iter().map(|h| self.recent.payload(h)).collect();
+        let missing: Vec<[u8; 64]> =
+            hashes.iter().zip(&out).filter(|(_, p)| p.is_none()).map(|(h, _)| *h).collect();
+        let mut from_db = Vec::with_capacity(missing.len());
+        for chunk in missing.chunks(FIND_MANY_CHUNK) {
+            let sql = format!("{PAYLOADS_BY_HASHES}({})", vec!["?"; chunk.len()].join(","));
+            let mut query = sqlx::query_as::<_, PayloadRow>(&sql);
+            for hash in chunk {
+                query = query.bind(&hash[..]);
+            }
+            let found = query
+                .fetch_all(&self.readers)
+                .await
+                .map_err(sql_err(StoreOp::Find, PAYLOAD_TABLE))?;
+            from_db.extend(rows::in_requested_order(BACKEND, chunk, found)?);
+        }
+        let mut from_db = from_db.into_iter();
+        for slot in out.iter_mut().filter(|p| p.is_none()) {
+            *slot = from_db.next().flatten();
+        }
+        Ok(out)
     }
 
     async fn delete(&self, hash: &[u8; 64]) -> Result<bool, StoreError> {
@@ -193,6 +261,9 @@ impl PayloadStore for SqliteStore {
     }
 
     async fn find_raw(&self, hash: &[u8; 64]) -> Result<Option<StoredRawPayload>, StoreError> {
+        if let Some(r) = self.recent.raw(hash) {
+            return Ok(Some(r));
+        }
         let row: Option<RawRow> = sqlx::query_as(
             "SELECT hash, encrypted_payload, encrypted_key, nonce, sender, timestamp
              FROM qtm_raw_payload WHERE hash = ?1",
@@ -271,4 +342,8 @@ impl PayloadStore for SqliteStore {
     }
 }
 
+/// Hashes per `find_many` query (SQLite allows 32,766 parameters).
+const FIND_MANY_CHUNK: usize = 500;
+/// Followed by the parenthesised parameter list.
+const PAYLOADS_BY_HASHES: &str = "SELECT hash, encoded_payload, payload_codec, recipients, sender, timestamp FROM qtm_payload WHERE hash IN ";
 const PAYLOAD_BY_HASH: &str = "SELECT hash, encoded_payload, payload_codec, recipients, sender, timestamp FROM qtm_payload WHERE hash = ?1";

@@ -27,7 +27,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     error::{Backend, Cause, StoreError, StoreOp},
-    sqlite::write_ops::{ApplyError, WriteOp, WriteOutcome, apply, apply_all},
+    sqlite::{
+        recent::Recent,
+        write_ops::{ApplyError, WriteOp, WriteOutcome, apply, apply_all},
+    },
 };
 
 /// Largest total payload size one group commit carries.
@@ -81,11 +84,12 @@ fn stopped(op: StoreOp) -> StoreError {
 }
 
 impl Writer {
-    /// Starts the writer task on `conn` (which must not be used by anyone else).
-    pub(crate) fn spawn(conn: SqliteConnection, max_batch: usize) -> Self {
+    /// Starts the writer task on `conn` (which must not be used by anyone else); it records
+    /// every committed write in `recent`.
+    pub(crate) fn spawn(conn: SqliteConnection, max_batch: usize, recent: Arc<Recent>) -> Self {
         let (queue, requests) = mpsc::channel(QUEUE_DEPTH);
         let stats = Arc::new(Counters::default());
-        tokio::spawn(run(conn, requests, max_batch.max(1), Arc::clone(&stats)));
+        tokio::spawn(run(conn, requests, max_batch.max(1), Arc::clone(&stats), recent));
         Writer { queue, stats }
     }
 
@@ -117,6 +121,7 @@ async fn run(
     mut requests: mpsc::Receiver<Request>,
     max_batch: usize,
     stats: Arc<Counters>,
+    recent: Arc<Recent>,
 ) {
     let mut batch: Vec<Request> = Vec::with_capacity(max_batch);
     let mut carry: Option<Request> = None;
@@ -144,7 +149,7 @@ async fn run(
             }
         }
         let size = batch.len() as u64;
-        let transactions = commit_batch(&mut conn, &mut batch).await;
+        let transactions = commit_batch(&mut conn, &mut batch, &recent).await;
         stats.record(transactions, size);
     }
     tracing::debug!(target: "qtm::store::sqlite", "writer task stopping");
@@ -176,9 +181,13 @@ async fn rollback(conn: &mut SqliteConnection) {
 
 /// Commits `batch` as one transaction and answers every request; leaves `batch` empty.
 /// Returns how many transactions it took.
-async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) -> u64 {
+async fn commit_batch(
+    conn: &mut SqliteConnection,
+    batch: &mut Vec<Request>,
+    recent: &Recent,
+) -> u64 {
     if batch.len() == 1 {
-        return replay_one_by_one(conn, batch).await;
+        return replay_one_by_one(conn, batch, recent).await;
     }
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE", StoreOp::Commit).await {
         for request in batch.drain(..) {
@@ -192,12 +201,16 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) -> 
             tracing::debug!(target: "qtm::store::sqlite", %e, size = batch.len(),
                 "a request failed inside a group commit; replaying the batch one by one");
             rollback(conn).await;
-            return 1 + replay_one_by_one(conn, batch).await;
+            return 1 + replay_one_by_one(conn, batch, recent).await;
         }
     };
+    let _order = recent.commit_order.lock().await;
     match exec(conn, "COMMIT", StoreOp::Commit).await {
         Ok(()) => {
             for (request, outcome) in batch.drain(..).zip(outcomes) {
+                if outcome.is_ok() {
+                    recent.committed(&request.op);
+                }
                 let _ = request.reply.send(outcome);
             }
         }
@@ -213,16 +226,24 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<Request>) -> 
 }
 
 /// One transaction per request; returns how many.
-async fn replay_one_by_one(conn: &mut SqliteConnection, batch: &mut Vec<Request>) -> u64 {
+async fn replay_one_by_one(
+    conn: &mut SqliteConnection,
+    batch: &mut Vec<Request>,
+    recent: &Recent,
+) -> u64 {
     let count = batch.len() as u64;
     for request in batch.drain(..) {
-        let outcome = commit_one(conn, &request.op).await;
+        let outcome = commit_one(conn, &request.op, recent).await;
         let _ = request.reply.send(outcome);
     }
     count
 }
 
-async fn commit_one(conn: &mut SqliteConnection, op: &WriteOp) -> Result<WriteOutcome, StoreError> {
+async fn commit_one(
+    conn: &mut SqliteConnection,
+    op: &WriteOp,
+    recent: &Recent,
+) -> Result<WriteOutcome, StoreError> {
     exec(conn, "BEGIN IMMEDIATE", StoreOp::Commit).await?;
     let outcome = match apply(conn, op).await {
         Ok(outcome) => outcome,
@@ -231,8 +252,12 @@ async fn commit_one(conn: &mut SqliteConnection, op: &WriteOp) -> Result<WriteOu
             return Err(e);
         }
     };
+    let _order = recent.commit_order.lock().await;
     match exec(conn, "COMMIT", StoreOp::Commit).await {
-        Ok(()) => Ok(outcome),
+        Ok(()) => {
+            recent.committed(op);
+            Ok(outcome)
+        }
         Err(e) => {
             rollback(conn).await;
             Err(e)

@@ -10,7 +10,8 @@ store_tests!(
     resave_is_idempotent_and_replaces_index,
     raw_payloads,
     privacy_groups,
-    duplicate_recipients_stored_once
+    duplicate_recipients_stored_once,
+    find_many_answers_in_the_order_asked
 );
 
 async fn save_find_delete(db: TestDb) -> eyre::Result<()> {
@@ -120,5 +121,33 @@ async fn privacy_groups(db: TestDb) -> eyre::Result<()> {
     a.data = fixtures::bytes(10);
     store.save_privacy_group(a.clone()).await?;
     assert_eq!(store.find_privacy_group(&a.id).await?, Some(a));
+    Ok(())
+}
+
+async fn find_many_answers_in_the_order_asked(db: TestDb) -> eyre::Result<()> {
+    let store = db.open().await?;
+    let stored: Vec<StoredPayload> = (0..1_200).map(|_| fixtures::payload()).collect();
+    for p in &stored {
+        store.save(p.clone()).await?;
+    }
+    assert!(store.find_many(&[]).await?.is_empty());
+    // more hashes than one query takes, unknown ones mixed in, one asked twice
+    let mut asked = Vec::new();
+    let mut expected = Vec::new();
+    for (i, p) in stored.iter().enumerate().rev() {
+        asked.push(p.hash);
+        expected.push(Some(p.clone()));
+        if i % 100 == 0 {
+            asked.push(fixtures::hash());
+            expected.push(None);
+        }
+    }
+    asked.push(stored[7].hash);
+    expected.push(Some(stored[7].clone()));
+    let found = store.find_many(&asked).await?;
+    ensure!(found.len() == asked.len(), "one answer per hash asked");
+    for (i, (got, want)) in found.iter().zip(&expected).enumerate() {
+        ensure!(got == want, "answer {i} differs");
+    }
     Ok(())
 }
