@@ -117,6 +117,8 @@ pub struct LoadReport {
     pub rejected: usize,
     /// The first rejection message, if any.
     pub first_error: Option<String>,
+    /// How long one JSON-RPC batch took to be answered: median and 99th percentile.
+    pub batch_rpc: (Duration, Duration),
 }
 
 /// The benches' one-line summary: counts, rates and latency percentiles.
@@ -126,7 +128,7 @@ impl std::fmt::Display for LoadReport {
         write!(
             f,
             "{} txs submitted, {} included, {} rejected{first}; offered {:.0} tx/s, achieved {:.0} tx/s; \
-             latency p50 {:?} p90 {:?} p99 {:?}",
+             latency p50 {:?} p90 {:?} p99 {:?}; one batch answered in p50 {:?} p99 {:?}",
             self.submitted,
             self.included,
             self.rejected,
@@ -135,6 +137,8 @@ impl std::fmt::Display for LoadReport {
             self.p50,
             self.p90,
             self.p99,
+            self.batch_rpc.0,
+            self.batch_rpc.1,
         )
     }
 }
@@ -164,6 +168,7 @@ pub fn run(urls: &[String], work: &Workload, opts: LoadOptions) -> eyre::Result<
     }
     let submitted_at: Arc<Mutex<HashMap<B256, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
     let rejected = Arc::new(Mutex::new((0usize, None::<String>)));
+    let batch_times: Arc<Mutex<Vec<Duration>>> = Arc::default();
     let start_block = Rpc::new(&urls[0])?.block_number()?;
     let started = Instant::now();
     let threads = threads.max(1);
@@ -179,6 +184,7 @@ pub fn run(urls: &[String], work: &Workload, opts: LoadOptions) -> eyre::Result<
             .collect();
         let submitted_at = submitted_at.clone();
         let rejected = rejected.clone();
+        let batch_times = batch_times.clone();
         handles.push(std::thread::spawn(move || -> eyre::Result<()> {
             let rpc = Rpc::new(&url)?;
             // interleave senders so every block can hold many senders' next nonces
@@ -217,6 +223,7 @@ pub fn run(urls: &[String], work: &Workload, opts: LoadOptions) -> eyre::Result<
                     }
                 }
                 let answer = rpc.post_raw(Value::Array(body).to_string()).map_err(|e| eyre!("{e:?}"))?;
+                batch_times.lock().map_err(|_| eyre!("poisoned"))?.push(now.elapsed());
                 for item in answer.as_array().into_iter().flatten() {
                     if let Some(err) = item.get("error") {
                         let mut r = rejected.lock().map_err(|_| eyre!("poisoned"))?;
@@ -274,13 +281,9 @@ pub fn run(urls: &[String], work: &Workload, opts: LoadOptions) -> eyre::Result<
         .filter_map(|(h, at)| submitted.get(h).map(|s| at.saturating_duration_since(*s)))
         .collect();
     latencies.sort();
-    let pct = |p: f64| -> Duration {
-        if latencies.is_empty() {
-            return Duration::ZERO;
-        }
-        let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
-        latencies[i.min(latencies.len() - 1)]
-    };
+    let pct = |p: f64| percentile(&latencies, p);
+    let mut batch_times = batch_times.lock().map_err(|_| eyre!("poisoned"))?.clone();
+    batch_times.sort();
     let last_inclusion = included_at.values().max().copied().unwrap_or(started);
     let (rej, first_error) = rejected.lock().map_err(|_| eyre!("poisoned"))?.clone();
     let secs = |d: Duration| d.as_secs_f64().max(1e-9);
@@ -294,5 +297,15 @@ pub fn run(urls: &[String], work: &Workload, opts: LoadOptions) -> eyre::Result<
         p99: pct(0.99),
         rejected: rej,
         first_error,
+        batch_rpc: (percentile(&batch_times, 0.5), percentile(&batch_times, 0.99)),
     })
+}
+
+/// The `p` quantile of `sorted` (zero when empty).
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
 }

@@ -408,8 +408,11 @@ impl TxManager {
         self.distribute(payload, raw.from).await
     }
 
-    /// Pushes `payload` to every remote recipient concurrently, then stores it. Nothing is
-    /// stored locally unless every push succeeded.
+    /// Pushes `payload` to every remote recipient concurrently, and stores it meanwhile (a new
+    /// hash is inserted while the pushes run, so a send costs one store commit of latency, not
+    /// two). Nothing stays stored locally unless every push succeeded: a failed push removes
+    /// the row this send inserted. A hash already stored (the same raw payload sent again) is
+    /// replaced only after the pushes succeeded, as before.
     async fn distribute(
         &self,
         payload: EncodedPayload,
@@ -450,10 +453,39 @@ impl TxManager {
                 self.client.push(url, body).await.map_err(|e| self.push_error(e, url, first))
             }
         });
-        try_join_all(pushes).await?;
-        self.store.save(stored_row(&payload)).await?;
+        let row = stored_row(&payload);
+        let (pushed, inserted) =
+            tokio::join!(try_join_all(pushes), self.store.save_if_unchanged(row.clone(), None));
+        match (pushed, inserted) {
+            (Ok(_), Ok(())) => {}
+            (Ok(_), Err(StoreError::Conflict { .. })) => {
+                let _guard = self.lock_for(&hash).lock().await;
+                self.store.save(row).await?;
+            }
+            (Ok(_), Err(e)) => return Err(e.into()),
+            (Err(e), Ok(())) => {
+                self.remove_unsent(&row).await;
+                return Err(e);
+            }
+            (Err(e), Err(_)) => return Err(e),
+        }
         tracing::debug!(target: "qtm::tx", %hash, recipients = remote.len(), "sent");
         Ok(SendOutcome { hash, sender, managed_parties: self.managed_parties(&payload) })
+    }
+
+    /// Deletes `row`, inserted by a send whose push then failed, unless another send of the
+    /// same hash has replaced it since.
+    async fn remove_unsent(&self, row: &StoredPayload) {
+        let _guard = self.lock_for(&MessageHash(row.hash)).lock().await;
+        let outcome = match self.store.find(&row.hash).await {
+            Ok(Some(current)) if current == *row => self.store.delete(&row.hash).await.map(|_| ()),
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = outcome {
+            tracing::warn!(target: "qtm::tx", hash = %MessageHash(row.hash), %e,
+                "could not remove the payload of a send whose push failed");
+        }
     }
 
     fn push_error(&self, e: PeerError, url: &str, key: PublicKey) -> ApiError {
