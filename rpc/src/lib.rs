@@ -5,6 +5,7 @@
 //! that maps domain errors to geth's codes and messages. Unknown or disabled methods get geth's
 //! `the method X does not exist/is not available` ([`middleware`]).
 
+mod batch;
 mod call;
 mod ctx;
 mod debug;
@@ -177,7 +178,8 @@ pub async fn serve(
         tower::ServiceBuilder::new().option_layer(cors).layer(middleware::GethParseErrorLayer);
     let rpc = RpcServiceBuilder::new()
         .layer(metrics::RpcMetricsLayer)
-        .layer(middleware::UnknownMethodLayer::new(known));
+        .layer(middleware::UnknownMethodLayer::new(known))
+        .layer(batch::ConcurrentBatchLayer::new(cfg.max_response_bytes));
     let config = ServerConfig::builder()
         .max_request_body_size(cfg.max_request_bytes)
         .max_response_body_size(cfg.max_response_bytes)

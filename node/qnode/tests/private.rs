@@ -525,3 +525,75 @@ async fn quorum_payload_extra_and_decrypt_quorum_payload_have_goquorums_shapes()
 
     node.stop().await.unwrap();
 }
+
+/// A JSON-RPC batch whose `eth_sendRawPrivateTransaction` entries the server runs concurrently,
+/// mixed with other entries: the answers keep the batch's order and ids, and every transaction
+/// lands with its private state, even though the batch lists the nonces backwards (they reach
+/// the pool out of order).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_of_raw_private_sends_answers_in_order_and_every_one_lands() {
+    const SENDS: u64 = 20;
+    let DevNode { tm_b, tm_a: _tm_a, _dir, node, url, tm } = dev_node_with_tms().await;
+    let http = reqwest::Client::new();
+    let to_b = SendRequest {
+        payload: b"peered".to_vec(),
+        to: vec![tm_b.key.clone()],
+        ..Default::default()
+    };
+    send_when_peered(&tm, &to_b).await;
+
+    let key = PrivateKeySigner::from_bytes(&qrs_node::DEV_KEY).unwrap();
+    let mut entries =
+        vec![json!({"jsonrpc": "2.0", "id": "first", "method": "eth_blockNumber", "params": []})];
+    let mut expected_hashes = Vec::new();
+    for nonce in (0..SENDS).rev() {
+        let init = SimpleStorage::constructorCall { initVal: U256::from(100 + nonce) }.abi_encode();
+        let stored = tm.store_raw(&simple_storage().deploy_data(&init), None).await.unwrap();
+        let raw = sign_private(&key, nonce, TxKind::Create, &stored.0);
+        expected_hashes.push(json!(format!("{:#x}", alloy_primitives::keccak256(&raw))));
+        entries
+            .push(json!({"jsonrpc": "2.0", "id": nonce, "method": "eth_sendRawPrivateTransaction",
+            "params": [raw, {"privateFor": [tm_b.key]}]}));
+    }
+    entries.push(json!({"jsonrpc": "2.0", "method": "eth_blockNumber", "params": []})); // notification
+    entries.push(json!({"not": "a request"}));
+    entries.push(json!({"jsonrpc": "2.0", "id": "last", "method": "eth_chainId", "params": []}));
+
+    let answer: Value = http.post(&url).json(&entries).send().await.unwrap().json().await.unwrap();
+    let answer = answer.as_array().unwrap_or_else(|| panic!("not a batch answer: {answer}"));
+    let ids: Vec<Value> = answer.iter().map(|a| a["id"].clone()).collect();
+    let mut expected_ids = vec![json!("first")];
+    expected_ids.extend((0..SENDS).rev().map(|n| json!(n)));
+    expected_ids.extend([Value::Null, json!("last")]);
+    assert_eq!(ids, expected_ids, "answers out of order: {answer:?}");
+    for (a, hash) in answer[1..=SENDS as usize].iter().zip(&expected_hashes) {
+        assert_eq!(&a["result"], hash, "{a}");
+    }
+    assert!(answer[SENDS as usize + 1]["error"].is_object(), "{}", answer[SENDS as usize + 1]);
+    assert!(answer[SENDS as usize + 2]["result"].is_string());
+
+    let mut last_position = (0u64, 0u64);
+    for (i, nonce) in (0..SENDS).rev().enumerate().collect::<Vec<_>>().into_iter().rev() {
+        let r = receipt(&http, &url, &expected_hashes[i]).await;
+        assert_eq!(r["status"], "0x1", "{r}");
+        let at = |k: &str| {
+            u64::from_str_radix(r[k].as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+        };
+        let position = (at("blockNumber"), at("transactionIndex"));
+        assert!(
+            nonce == 0 || position > last_position,
+            "nonce {nonce} included before its predecessor"
+        );
+        last_position = position;
+        let contract = dev_address().create(nonce);
+        let call =
+            json!({"to": contract, "data": Bytes::from(SimpleStorage::getCall {}.abi_encode())});
+        let out = rpc(&http, &url, "eth_call", json!([call, "latest"])).await;
+        let out = hex::decode(out.as_str().unwrap()).unwrap();
+        assert_eq!(
+            SimpleStorage::getCall::abi_decode_returns(&out).unwrap(),
+            U256::from(100 + nonce)
+        );
+    }
+    node.stop().await.unwrap();
+}
