@@ -36,7 +36,7 @@ use eyre::eyre;
 use qrs_contracts::bindings::SimpleStorage;
 use qrs_e2e::{
     Consensus, Rpc, TestNet,
-    load::{LoadOptions, Workload, run},
+    load::{LoadOptions, Workload, percentile, run},
     network::wait_for,
     private::{PrivateSigner, ThirdParty, base64, send_raw_private_params},
 };
@@ -61,16 +61,10 @@ struct Timing {
 impl Timing {
     fn of(mut samples: Vec<Duration>, wall: Duration) -> Self {
         samples.sort();
-        let pct = |p: f64| {
-            if samples.is_empty() {
-                return Duration::ZERO;
-            }
-            samples[((samples.len() - 1) as f64 * p).round() as usize]
-        };
         Self {
             calls: samples.len(),
-            p50: pct(0.5),
-            p99: pct(0.99),
+            p50: percentile(&samples, 0.5),
+            p99: percentile(&samples, 0.99),
             per_sec: samples.len() as f64 / wall.as_secs_f64().max(1e-9),
         }
     }

@@ -302,7 +302,7 @@ pub fn run(urls: &[String], work: &Workload, opts: LoadOptions) -> eyre::Result<
 }
 
 /// The `p` quantile of `sorted` (zero when empty).
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }

@@ -76,6 +76,32 @@ impl Default for ReceiveRetry {
     }
 }
 
+impl ReceiveRetry {
+    /// Runs `attempt` until it succeeds or `attempts` have failed; `what` names the call in the
+    /// log of a failure.
+    async fn run<T, Fut>(
+        self,
+        what: &dyn std::fmt::Display,
+        mut attempt: impl FnMut() -> Fut,
+    ) -> Result<T, PtmError>
+    where
+        Fut: Future<Output = Result<T, PtmError>>,
+    {
+        let mut tried = 1;
+        loop {
+            match attempt().await {
+                Ok(found) => return Ok(found),
+                Err(e) if tried < self.attempts => {
+                    tracing::warn!(target: "ptm", %what, attempt = tried, error = %e, "receive failed; retrying");
+                    tried += 1;
+                    tokio::time::sleep(self.pause).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Inner {
     transport: Transport,
@@ -292,19 +318,7 @@ impl PtmClient {
     /// failure is retried ([`ReceiveRetry`]) and then returned: the caller must not treat it as
     /// "not a party", or its private state would silently diverge.
     pub async fn receive(&self, hash: &TmHash, raw: bool) -> Result<Option<Received>, PtmError> {
-        let retry = self.inner.retry;
-        let mut attempt = 1;
-        loop {
-            match self.receive_once(hash, raw).await {
-                Ok(found) => return Ok(found),
-                Err(e) if attempt < retry.attempts => {
-                    tracing::warn!(target: "ptm", %hash, attempt, error = %e, "receive failed; retrying");
-                    attempt += 1;
-                    tokio::time::sleep(retry.pause).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        self.inner.retry.run(hash, || self.receive_once(hash, raw)).await
     }
 
     /// The payloads of many hashes (a block's private transactions), in the order given.
@@ -365,23 +379,16 @@ impl PtmClient {
         &self,
         hashes: &[TmHash],
     ) -> Result<Option<Vec<Option<Received>>>, PtmError> {
-        let retry = self.inner.retry;
-        let mut attempt = 1;
-        loop {
-            let started = Instant::now();
-            let result = self.receive_batch_once(hashes).await;
-            metrics::observe(Call::ReceiveBatch, started, &result);
-            match result {
-                Ok(found) => return Ok(found),
-                Err(e) if attempt < retry.attempts => {
-                    tracing::warn!(target: "ptm", hashes = hashes.len(), attempt, error = %e,
-                        "batch receive failed; retrying");
-                    attempt += 1;
-                    tokio::time::sleep(retry.pause).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let what = format!("a batch of {} hashes", hashes.len());
+        self.inner
+            .retry
+            .run(&what, || async {
+                let started = Instant::now();
+                let result = self.receive_batch_once(hashes).await;
+                metrics::observe(Call::ReceiveBatch, started, &result);
+                result
+            })
+            .await
     }
 
     async fn receive_batch_once(

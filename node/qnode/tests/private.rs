@@ -114,6 +114,22 @@ async fn receipt(client: &reqwest::Client, url: &str, hash: &Value) -> Value {
     }
 }
 
+/// SimpleStorage's `get()` of `contract` as `url` sees it (private state first).
+async fn stored_value(client: &reqwest::Client, url: &str, contract: Address) -> U256 {
+    let get = json!({"to": contract, "data": Bytes::from(SimpleStorage::getCall {}.abi_encode())});
+    let out = rpc(client, url, "eth_call", json!([get, "latest"])).await;
+    let out = hex::decode(out.as_str().unwrap()).unwrap();
+    SimpleStorage::getCall::abi_decode_returns(&out).unwrap()
+}
+
+/// A receipt's (block number, transaction index).
+fn position(receipt: &Value) -> (u64, u64) {
+    let at = |k: &str| {
+        u64::from_str_radix(receipt[k].as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+    };
+    (at("blockNumber"), at("transactionIndex"))
+}
+
 /// A dev node whose TM is `tm_a`; `tm_b` (peered to A) is the other party.
 struct DevNode {
     tm_b: Tm,
@@ -178,10 +194,7 @@ async fn private_deploy_through_the_tm_executes_privately() {
         U256::from_str_radix(slot.as_str().unwrap().trim_start_matches("0x"), 16).unwrap(),
         U256::from(47u64)
     );
-    let call = json!({"to": contract, "data": Bytes::from(SimpleStorage::getCall {}.abi_encode())});
-    let out = rpc(&http, &url, "eth_call", json!([call, "latest"])).await;
-    let out = hex::decode(out.as_str().unwrap()).unwrap();
-    assert_eq!(SimpleStorage::getCall::abi_decode_returns(&out).unwrap(), U256::from(47u64));
+    assert_eq!(stored_value(&http, &url, contract).await, U256::from(47u64));
     let logs =
         rpc(&http, &url, "eth_getLogs", json!([{"fromBlock": "0x0", "address": contract}])).await;
     assert_eq!(logs.as_array().map(Vec::len), Some(1), "private log in eth_getLogs: {logs}");
@@ -297,13 +310,12 @@ async fn party_and_non_party_followers_share_the_public_state_only() {
     for u in [&m, &p, &o] {
         until(&http, u, "eth_getTransactionReceipt", json!([hash]), |v| !v.is_null()).await;
     }
-    let get = json!({"to": contract, "data": Bytes::from(SimpleStorage::getCall {}.abi_encode())});
-    let word = |x: u64| format!("0x{}", hex::encode(U256::from(x).to_be_bytes::<32>()));
     for u in [&m, &p] {
-        assert_eq!(rpc(&http, u, "eth_call", json!([get, "latest"])).await, word(123));
+        assert_eq!(stored_value(&http, u, contract).await, U256::from(123u64));
         let code = rpc(&http, u, "eth_getCode", json!([contract, "latest"])).await;
         assert_eq!(code, format!("0x{}", hex::encode(&simple_storage().deployed_bytecode)));
     }
+    let get = json!({"to": contract, "data": Bytes::from(SimpleStorage::getCall {}.abi_encode())});
     assert_eq!(rpc(&http, &o, "eth_call", json!([get, "latest"])).await, "0x");
     assert_eq!(rpc(&http, &o, "eth_getCode", json!([contract, "latest"])).await, "0x");
 
@@ -395,9 +407,7 @@ async fn a_party_whose_tm_is_down_waits_and_catches_up_with_the_right_private_st
     assert_eq!(r["blockNumber"], number);
     assert_eq!(r["logs"].as_array().map(Vec::len), Some(1), "party's private log: {r}");
     let contract = dev_address().create(0);
-    let get = json!({"to": contract, "data": Bytes::from(SimpleStorage::getCall {}.abi_encode())});
-    let word = format!("0x{}", hex::encode(U256::from(47u64).to_be_bytes::<32>()));
-    assert_eq!(rpc(&http, &p, "eth_call", json!([get, "latest"])).await, word);
+    assert_eq!(stored_value(&http, &p, contract).await, U256::from(47u64));
     let at = json!([number, false]);
     let hm = rpc(&http, &m, "eth_getBlockByNumber", at.clone()).await;
     let hp = rpc(&http, &p, "eth_getBlockByNumber", at).await;
@@ -447,20 +457,10 @@ async fn two_hundred_private_sets_sent_in_parallel_all_land_in_nonce_order() {
         let r = receipt(&http, &url, h).await;
         assert_eq!(r["status"], "0x1", "{r}");
         assert_eq!(r["logs"].as_array().map(Vec::len), Some(1), "{r}");
-        let block =
-            u64::from_str_radix(r["blockNumber"].as_str().unwrap().trim_start_matches("0x"), 16)
-                .unwrap();
-        let index = u64::from_str_radix(
-            r["transactionIndex"].as_str().unwrap().trim_start_matches("0x"),
-            16,
-        )
-        .unwrap();
-        assert!((block, index) > last, "transaction {} out of nonce order", i + 1);
-        last = (block, index);
+        assert!(position(&r) > last, "transaction {} out of nonce order", i + 1);
+        last = position(&r);
     }
-    let get = json!({"to": contract, "data": Bytes::from(SimpleStorage::getCall {}.abi_encode())});
-    let word = format!("0x{}", hex::encode(U256::from(N).to_be_bytes::<32>()));
-    assert_eq!(rpc(&http, &url, "eth_call", json!([get, "latest"])).await, word);
+    assert_eq!(stored_value(&http, &url, contract).await, U256::from(N));
     node.stop().await.unwrap();
 }
 
@@ -572,28 +572,15 @@ async fn a_batch_of_raw_private_sends_answers_in_order_and_every_one_lands() {
     assert!(answer[SENDS as usize + 1]["error"].is_object(), "{}", answer[SENDS as usize + 1]);
     assert!(answer[SENDS as usize + 2]["result"].is_string());
 
-    let mut last_position = (0u64, 0u64);
-    for (i, nonce) in (0..SENDS).rev().enumerate().collect::<Vec<_>>().into_iter().rev() {
-        let r = receipt(&http, &url, &expected_hashes[i]).await;
+    // `expected_hashes` is in the batch's order: nonces backwards
+    let mut last = (0u64, 0u64);
+    for nonce in 0..SENDS {
+        let r = receipt(&http, &url, &expected_hashes[(SENDS - 1 - nonce) as usize]).await;
         assert_eq!(r["status"], "0x1", "{r}");
-        let at = |k: &str| {
-            u64::from_str_radix(r[k].as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
-        };
-        let position = (at("blockNumber"), at("transactionIndex"));
-        assert!(
-            nonce == 0 || position > last_position,
-            "nonce {nonce} included before its predecessor"
-        );
-        last_position = position;
+        assert!(nonce == 0 || position(&r) > last, "nonce {nonce} included before its predecessor");
+        last = position(&r);
         let contract = dev_address().create(nonce);
-        let call =
-            json!({"to": contract, "data": Bytes::from(SimpleStorage::getCall {}.abi_encode())});
-        let out = rpc(&http, &url, "eth_call", json!([call, "latest"])).await;
-        let out = hex::decode(out.as_str().unwrap()).unwrap();
-        assert_eq!(
-            SimpleStorage::getCall::abi_decode_returns(&out).unwrap(),
-            U256::from(100 + nonce)
-        );
+        assert_eq!(stored_value(&http, &url, contract).await, U256::from(100 + nonce));
     }
     node.stop().await.unwrap();
 }

@@ -126,7 +126,14 @@ async fn privacy_groups(db: TestDb) -> eyre::Result<()> {
 
 async fn find_many_answers_in_the_order_asked(db: TestDb) -> eyre::Result<()> {
     let store = db.open().await?;
-    let stored: Vec<StoredPayload> = (0..1_200).map(|_| fixtures::payload()).collect();
+    // 64 KiB each, 75 MiB in all: more than the SQLite store keeps of its recent writes in
+    // memory (32 MiB), so the older ~700 are read with its chunked query (500 hashes each)
+    let stored: Vec<StoredPayload> = (0..1_200)
+        .map(|_| StoredPayload {
+            encoded_payload: fixtures::bytes(64 * 1024),
+            ..fixtures::payload()
+        })
+        .collect();
     for p in &stored {
         store.save(p.clone()).await?;
     }
