@@ -36,9 +36,11 @@ use eyre::eyre;
 use qrs_contracts::bindings::SimpleStorage;
 use qrs_e2e::{
     Consensus, Rpc, TestNet,
+    cpu::CpuSnapshot,
     load::{LoadOptions, Workload, percentile, run},
     network::wait_for,
     private::{PrivateSigner, ThirdParty, base64, send_raw_private_params},
+    qtm::Qtm,
 };
 use serde_json::{Value, json};
 
@@ -281,9 +283,20 @@ fn main() -> eyre::Result<()> {
             txs.push(list);
             private_for.push(Some(recipients(&members, m, parties)));
         }
+        let total: u64 = txs.iter().map(|l| l.len() as u64).sum();
         let work = Workload { senders: Vec::new(), txs, private_for };
         let opts = LoadOptions { threads, batch, target_tps, deadline: Duration::from_secs(240) };
+        let pids = |pids: Vec<Option<u32>>| -> Vec<String> {
+            pids.into_iter().flatten().map(|p| p.to_string()).collect()
+        };
+        let groups = [
+            ("4 qnodes", pids((0..MEMBERS).map(|i| net.node(i).pid()).collect())),
+            ("4 qtms", pids(net.tms.iter().map(Qtm::pid).collect())),
+            ("bench", vec!["self".to_owned()]),
+        ];
+        let cpu_before = CpuSnapshot::take(&groups)?;
         let r = run(&urls, &work, opts)?;
+        let cpu = CpuSnapshot::take(&groups)?.report_since(&cpu_before, total, "transaction");
         let common = net.assert_no_fork()?;
         // the last set of member 0's first sender executed privately on a recipient
         let last: &(B256, Bytes) = work.txs[0].last().ok_or_else(|| eyre!("no transactions"))?;
@@ -297,7 +310,7 @@ fn main() -> eyre::Result<()> {
         }
         println!(
             "private set, privateFor {parties} part{} (4-node QBFT, 1 s blocks): {r}; \
-             /storeraw beforehand: {store}; all nodes agree up to block {common}",
+             /storeraw beforehand: {store}; all nodes agree up to block {common}\n  {cpu}",
             if parties == 1 { "y" } else { "ies" },
         );
     }

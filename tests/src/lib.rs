@@ -16,12 +16,14 @@
 //! - [`private`]: the raw private flow (`/storeraw`, `v` 37/38 signing, `eth_sendRawPrivateTransaction`).
 //! - [`ports`]: ports for nodes whose peers must know them in advance, reserved across test
 //!   processes below the ephemeral range.
+//! - [`cpu`]: CPU time per process and of the machine, for the benches' cost split.
 //! - [`verify`]: independent checks of what the node reports (header hashes, account proofs).
 //!
 //! The tests need the binary built first: `cargo build --workspace --bins` (CI does this before
 //! `cargo test -p qrs-e2e`).
 
 pub mod binary;
+pub mod cpu;
 pub mod load;
 pub mod network;
 pub mod ports;

@@ -70,6 +70,11 @@ impl Qtm {
         Ok(tm)
     }
 
+    /// The process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     fn spawn(&mut self) -> eyre::Result<()> {
         let bin = sibling_bin("qtm", "QTM_BIN")?;
         let log = OpenOptions::new().create(true).append(true).open(self.dir.join("qtm.log"))?;

@@ -1,7 +1,7 @@
 //! HTTP client for the P2P API of other nodes (`/push`, `/partyinfo`, `/partyinfo/validate`,
 //! `/resend`), plain or mutual TLS. Every request carries `tesseraSupportedApiVersions`.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use reqwest::{StatusCode, header};
@@ -13,8 +13,8 @@ use crate::{
     model::{PartyInfoJson, PushBatchRequest, ResendRequest},
 };
 
-/// A peer call failed.
-#[derive(Debug, Error)]
+/// A peer call failed. Cheap to clone: one failed batch answers every push it carried.
+#[derive(Debug, Clone, Error)]
 pub enum PeerError {
     /// The peer could not be reached (connect, TLS, timeout, reset).
     #[error("{url} unreachable: {source}")]
@@ -23,7 +23,7 @@ pub enum PeerError {
         url: String,
         /// The transport error.
         #[source]
-        source: reqwest::Error,
+        source: Arc<reqwest::Error>,
     },
     /// The peer answered with an unexpected status.
     #[error("{url} answered {status}: {body}")]
@@ -48,7 +48,7 @@ pub enum PeerError {
     BadUrl(String),
     /// The client could not be built.
     #[error("cannot build the HTTP client: {0}")]
-    Build(#[source] reqwest::Error),
+    Build(#[source] Arc<reqwest::Error>),
 }
 
 impl PeerError {
@@ -91,7 +91,7 @@ impl PeerClient {
         if let Some(tls) = tls {
             builder = builder.use_preconfigured_tls(tls);
         }
-        Ok(Self { http: builder.build().map_err(PeerError::Build)? })
+        Ok(Self { http: builder.build().map_err(|e| PeerError::Build(Arc::new(e)))? })
     }
 
     async fn call(
@@ -105,13 +105,16 @@ impl PeerClient {
             .header(API_VERSION_HEADER, media::api_version_header_value())
             .send()
             .await
-            .map_err(|source| PeerError::Unreachable { url: url_s.clone(), source })?;
+            .map_err(|source| PeerError::Unreachable {
+                url: url_s.clone(),
+                source: Arc::new(source),
+            })?;
         let status = response.status();
         let versions = media::peer_versions(response.headers());
-        let body = response
-            .bytes()
-            .await
-            .map_err(|source| PeerError::Unreachable { url: url_s.clone(), source })?;
+        let body = response.bytes().await.map_err(|source| PeerError::Unreachable {
+            url: url_s.clone(),
+            source: Arc::new(source),
+        })?;
         if ok.contains(&status) {
             Ok(PeerAnswer { body, versions })
         } else {

@@ -10,6 +10,7 @@
 //! * [`model`]: Tessera's JSON models.
 //! * [`error`]: the HTTP error model (404 only for "definitely not here").
 //! * [`client`]: calls to other nodes' P2P APIs.
+//! * [`push_queue`]: pushes to one peer, coalesced into `/pushBatch` under load.
 //! * [`discovery`]: PartyInfo discovery with key-to-URL binding and remote key validation.
 //! * [`transaction`]: send, receive, raw transactions, push/merge, resend, privacy checks.
 //! * [`api`]: the Q2T, ThirdParty and P2P servers and the OpenAPI documents.
@@ -30,6 +31,7 @@ pub mod metrics;
 pub mod model;
 pub mod node;
 pub mod partyinfo;
+pub mod push_queue;
 pub mod tls;
 pub mod transaction;
 

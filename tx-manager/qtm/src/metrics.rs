@@ -6,7 +6,7 @@
 //!   routed request; `endpoint` is the route template (`/transaction/{*rest}`), so the label
 //!   set stays small;
 //! - `qtm_payloads_stored` (successful `/send`, `/sendraw`, `/storeraw`) and
-//!   `qtm_payloads_received` (successful `/push`, `/pushBatch` from peers);
+//!   `qtm_payloads_received` (payloads of successful `/push` and `/pushBatch` from peers);
 //! - gauges read when scraped: `qtm_peers_known` (URLs in the party store),
 //!   `qtm_peers_reachable` (nodes that answered PartyInfo), `qtm_keys_known`.
 
@@ -40,13 +40,25 @@ pub struct Track {
 const STORES: [&str; 3] = ["/send", "/sendraw", "/storeraw"];
 const RECEIVES: [&str; 2] = ["/push", "/pushBatch"];
 
+/// A response extension: how many payloads the request carried (`/pushBatch`); one if absent.
+#[derive(Debug, Clone, Copy)]
+pub struct PayloadCount(pub u64);
+
 impl QtmMetrics {
     /// An empty registry.
     pub fn new() -> Self {
         Self::default()
     }
 
-    fn observe(&self, app: &str, endpoint: &str, method: &Method, status: u16, started: Instant) {
+    fn observe(
+        &self,
+        app: &str,
+        endpoint: &str,
+        method: &Method,
+        response: &Response,
+        started: Instant,
+    ) {
+        let status = response.status().as_u16();
         let r = &self.registry;
         let labels = [("app", app), ("endpoint", endpoint)];
         r.counter_with("qtm/requests", &labels).inc();
@@ -59,7 +71,8 @@ impl QtmMetrics {
             r.counter("qtm/payloads/stored").inc();
         }
         if *method == Method::POST && RECEIVES.contains(&endpoint) && app == "P2P" {
-            r.counter("qtm/payloads/received").inc();
+            let payloads = response.extensions().get::<PayloadCount>().map_or(1, |c| c.0);
+            r.counter("qtm/payloads/received").add(payloads);
         }
     }
 
@@ -85,7 +98,7 @@ pub async fn track(State(t): State<Track>, request: Request, next: Next) -> Resp
     let method = request.method().clone();
     let started = Instant::now();
     let response = next.run(request).await;
-    t.metrics.observe(t.app, &endpoint, &method, response.status().as_u16(), started);
+    t.metrics.observe(t.app, &endpoint, &method, &response, started);
     response
 }
 

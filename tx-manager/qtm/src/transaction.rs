@@ -19,6 +19,7 @@ use crate::{
     discovery::Discovery,
     error::{ApiError, ApiResult},
     model::{ResendRequest, ResendType},
+    push_queue::PushQueue,
 };
 
 /// What a send needs besides the plaintext.
@@ -89,6 +90,7 @@ pub struct TxManager {
     store: Arc<dyn PayloadStore>,
     discovery: Arc<Discovery>,
     client: PeerClient,
+    pushes: PushQueue,
     local_keys: Vec<PublicKey>,
     default_key: PublicKey,
     forwarding: Vec<PublicKey>,
@@ -201,6 +203,7 @@ impl TxManager {
             enclave,
             store,
             discovery,
+            pushes: PushQueue::new(client.clone()),
             client,
             local_keys,
             default_key,
@@ -450,7 +453,7 @@ impl TxManager {
                 let body = for_recipients(payload, &keys)
                     .ok_or_else(|| ApiError::Internal(format!("no box for recipient {first}")))?
                     .encode_legacy();
-                self.client.push(url, body).await.map_err(|e| self.push_error(e, url, first))
+                self.pushes.push(url, body).await.map_err(|e| self.push_error(e, url, first))
             }
         });
         let row = stored_row(&payload);

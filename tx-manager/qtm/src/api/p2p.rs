@@ -9,6 +9,7 @@ use axum::{
     routing::post,
 };
 use bytes::Bytes;
+use futures::future::join_all;
 use qrs_enclave::EncodedPayload;
 
 use super::{
@@ -17,6 +18,7 @@ use super::{
 use crate::{
     error::{ApiError, ApiResult},
     media,
+    metrics::PayloadCount,
     model::{
         KeyUrl, PartyInfoJson, PeerUrl, PushBatchRequest, ResendBatchRequest, ResendBatchResponse,
         ResendRequest,
@@ -121,6 +123,11 @@ async fn resend_batch(
     Ok(json_response(StatusCode::OK, media::JSON, &ResendBatchResponse { total }))
 }
 
+/// `POST /pushBatch`: a peer's resend in recovery, or its pushes coalesced under load
+/// ([`crate::push_queue`]). Payloads that name no affected contract transaction are stored
+/// concurrently (one group commit); the others after them, in order, so that one whose
+/// affected transaction came in the same batch finds it. Every payload is tried; the answer is
+/// the first error, if any (the sender then pushes the batch one by one).
 async fn push_batch(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -130,10 +137,19 @@ async fn push_batch(
     let req: PushBatchRequest = parse_json(&body)?;
     let payloads =
         req.encoded_payloads.iter().map(|p| decode_payload(p)).collect::<ApiResult<Vec<_>>>()?;
-    for payload in payloads {
-        state.tm.store_pushed(payload).await?;
+    let count = u64::try_from(payloads.len()).unwrap_or(u64::MAX);
+    let (independent, dependent): (Vec<_>, Vec<_>) =
+        payloads.into_iter().partition(|p| p.affected_contract_transactions.is_empty());
+    let mut outcomes = join_all(independent.into_iter().map(|p| state.tm.store_pushed(p))).await;
+    for payload in dependent {
+        outcomes.push(state.tm.store_pushed(payload).await);
     }
-    Ok(StatusCode::OK.into_response())
+    if let Some(error) = outcomes.into_iter().find_map(Result::err) {
+        return Err(error);
+    }
+    let mut response = StatusCode::OK.into_response();
+    response.extensions_mut().insert(PayloadCount(count));
+    Ok(response)
 }
 
 async fn whitelist(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -6,6 +6,7 @@ mod discovery;
 mod harness;
 mod metrics;
 mod privacy;
+mod push_batching;
 mod receive_batch;
 mod remote_enclave;
 mod resend;

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::harness::{Node, NodeOptions, http, receive, send, wait_for_discovery};
 
-async fn scrape(node: &Node) -> Result<Vec<text::Sample>> {
+pub(crate) async fn scrape(node: &Node) -> Result<Vec<text::Sample>> {
     let resp = http().get(format!("{}/metrics", node.p2p)).send().await?;
     assert_eq!(resp.status().as_u16(), 200);
     let ctype = resp.headers()["content-type"].to_str()?.to_owned();
@@ -17,7 +17,7 @@ async fn scrape(node: &Node) -> Result<Vec<text::Sample>> {
     Ok(text::parse(&body)?)
 }
 
-fn value(samples: &[text::Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
+pub(crate) fn value(samples: &[text::Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
     text::value(samples, name, labels).unwrap_or(0.0)
 }
 
