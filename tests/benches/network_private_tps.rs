@@ -42,6 +42,7 @@ use qrs_e2e::{
     private::{PrivateSigner, ThirdParty, base64, send_raw_private_params},
     qtm::Qtm,
 };
+use qrs_metrics::text::Sample;
 use serde_json::{Value, json};
 
 const MEMBERS: usize = 4;
@@ -213,6 +214,44 @@ fn tm_round_trips(members: &[Member], n: usize) -> eyre::Result<()> {
     Ok(())
 }
 
+/// Requests and mean time in qtm per endpoint, over every member's qtm (`p2p` URLs, where
+/// `/metrics` is served), since `before` (the scrape the previous call returned).
+fn tm_endpoint_times(p2p: &[String], before: &[Sample]) -> eyre::Result<(Vec<Sample>, String)> {
+    let mut now = Vec::new();
+    for url in p2p {
+        let text = reqwest::blocking::get(format!("{url}/metrics"))?.text()?;
+        now.extend(qrs_metrics::text::parse(&text)?);
+    }
+    let total = |samples: &[Sample], name: &str, app: &str, endpoint: &str| -> f64 {
+        samples
+            .iter()
+            .filter(|s| {
+                s.name == name
+                    && s.label("app") == Some(app)
+                    && s.label("endpoint") == Some(endpoint)
+            })
+            .map(|s| s.value)
+            .sum()
+    };
+    let mut parts = Vec::new();
+    for (app, endpoint) in [
+        ("ThirdParty", "/storeraw"),
+        ("Q2T", "/sendsignedtx"),
+        ("P2P", "/push"),
+        ("P2P", "/pushBatch"),
+        ("Q2T", "/receiveBatch"),
+    ] {
+        let count = total(&now, "qtm_request_duration_count", app, endpoint)
+            - total(before, "qtm_request_duration_count", app, endpoint);
+        let sum = total(&now, "qtm_request_duration_sum", app, endpoint)
+            - total(before, "qtm_request_duration_sum", app, endpoint);
+        if count > 0.0 {
+            parts.push(format!("{endpoint} {count:.0} × {:.2} ms", sum / count / 1e6));
+        }
+    }
+    Ok((now, format!("qtm requests served (all 4, mean time in qtm): {}", parts.join(", "))))
+}
+
 fn main() -> eyre::Result<()> {
     let per_member = env_or("QRS_BENCH_SENDERS", 100usize);
     let per_sender = env_or("QRS_BENCH_PER_SENDER", 25u64);
@@ -294,9 +333,12 @@ fn main() -> eyre::Result<()> {
             ("4 qtms", pids(net.tms.iter().map(Qtm::pid).collect())),
             ("bench", vec!["self".to_owned()]),
         ];
+        let p2p: Vec<String> = net.tms.iter().map(|t| t.p2p.clone()).collect();
+        let (tm_before, _) = tm_endpoint_times(&p2p, &[])?;
         let cpu_before = CpuSnapshot::take(&groups)?;
         let r = run(&urls, &work, opts)?;
         let cpu = CpuSnapshot::take(&groups)?.report_since(&cpu_before, total, "transaction");
+        let (_, tm_times) = tm_endpoint_times(&p2p, &tm_before)?;
         let common = net.assert_no_fork()?;
         // the last set of member 0's first sender executed privately on a recipient
         let last: &(B256, Bytes) = work.txs[0].last().ok_or_else(|| eyre!("no transactions"))?;
@@ -310,7 +352,7 @@ fn main() -> eyre::Result<()> {
         }
         println!(
             "private set, privateFor {parties} part{} (4-node QBFT, 1 s blocks): {r}; \
-             /storeraw beforehand: {store}; all nodes agree up to block {common}\n  {cpu}",
+             /storeraw beforehand: {store}; all nodes agree up to block {common}\n  {cpu}\n  {tm_times}",
             if parties == 1 { "y" } else { "ies" },
         );
     }
