@@ -221,6 +221,25 @@ pub(crate) fn merge_private_receipts(
     Ok(())
 }
 
+/// GoQuorum's `GetLogs` adds to a block's logs those of each privacy marker transaction's inner
+/// private transaction (this node's private receipt, stored under the PMT's hash), so a party's
+/// `eth_getLogs` and filters see a PMT-wrapped contract's events. They are reported at the PMT's
+/// position (its hash and index); GoQuorum lists them after the block's other logs.
+pub(crate) fn merge_marker_logs(
+    reader: &ReadTx,
+    block: &qrs_storage::StoredBlock,
+    receipts: &mut [qrs_storage::StoredReceipt],
+) -> RpcResult<()> {
+    for (tx, receipt) in block.transactions.iter().zip(receipts.iter_mut()) {
+        if qrs_evm::pmt::is_privacy_marker(tx)
+            && let Some(private) = reader.private_receipt(tx.tx_hash())?
+        {
+            receipt.logs = private.logs;
+        }
+    }
+    Ok(())
+}
+
 fn receipts_json(
     c: &RpcContext,
     block: &qrs_storage::StoredBlock,

@@ -135,6 +135,7 @@ pub fn logs_in_range(
             continue;
         };
         crate::eth::merge_private_receipts(reader, &block, &mut receipts)?;
+        crate::eth::merge_marker_logs(reader, &block, &mut receipts)?;
         out.extend(block_logs(&block, &receipts, filter));
     }
     Ok(out)

@@ -329,7 +329,9 @@ fn unsigned_private(mut tx: TxLegacy) -> TxEnvelope {
 
 /// GoQuorum's `engine.QuorumPayloadExtra` (its Go field names are not json-tagged, so the keys
 /// are capitalised): `ACHashes` base64 (`EncryptedPayloadHashes.MarshalJSON`), `ACMerkleRoot` a
-/// 32-byte `common.Hash` in hex (zero when the payload has none).
+/// 32-byte `common.Hash` in hex (zero when the payload has none). `MandatoryRecipients` is always
+/// null: GoQuorum's Tessera client never fills it on receive (only `eth_getContractPrivacyMetadata`
+/// asks the TM for a contract's mandatory recipients).
 fn quorum_payload_extra(r: &Received, is_sender: bool) -> Value {
     let list = |v: &[String]| if v.is_empty() { Value::Null } else { json!(v) };
     json!({

@@ -215,7 +215,18 @@ test('privacy marker transactions: node-signed private deploy, the PMT and the t
     assert.equal(r.logs.length, 1, 'the constructor event on each party');
     address = address || r.contractAddress;
     assert.equal(r.contractAddress, address);
+    // eth_getLogs finds the inner transaction's event, at the PMT's position (GoQuorum's GetLogs)
+    const range = { address, fromBlock: pub.blockNumber, toBlock: pub.blockNumber };
+    const logs = await rpc(m.rpc, 'eth_getLogs', [range]);
+    assert.equal(logs.length, 1, `eth_getLogs on a party: ${JSON.stringify(logs)}`);
+    assert.equal(logs[0].transactionHash, pmtHash);
+    assert.equal(logs[0].transactionIndex, pub.transactionIndex);
+    assert.equal(logs[0].blockHash, pub.blockHash);
+    assert.deepEqual(logs[0].topics, r.logs[0].topics);
+    assert.equal(logs[0].data, r.logs[0].data);
   }
+  const range = { address, fromBlock: pub.blockNumber, toBlock: pub.blockNumber };
+  assert.deepEqual(await rpc(m2.rpc, 'eth_getLogs', [range]), [], 'the non-party sees no log');
   // parties read 47, the non-party sees nothing
   const getData = new w1.eth.Contract(SimpleStorage.abi).methods.get().encodeABI();
   for (const m of [m1, m3]) {
