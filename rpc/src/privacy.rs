@@ -124,6 +124,8 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
 }
 
 /// Runs a TM call from a blocking-pool thread.
+pub(crate) use pmt::check_marker_inner;
+
 pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Handle::current().block_on(f)
 }

@@ -19,21 +19,26 @@ use crate::{
     error::{RpcError, RpcResult},
     json::{addr, data, hash, tx_json},
     method,
-    params::BlockSel,
+    params::{Args, BlockSel},
     privacy::Stage,
 };
 
 pub(crate) fn register_eth(m: &mut Module) -> RegisterResult {
-    method(m, "eth_sendRawTransaction", |c, a| {
-        let raw: Bytes = a.at_most(1)?.req(0)?;
-        let tx = qrs_primitives::recover_transaction(&raw).map_err(|e| match e {
-            qrs_primitives::DecodeTxError::Signature(_) => {
-                RpcError::Rejected("invalid sender".into())
-            }
-            other => RpcError::Rejected(other.to_string()),
-        })?;
-        submit(c, tx)?;
-        Ok(hash(&keccak256(&raw)))
+    // async: a privacy marker transaction's inner transaction is fetched from the TM first
+    m.register_async_method("eth_sendRawTransaction", |params, c, _| async move {
+        let send = async {
+            let raw: Bytes = Args::parse(params.as_str())?.at_most(1)?.req(0)?;
+            let tx = qrs_primitives::recover_transaction(&raw).map_err(|e| match e {
+                qrs_primitives::DecodeTxError::Signature(_) => {
+                    RpcError::Rejected("invalid sender".into())
+                }
+                other => RpcError::Rejected(other.to_string()),
+            })?;
+            crate::privacy::check_marker_inner(&c, &tx).await?;
+            submit(&c, tx)?;
+            Ok::<_, RpcError>(hash(&keccak256(&raw)))
+        };
+        send.await.map_err(jsonrpsee::types::ErrorObjectOwned::from)
     })?;
     blocking(m, "eth_sendTransaction", |c, a| {
         let req: CallRequest = a.at_most(1)?.req(0)?;

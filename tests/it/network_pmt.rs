@@ -9,7 +9,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use qrs_e2e::{Consensus, TestNet, binary::qnode_bin};
+use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, Bytes, TxKind, U256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use base64::{Engine, engine::general_purpose::STANDARD};
+use qrs_e2e::{Consensus, TestNet, binary::qnode_bin, private::base64};
 
 use serde_json::{Value, json};
 
@@ -77,6 +83,60 @@ fn network_pmt_web3js_quorum_flow_and_pmt_rpcs() -> eyre::Result<()> {
             Some("PrivateTransactionManager is not enabled")
         );
     }
+    refuses_a_marker_whose_inner_transaction_the_pool_would_refuse(&mut net)
+}
+
+/// GoQuorum's `validateTx` of a PMT on a party: the inner transaction (fetched from the TM)
+/// must pass the pool's checks, so a PMT whose inner transaction carries ether is refused with
+/// the pool's error, and nothing is added.
+fn refuses_a_marker_whose_inner_transaction_the_pool_would_refuse(
+    net: &mut TestNet,
+) -> eyre::Result<()> {
+    let signer = PrivateKeySigner::random();
+    let mut inner = TxLegacy {
+        chain_id: None,
+        nonce: 0,
+        gas_price: 0,
+        gas_limit: 100_000,
+        to: TxKind::Call(Address::repeat_byte(9)),
+        value: U256::from(1),
+        input: Bytes::from(vec![7u8; 64]),
+    };
+    let sig = signer.sign_hash_sync(&inner.signature_hash())?;
+    // a private transaction's v is 37/38: encoded as if its chain id were 1
+    inner.chain_id = Some(1);
+    let inner = TxEnvelope::Legacy(inner.into_signed(sig));
+    let payload = qrs_evm::pmt::encode_tx_json(&inner);
+    let (member1, member3) = (&net.tms[0], &net.tms[2]);
+    let sent: Value = reqwest::blocking::Client::new()
+        .post(format!("{}/send", member1.q2t))
+        .json(&json!({"payload": base64(&payload), "from": member1.public_key, "to": [member3.public_key]}))
+        .send()?
+        .error_for_status()?
+        .json()?;
+    let tm_hash = STANDARD.decode(sent["key"].as_str().unwrap_or_default())?;
+    let rpc = net.rpc(0)?;
+    let chain_id = qrs_e2e::rpc::quantity(&rpc.req::<Value>("eth_chainId", json!([]))?)?;
+    let marker = TxLegacy {
+        chain_id: Some(chain_id),
+        nonce: 0,
+        gas_price: 0,
+        gas_limit: 100_000,
+        to: TxKind::Call(qrs_evm::pmt::PRIVACY_PRECOMPILE),
+        value: U256::ZERO,
+        input: Bytes::from(tm_hash),
+    };
+    let sig = signer.sign_hash_sync(&marker.signature_hash())?;
+    let raw = TxEnvelope::Legacy(marker.into_signed(sig)).encoded_2718();
+    let err = rpc
+        .call("eth_sendRawTransaction", json!([format!("0x{}", hex::encode(&raw))]))
+        .expect_err("a PMT whose inner transaction carries ether");
+    assert_eq!(
+        err.code_message().map(|(_, m)| m),
+        Some("ether value is not supported for private transactions")
+    );
+    let pool: Value = rpc.req("txpool_status", json!([]))?;
+    assert_eq!(pool["pending"], "0x0", "nothing was added: {pool}");
     Ok(())
 }
 

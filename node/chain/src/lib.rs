@@ -178,6 +178,14 @@ impl Chain {
         }
     }
 
+    /// Checks a transaction as the pool would admit it, against the latest state, without
+    /// adding it (a privacy marker transaction's inner transaction).
+    pub fn check_admissible(&self, tx: &qrs_primitives::RecoveredTx) -> Result<(), ChainError> {
+        let rules = self.tx_rules();
+        let reader = self.reader()?;
+        Ok(self.inner.pool.check(tx, &rules, &LatestAccounts::new(&reader))?)
+    }
+
     /// Adds a transaction to the pool, checked against the latest state.
     pub fn submit(&self, tx: qrs_primitives::RecoveredTx) -> Result<B256, ChainError> {
         let rules = self.tx_rules();

@@ -81,7 +81,7 @@ impl ReceiveRetry {
     /// log of a failure.
     async fn run<T, Fut>(
         self,
-        what: &dyn std::fmt::Display,
+        what: &(dyn std::fmt::Display + Sync),
         mut attempt: impl FnMut() -> Fut,
     ) -> Result<T, PtmError>
     where

@@ -115,6 +115,20 @@ impl Pool {
         result
     }
 
+    /// Runs the admission checks of `tx` (as from RPC) against `state` without adding it:
+    /// GoQuorum's `validateTx` of a privacy marker transaction's inner transaction.
+    pub fn check(
+        &self,
+        tx: &Recovered<TxEnvelope>,
+        rules: &TxRules,
+        state: &dyn AccountState,
+    ) -> Result<(), PoolError> {
+        let size = tx.inner().encode_2718_len();
+        let admitted = validate::check_stateless(tx.inner(), size, rules, &self.cfg, true)?;
+        let sender = tx.signer();
+        validate::check_account(tx.inner(), &admitted, state.nonce(sender), state.balance(sender))
+    }
+
     fn admit(
         &self,
         tx: Recovered<TxEnvelope>,

@@ -5,6 +5,7 @@
 use alloy_consensus::{Transaction as _, TxEnvelope, TxLegacy, TypedTransaction};
 use alloy_primitives::{Address, B256, Bytes, TxKind};
 use qrs_evm::pmt::{PRIVACY_PRECOMPILE, decode_tx_json, encode_tx_json};
+use qrs_primitives::RecoveredTx;
 use qrs_ptm::SendRequest;
 use serde_json::Value;
 
@@ -67,6 +68,24 @@ fn fetch_inner(c: &RpcContext, pmt: &TxEnvelope) -> RpcResult<Option<(TxEnvelope
         return Ok(None);
     };
     decode_tx_json(&received.payload).map(Some).map_err(|e| RpcError::Rejected(e.to_string()))
+}
+
+/// GoQuorum's pool check of a privacy marker transaction (`validateTx`): when this node's TM
+/// holds the inner transaction (it is a party), the inner transaction must pass the checks the
+/// pool applies to any transaction (its errors are the answer). As in GoQuorum, an inner
+/// transaction that cannot be fetched or decoded (not a party, TM unreachable) is not checked
+/// here; the precompile skips a bad one in the block.
+pub(crate) async fn check_marker_inner(c: &RpcContext, tx: &RecoveredTx) -> RpcResult<()> {
+    if !qrs_evm::pmt::is_privacy_marker(tx.inner()) {
+        return Ok(());
+    }
+    let (Some(ptm), Ok(hash)) = (c.ptm.as_ref(), tm_digest(tx.inner().input())) else {
+        return Ok(());
+    };
+    let Ok(Some(received)) = ptm.receive(&hash, false).await else { return Ok(()) };
+    let Ok((inner, signer)) = decode_tx_json(&received.payload) else { return Ok(()) };
+    c.chain.check_admissible(&RecoveredTx::new_unchecked(inner, signer))?;
+    Ok(())
 }
 
 /// GoQuorum's `createPrivacyMarkerTransaction`: the signed inner private transaction goes to
