@@ -38,6 +38,22 @@ fn send_transfers(
     Ok(hashes)
 }
 
+/// Waits up to 60 s (the CI machine runs other networks on its 2 cores meanwhile) for `hash`'s
+/// receipt on node `on`; on a timeout the error carries the tail of every running node's log.
+fn wait_mined(net: &mut TestNet, on: usize, hash: B256) -> eyre::Result<Value> {
+    match net.rpc(on)?.wait_receipt(hash, Duration::from_secs(60)) {
+        Ok(receipt) => Ok(receipt),
+        Err(e) => {
+            let logs: Vec<String> = net
+                .running()
+                .into_iter()
+                .map(|n| format!("--- node {n} ---\n{}", net.node(n).log_tail(60)))
+                .collect();
+            Err(e.wrap_err(format!("not mined on node {on}\n{}", logs.join("\n"))))
+        }
+    }
+}
+
 #[test]
 fn raft_mints_only_with_transactions_and_all_nodes_agree() -> eyre::Result<()> {
     let mut net = TestNet::start(RAFT, 3)?;
@@ -49,7 +65,7 @@ fn raft_mints_only_with_transactions_and_all_nodes_agree() -> eyre::Result<()> {
     let follower = (leader + 1) % 3;
     let hashes = send_transfers(&net, follower, 0, 20)?;
     for h in &hashes {
-        let r = net.rpc((leader + 2) % 3)?.wait_receipt(*h, Duration::from_secs(30))?;
+        let r = wait_mined(&mut net, (leader + 2) % 3, *h)?;
         assert_eq!(r["status"], "0x1");
     }
     let rpc = net.rpc(0)?;
@@ -66,9 +82,8 @@ fn raft_leader_killed_new_minter_and_no_acknowledged_tx_lost() -> eyre::Result<(
     let leader = leader_index(&mut net)?;
     let follower = (leader + 1) % 3;
     let hashes = send_transfers(&net, follower, 0, 30)?;
-    let rpc = net.rpc(follower)?;
     for h in &hashes {
-        rpc.wait_receipt(*h, Duration::from_secs(30))?;
+        wait_mined(&mut net, follower, *h)?;
     }
     net.kill(leader)?;
     let new_leader = leader_index(&mut net)?;
@@ -82,7 +97,7 @@ fn raft_leader_killed_new_minter_and_no_acknowledged_tx_lost() -> eyre::Result<(
     }
     let more = send_transfers(&net, new_leader, 30, 5)?;
     for h in &more {
-        net.rpc(follower)?.wait_receipt(*h, Duration::from_secs(30))?;
+        wait_mined(&mut net, follower, *h)?;
     }
     // the old leader comes back as a follower and catches up
     net.restart(leader)?;
@@ -102,7 +117,7 @@ fn raft_learner_joins_is_promoted_and_a_node_is_removed() -> eyre::Result<()> {
     let i = net.start_new_node(&["--raftjoinexisting".into(), raft_id.to_string()])?;
     // it receives blocks as a learner
     let hashes = send_transfers(&net, leader, 3, 3)?;
-    net.rpc(i)?.wait_receipt(hashes[2], Duration::from_secs(30))?;
+    wait_mined(&mut net, i, hashes[2])?;
     let learner = net.rpc(i)?;
     wait_for(Duration::from_secs(20), "the new node to be a learner", || {
         (learner.req::<String>("raft_role", json!([])).ok()? == "learner").then_some(())
@@ -123,6 +138,6 @@ fn raft_learner_joins_is_promoted_and_a_node_is_removed() -> eyre::Result<()> {
         (c.len() == 3).then_some(())
     })?;
     let more = send_transfers(&net, leader, 6, 3)?;
-    net.rpc(i)?.wait_receipt(more[2], Duration::from_secs(30))?;
+    wait_mined(&mut net, i, more[2])?;
     Ok(())
 }
