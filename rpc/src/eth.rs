@@ -200,41 +200,44 @@ fn tx_by_index(c: &RpcContext, sel: BlockSel, index: U64) -> RpcResult<Value> {
     })
 }
 
+/// What a block's receipts are merged for ([`merge_private_receipts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MergeFor {
+    /// Receipt RPCs: private transactions only.
+    Receipts,
+    /// `eth_getLogs` and filters: also each privacy marker transaction's inner logs.
+    Logs,
+}
+
 /// GoQuorum's `MergeReceipts`: this node's private receipt replaces the public one of each
 /// private transaction (status, logs, contract address, revert data; gas used 0).
+///
+/// For [`MergeFor::Logs`] also GoQuorum's `GetLogs`, which adds the logs of each privacy marker
+/// transaction's inner private transaction (this node's private receipt, stored under the PMT's
+/// hash), so a party's `eth_getLogs` and filters see a PMT-wrapped contract's events. They are
+/// reported at the PMT's position (its hash and index); GoQuorum lists them after the block's
+/// other logs. A PMT's receipt itself stays its public one.
 pub(crate) fn merge_private_receipts(
     reader: &ReadTx,
     block: &qrs_storage::StoredBlock,
     receipts: &mut [qrs_storage::StoredReceipt],
+    merge_for: MergeFor,
 ) -> RpcResult<()> {
     for (tx, receipt) in block.transactions.iter().zip(receipts.iter_mut()) {
-        if qrs_primitives::is_private(tx)
-            && let Some(private) = reader.private_receipt(tx.tx_hash())?
-        {
+        let private = qrs_primitives::is_private(tx);
+        let marker = merge_for == MergeFor::Logs && qrs_evm::pmt::is_privacy_marker(tx);
+        if !private && !marker {
+            continue;
+        }
+        let Some(stored) = reader.private_receipt(tx.tx_hash())? else { continue };
+        if private {
             *receipt = qrs_storage::StoredReceipt {
                 cumulative_gas_used: receipt.cumulative_gas_used,
                 gas_used: 0,
-                ..private
+                ..stored
             };
-        }
-    }
-    Ok(())
-}
-
-/// GoQuorum's `GetLogs` adds to a block's logs those of each privacy marker transaction's inner
-/// private transaction (this node's private receipt, stored under the PMT's hash), so a party's
-/// `eth_getLogs` and filters see a PMT-wrapped contract's events. They are reported at the PMT's
-/// position (its hash and index); GoQuorum lists them after the block's other logs.
-pub(crate) fn merge_marker_logs(
-    reader: &ReadTx,
-    block: &qrs_storage::StoredBlock,
-    receipts: &mut [qrs_storage::StoredReceipt],
-) -> RpcResult<()> {
-    for (tx, receipt) in block.transactions.iter().zip(receipts.iter_mut()) {
-        if qrs_evm::pmt::is_privacy_marker(tx)
-            && let Some(private) = reader.private_receipt(tx.tx_hash())?
-        {
-            receipt.logs = private.logs;
+        } else {
+            receipt.logs = stored.logs;
         }
     }
     Ok(())
@@ -265,7 +268,7 @@ fn receipt_by_hash(c: &RpcContext, a: Args) -> RpcResult<Value> {
     let reader = c.chain.reader()?;
     let Some((block, i)) = c.mined_tx(&reader, &h)? else { return Ok(Value::Null) };
     let mut receipts = reader.receipts(block.header.number)?.unwrap_or_default();
-    merge_private_receipts(&reader, &block, &mut receipts)?;
+    merge_private_receipts(&reader, &block, &mut receipts, MergeFor::Receipts)?;
     Ok(receipts_json(c, &block, &receipts[..=i.min(receipts.len().saturating_sub(1))])
         .pop()
         .unwrap_or(Value::Null))
@@ -277,7 +280,7 @@ fn block_receipts(c: &RpcContext, a: Args) -> RpcResult<Value> {
     let Some(n) = c.resolve(&reader, sel)? else { return Ok(Value::Null) };
     let Some(block) = reader.block(n)? else { return Ok(Value::Null) };
     let mut receipts = reader.receipts(n)?.unwrap_or_default();
-    merge_private_receipts(&reader, &block, &mut receipts)?;
+    merge_private_receipts(&reader, &block, &mut receipts, MergeFor::Receipts)?;
     Ok(Value::Array(receipts_json(c, &block, &receipts)))
 }
 

@@ -134,8 +134,12 @@ pub fn logs_in_range(
         let (Some(block), Some(mut receipts)) = (reader.block(n)?, reader.receipts(n)?) else {
             continue;
         };
-        crate::eth::merge_private_receipts(reader, &block, &mut receipts)?;
-        crate::eth::merge_marker_logs(reader, &block, &mut receipts)?;
+        crate::eth::merge_private_receipts(
+            reader,
+            &block,
+            &mut receipts,
+            crate::eth::MergeFor::Logs,
+        )?;
         out.extend(block_logs(&block, &receipts, filter));
     }
     Ok(out)

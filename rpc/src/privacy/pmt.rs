@@ -44,7 +44,12 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
             || RpcError::Rejected("could not find receipt for private transaction".into());
         let receipt = reader.private_receipt(&hash)?.ok_or_else(not_found)?;
         let mut receipts = reader.receipts(block.header.number)?.ok_or_else(not_found)?;
-        crate::eth::merge_private_receipts(&reader, &block, &mut receipts)?;
+        crate::eth::merge_private_receipts(
+            &reader,
+            &block,
+            &mut receipts,
+            crate::eth::MergeFor::Receipts,
+        )?;
         let first_log: u64 = receipts.iter().take(i).map(|r| r.logs.len() as u64).sum();
         let free_gas = !c.chain.spec().gas_price_enabled_at(block.header.number);
         // GoQuorum's getTransactionReceiptCommonCode(innerTx, ..., pmtHash, index, receipt)
