@@ -38,6 +38,10 @@ fn send_transfers(
     Ok(hashes)
 }
 
+/// Log lines left out of a timeout's report (heartbeats and connection chatter).
+const NOISE: &[&str] =
+    &["MsgHeartbeat", "multistream_select", "yamux", "libp2p_", "raft::core: Sending"];
+
 /// Waits up to 60 s (the CI machine runs other networks on its 2 cores meanwhile) for `hash`'s
 /// receipt on node `on`; on a timeout the error carries the tail of every running node's log.
 fn wait_mined(net: &mut TestNet, on: usize, hash: B256) -> eyre::Result<Value> {
@@ -47,7 +51,7 @@ fn wait_mined(net: &mut TestNet, on: usize, hash: B256) -> eyre::Result<Value> {
             let logs: Vec<String> = net
                 .running()
                 .into_iter()
-                .map(|n| format!("--- node {n} ---\n{}", net.node(n).log_tail(60)))
+                .map(|n| format!("--- node {n} ---\n{}", net.node(n).log_tail_without(80, NOISE)))
                 .collect();
             Err(e.wrap_err(format!("not mined on node {on}\n{}", logs.join("\n"))))
         }

@@ -309,9 +309,19 @@ impl QNode {
 
     /// The last `lines` lines of the node's log (stderr of every run).
     pub fn log_tail(&self, lines: usize) -> String {
+        self.log_tail_without(lines, &[])
+    }
+
+    /// The last `lines` lines of the log that contain none of `noise` (e.g. Raft heartbeats,
+    /// which fill a debug log's tail within seconds).
+    pub fn log_tail_without(&self, lines: usize, noise: &[&str]) -> String {
         let path = self.opts.log_path();
         let Ok(file) = File::open(&path) else { return format!("(no log at {})", path.display()) };
-        let all: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
+        let all: Vec<String> = BufReader::new(file)
+            .lines()
+            .map_while(Result::ok)
+            .filter(|l| !noise.iter().any(|n| l.contains(n)))
+            .collect();
         all[all.len().saturating_sub(lines)..].join("\n")
     }
 }

@@ -29,7 +29,7 @@ use tokio::sync::broadcast;
 pub use build::{BuildAttributes, BuiltBlock};
 pub use error::ChainError;
 pub use events::{ChainEvent, CommittedBlock};
-pub use pool_state::LatestAccounts;
+pub use pool_state::{HeadAccounts, LatestAccounts};
 pub use private::{PrivatePayloads, ReceivedPayload};
 pub use qrs_evm::pe::TxPrivacyMetadata;
 
@@ -182,15 +182,13 @@ impl Chain {
     /// adding it (a privacy marker transaction's inner transaction).
     pub fn check_admissible(&self, tx: &qrs_primitives::RecoveredTx) -> Result<(), ChainError> {
         let rules = self.tx_rules();
-        let reader = self.reader()?;
-        Ok(self.inner.pool.check(tx, &rules, &LatestAccounts::new(&reader))?)
+        Ok(self.inner.pool.check(tx, &rules, &HeadAccounts::open(self)?)?)
     }
 
     /// Adds a transaction to the pool, checked against the latest state.
     pub fn submit(&self, tx: qrs_primitives::RecoveredTx) -> Result<B256, ChainError> {
         let rules = self.tx_rules();
-        let reader = self.reader()?;
-        Ok(self.inner.pool.add(tx, &rules, &LatestAccounts::new(&reader))?)
+        Ok(self.inner.pool.add(tx, &rules, &HeadAccounts::open(self)?)?)
     }
 }
 

@@ -92,6 +92,16 @@ impl SpeculativeChain {
         }
     }
 
+    /// A block reached the chain without this node applying its log entry (block sync): if it
+    /// is the oldest speculative block, it is no longer in flight.
+    pub fn applied_elsewhere(&mut self, hash: &B256) {
+        if self.unapplied.front().is_some_and(|b| b.block.hash == *hash)
+            && let Some(first) = self.unapplied.pop_front()
+        {
+            self.forget_txs(&first);
+        }
+    }
+
     /// `invalid` did not extend the chain head `chain_head`: drop it and its descendants.
     pub fn unwind_from(&mut self, invalid: &B256, chain_head: BlockRef) {
         if self.expected_invalid.remove(invalid) {

@@ -259,7 +259,10 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
         if self.last_mint_ns.is_some_and(|last| now_ns < last.saturating_add(block_time)) {
             return None;
         }
-        let parent = *self.speculative.head();
+        // With nothing in flight the chain's own head is the parent: block sync may have moved
+        // it past the last block the log applied here.
+        let parent =
+            if self.speculative.is_empty() { self.chain.head() } else { *self.speculative.head() };
         let timestamp = self.config.timestamp_unit.next_timestamp(now_ns, parent.timestamp);
         Some((parent, timestamp, self.speculative.proposed()))
     }
@@ -442,6 +445,13 @@ impl<C: RaftChain, B: BlockBuilder> RaftNode<C, B> {
         let hash = decoded.block.hash;
         if self.chain.contains(&hash) {
             tracing::warn!(target: "raft::node", %hash, "not applying already-applied block");
+            // Block sync may import a committed block before its log entry is applied here (a
+            // follower announced it first; the import may still be publishing the new head).
+            // If it is the minter's oldest speculative block, that block is done all the same,
+            // or minting would wait for it forever.
+            if self.role == StateRole::Leader {
+                self.speculative.applied_elsewhere(&hash);
+            }
             return Ok(AppliedKind::Duplicate(hash));
         }
         let head = self.chain.head();

@@ -4,7 +4,7 @@ use std::{borrow::Cow, time::Duration};
 
 use alloy_eips::eip2718::Encodable2718;
 use bytes::Bytes;
-use qrs_chain::{Chain, LatestAccounts};
+use qrs_chain::{Chain, HeadAccounts};
 use qrs_network::{
     NetworkEvent, NetworkHandle, PeerId, PenaltyReason, Topic, decode_tx_batch, encode_tx_batch,
 };
@@ -172,14 +172,14 @@ pub(crate) async fn receive_txs(
 fn admit_batch(chain: &Chain, payload: Bytes) -> Result<(), String> {
     let txs = decode_tx_batch(payload).map_err(|e| format!("malformed transaction batch: {e}"))?;
     let rules = chain.tx_rules();
-    let reader = match chain.reader() {
-        Ok(r) => r,
+    // Reopened when a block lands while the batch is admitted (recovery takes a while).
+    let accounts = match HeadAccounts::open(chain) {
+        Ok(a) => a,
         Err(e) => {
             tracing::error!(target: "sync::txs", %e, "cannot read the chain");
             return Ok(());
         }
     };
-    let accounts = LatestAccounts::new(&reader);
     let mut undecodable = None;
     let pool = chain.pool();
     for raw in txs {

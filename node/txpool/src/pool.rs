@@ -26,13 +26,20 @@ pub type TxsBySender = BTreeMap<Address, BTreeMap<u64, Arc<PooledTx>>>;
 
 /// Read access to the head state, implemented by the node.
 ///
-/// The pool never calls it while holding its lock. It must reflect the latest committed head
-/// (not a snapshot taken earlier), so that a retried admission sees a fresh nonce.
+/// The pool never calls it while holding its lock. Before an admission reads an account, the
+/// pool calls [`AccountState::refresh`] with its head generation: from then on the reads must
+/// show at least the head that generation was bumped for (a snapshot opened earlier would give
+/// a nonce from before the block that mined the sender's previous transaction, and the new one
+/// would wait in the queued set for a gap that does not exist).
 pub trait AccountState {
     /// The account nonce.
     fn nonce(&self, address: Address) -> u64;
     /// The account balance.
     fn balance(&self, address: Address) -> U256;
+    /// The pool is at head generation `generation` (see [`Pool::head_generation`]): a state
+    /// that reads a cached snapshot reopens it if the snapshot is from an older generation.
+    /// The default does nothing (a state that always reads the newest head).
+    fn refresh(&self, _generation: u64) {}
 }
 
 /// How often [`Pool::add`] re-reads the account when a new head lands during admission.
@@ -149,6 +156,7 @@ impl Pool {
         let result = loop {
             attempt = attempt.saturating_add(1);
             let generation = self.head_generation.load(Ordering::SeqCst);
+            state.refresh(generation);
             let nonce = state.nonce(sender);
             let balance = state.balance(sender);
             validate::check_account(tx.inner(), &admitted, nonce, balance)?;
@@ -162,6 +170,12 @@ impl Pool {
         };
         self.announce(&promoted);
         result
+    }
+
+    /// The head generation: bumped when [`Pool::on_new_block`] starts, i.e. after the new head
+    /// was committed and published.
+    pub fn head_generation(&self) -> u64 {
+        self.head_generation.load(Ordering::SeqCst)
     }
 
     /// Pending transactions in block order: each sender's in nonce order, senders interleaved by

@@ -139,3 +139,24 @@ fn invalid_transactions_are_dropped_not_included() {
     assert_eq!(built.block.transactions.len(), 2);
     assert_eq!(chain.pool().status(), (0, 0));
 }
+
+/// A gossip batch opens its view of the head before recovering its transactions; a block that
+/// mines the sender's previous transaction may land meanwhile. `HeadAccounts` follows the pool
+/// to the new head, so the next nonce is pending, not queued behind a gap.
+#[test]
+fn head_accounts_opened_before_a_block_follow_the_pool_to_the_new_head() {
+    let keys = signers(2);
+    let dir = tempfile::tempdir().unwrap();
+    let chain = open(dir.path(), spec(&keys));
+    let to = TxKind::Call(keys[1].address());
+    chain.submit(eip1559(&keys[0], 0, to, U256::from(1u64), Bytes::new(), 21_000)).unwrap();
+    let accounts = qrs_chain::HeadAccounts::open(&chain).unwrap();
+    mine(&chain);
+    assert_eq!(chain.pool().status(), (0, 0));
+    let next = eip1559(&keys[0], 1, to, U256::from(1u64), Bytes::new(), 21_000);
+    chain
+        .pool()
+        .add_with_origin(next, qrs_txpool::TxOrigin::Network, &chain.tx_rules(), &accounts)
+        .unwrap();
+    assert_eq!(chain.pool().status(), (1, 0), "nonce 1 is pending");
+}

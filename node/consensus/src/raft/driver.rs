@@ -37,17 +37,52 @@ use crate::EngineError;
 /// Inputs handled per turn before ticking and processing (keeps ticks on time under load).
 const MAX_INPUTS_PER_TURN: usize = 512;
 
+/// How soon a leader whose last build found nothing tries again although the pool did not
+/// signal anything new.
+const IDLE_RETRY: Duration = Duration::from_secs(1);
+
 /// `at + d`, or `at` if that is not representable.
 fn later(at: Instant, d: Duration) -> Instant {
     at.checked_add(d).unwrap_or(at)
 }
 
 /// Unix time in nanoseconds.
-fn now_ns() -> u64 {
+fn wall_ns() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
         .unwrap_or_default()
+}
+
+/// The minter's clock: Unix nanoseconds that advance exactly as [`Instant`] does, so the Raft
+/// node's `raftblocktime` gate agrees with the driver's (two readings of the wall clock taken
+/// next to two `Instant`s can be closer together than the `Instant`s when the thread is
+/// preempted between the readings; the node then refused to mint and the driver, taking that
+/// for "nothing to mint", stopped trying). It never goes backwards; a wall clock stepped
+/// forward by more than a second is followed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MintClock {
+    base: Instant,
+    base_ns: u64,
+}
+
+impl MintClock {
+    pub(crate) fn new() -> Self {
+        Self { base: Instant::now(), base_ns: wall_ns() }
+    }
+
+    /// Unix ns at `at` (an instant not before the clock's creation).
+    fn ns_at(&mut self, at: Instant) -> u64 {
+        let elapsed = at.saturating_duration_since(self.base).as_nanos();
+        let ns = self.base_ns.saturating_add(u64::try_from(elapsed).unwrap_or(u64::MAX));
+        let wall = wall_ns();
+        if wall > ns.saturating_add(1_000_000_000) {
+            self.base = at;
+            self.base_ns = wall;
+            return wall;
+        }
+        ns
+    }
 }
 
 fn fatal(reason: impl std::fmt::Display) -> EngineError {
@@ -82,6 +117,7 @@ pub(crate) struct Driver {
     /// When the block in flight was proposed.
     pub(crate) in_flight: Option<Instant>,
     pub(crate) stats: MintStats,
+    pub(crate) clock: MintClock,
 }
 
 impl Driver {
@@ -127,13 +163,16 @@ impl Driver {
         }
     }
 
-    /// When the leader should next try to mint, if it wants to.
+    /// When the leader should next try to mint, if it wants to: a block time after the last
+    /// attempt, or [`IDLE_RETRY`] after it when the last attempt built nothing and the pool has
+    /// not changed since (a safety net: a race with block sync must not stop minting for good).
     fn mint_due(&self) -> Option<Instant> {
-        let wants = self.pool_dirty
-            && self.node.is_leader()
+        let wants = self.node.is_leader()
+            && !self.node.is_removed()
             && self.node.speculative().is_empty()
             && self.chain.pool().status().0 > 0;
-        wants.then(|| self.last_mint.map_or_else(Instant::now, |t| later(t, self.block_time)))
+        let gap = if self.pool_dirty { self.block_time } else { IDLE_RETRY.max(self.block_time) };
+        wants.then(|| self.last_mint.map_or_else(Instant::now, |t| later(t, gap)))
     }
 
     fn maybe_mint(&mut self) -> Result<bool, EngineError> {
@@ -143,7 +182,8 @@ impl Driver {
         }
         let started = Instant::now();
         self.last_mint = Some(started);
-        match self.node.mint(now_ns()).map_err(fatal)? {
+        let now_ns = self.clock.ns_at(started);
+        match self.node.mint(now_ns).map_err(fatal)? {
             Some(_) => {
                 let proposed = Instant::now();
                 self.stats.build =
@@ -151,14 +191,18 @@ impl Driver {
                 self.in_flight = Some(proposed);
                 Ok(true)
             }
-            None => {
-                // Nothing executable (or raft dropped the proposal): wait for the pool.
+            // The node would mint now, so the builder found nothing executable (or raft
+            // dropped the proposal): wait for the pool.
+            None if self.node.mint_target(now_ns).is_some() => {
                 tracing::debug!(target: "consensus::raft", pending = self.chain.pool().status().0,
                     head = %self.chain.head().hash, parent = %self.node.speculative().head().hash,
                     "minter built nothing");
                 self.pool_dirty = false;
                 Ok(false)
             }
+            // Not the leader in raft's own state any more (a tick stepped it down), or removed:
+            // the next Ready says so; until then, retry after a block time.
+            None => Ok(false),
         }
     }
 
@@ -237,6 +281,7 @@ impl Driver {
 
     /// `process_ready` until there is nothing left.
     fn ready(&mut self) -> Result<(), EngineError> {
+        let was_leader = self.node.is_leader();
         // Each round persists and applies; more than a few rounds in a row means a busy node
         // (the next turn continues).
         for _ in 0..8 {
@@ -283,6 +328,10 @@ impl Driver {
             } else {
                 self.publish();
             }
+        }
+        if self.node.is_leader() && !was_leader {
+            // A new minter looks at the pool it filled as a follower.
+            self.pool_dirty = true;
         }
         Ok(())
     }

@@ -301,6 +301,7 @@ impl ConsensusEngine for RaftEngine {
                 last_mint: None,
                 in_flight: None,
                 stats: Default::default(),
+                clock: driver::MintClock::new(),
             };
             let (done_tx, done_rx) = tokio::sync::oneshot::channel();
             std::thread::Builder::new()

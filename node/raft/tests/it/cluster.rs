@@ -194,7 +194,10 @@ proptest! {
             }
             c.assert_chains_consistent();
         }
+        // Liveness is only sanity-checked: election timing comes from raft-rs's own randomness,
+        // not the seed. Over 150 seeds the longest chain had 8-13 blocks; once in ~250 runs
+        // under heavy CPU load, 5.
         let longest = c.chains.values().map(|ch| ch.hashes().len()).max().unwrap();
-        prop_assert!(longest > 5, "the cluster made progress ({longest} blocks)");
+        prop_assert!(longest > 3, "the cluster made progress ({longest} blocks)");
     }
 }

@@ -83,3 +83,49 @@ fn block_not_extending_the_head_is_ignored() {
     let b2 = c.node_mut(1).mint(now + 200_000_000).unwrap().expect("b2");
     assert_eq!(b2.parent_hash, b1.hash);
 }
+
+/// Block sync can import the leader's own block (announced by a follower that applied it)
+/// before the leader applies its log entry. The entry is then a duplicate, and the minter must
+/// still count its speculative block as applied, or it never mints again.
+#[test]
+fn own_block_imported_by_block_sync_first_still_frees_the_minter() {
+    let mut c = Cluster::new(1, 9, 250);
+    c.run_until(50, |c| c.leader() == Some(1)).expect("single node elects itself");
+    c.submit_txs(3);
+    let now = 1_800_000_000_000_000_000u64;
+    let b1 = c.node_mut(1).mint(now).unwrap().expect("b1");
+    assert_eq!(c.node(1).speculative().len(), 1);
+    // Block sync imports b1 before the log entry is applied.
+    c.chains.get_mut(&1).unwrap().sync_to(&b1.hash).unwrap();
+    c.run(5);
+    let kinds: Vec<AppliedKind> = c.applied_kinds.iter().map(|(_, k)| k.clone()).collect();
+    assert!(kinds.contains(&AppliedKind::Duplicate(b1.hash)), "{kinds:?}");
+    assert!(c.node(1).speculative().is_empty(), "the duplicate entry counts as applied");
+    c.submit_txs(1);
+    let b2 = c.node_mut(1).mint(now + 200_000_000).unwrap().expect("minting goes on");
+    assert_eq!(b2.parent_hash, b1.hash);
+}
+
+/// With no block in flight the minter builds on the chain's head, even when block sync moved it
+/// past the last block the log applied on this node.
+#[test]
+fn minter_builds_on_a_head_block_sync_moved() {
+    let mut c = Cluster::new(1, 10, 250);
+    c.run_until(50, |c| c.leader() == Some(1)).expect("single node elects itself");
+    let genesis = c.chains[&1].head();
+    c.submit_txs(3);
+    let now = 1_800_000_000_000_000_000u64;
+    // A block that reaches this chain by block sync only (never through this node's log).
+    let synced = c
+        .node_mut(1)
+        .builder_mut()
+        .build_block(&genesis, genesis.timestamp + 1, &HashSet::new())
+        .unwrap()
+        .unwrap();
+    c.chains.get_mut(&1).unwrap().sync_to(&synced.decoded.block.hash).unwrap();
+    c.submit_txs(2);
+    let next = c.node_mut(1).mint(now).unwrap().expect("a block on the synced head");
+    assert_eq!(next.parent_hash, synced.decoded.block.hash);
+    c.run(5);
+    assert_eq!(c.chains[&1].head().hash, next.hash, "it extends the chain");
+}

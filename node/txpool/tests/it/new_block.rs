@@ -1,7 +1,7 @@
 //! `on_new_block`: mined and stale removal, balance demotion, promotion.
 
 use alloy_primitives::U256;
-use qrs_txpool::Pool;
+use qrs_txpool::{AccountState, Pool};
 
 use crate::common::*;
 
@@ -138,4 +138,51 @@ fn lowered_block_gas_limit_drops_oversized_and_demotes_followers() {
     assert!(!pool.contains(&big));
     assert_eq!(pool.status(), (1, 1));
     assert_eq!(pool.metrics().nofunds, 1);
+}
+
+/// A snapshot of the head taken before a block landed, as a gossip batch holds one while it
+/// recovers signatures: it shows the old nonce until the pool asks it to refresh.
+struct Snapshot<'a> {
+    head: &'a TestState,
+    seen: std::cell::RefCell<(u64, TestState)>,
+}
+
+impl AccountState for Snapshot<'_> {
+    fn nonce(&self, address: alloy_primitives::Address) -> u64 {
+        self.seen.borrow().1.nonce(address)
+    }
+    fn balance(&self, address: alloy_primitives::Address) -> U256 {
+        self.seen.borrow().1.balance(address)
+    }
+    fn refresh(&self, generation: u64) {
+        let mut seen = self.seen.borrow_mut();
+        if seen.0 != generation {
+            let copy = TestState::default();
+            let a = key(1).address();
+            copy.set(a, self.head.nonce(a), self.head.balance(a));
+            *seen = (generation, copy);
+        }
+    }
+}
+
+/// The sender's nonce-0 transaction is mined and the pool applies the block while a batch that
+/// opened its snapshot before the block admits nonce 1: the pool makes the snapshot catch up,
+/// so nonce 1 is pending, not queued behind a gap that does not exist (which stalled a Raft
+/// network: nothing pending, nothing minted, nothing to promote it).
+#[test]
+fn admission_with_a_snapshot_older_than_the_pools_head_refreshes_it() {
+    let pool = Pool::new(cfg());
+    let head = TestState::default();
+    let a = key(1);
+    let h0 = pool.add(legacy(&a, 0), &rules(), &head).unwrap();
+    let stale = Snapshot {
+        head: &head,
+        seen: std::cell::RefCell::new((pool.head_generation(), TestState::default())),
+    };
+    head.set_nonce(a.address(), 1);
+    pool.on_new_block(&[h0], &rules(), &head);
+    assert_eq!(pool.status(), (0, 0));
+    assert_eq!(stale.nonce(a.address()), 0, "the snapshot is from before the block");
+    pool.add_with_origin(legacy(&a, 1), qrs_txpool::TxOrigin::Network, &rules(), &stale).unwrap();
+    assert_eq!(pool.status(), (1, 0), "nonce 1 is pending");
 }
