@@ -22,7 +22,7 @@ use alloy_primitives::{B256, U256};
 use parking_lot::{Mutex, RwLock};
 use qrs_chainspec::ChainSpec;
 use qrs_evm::{StateDb, StateView};
-use qrs_storage::{CacheConfig, Env, ReadTx};
+use qrs_storage::{Env, ReadTx};
 use qrs_txpool::{Pool, PoolConfig, TxRules};
 use tokio::sync::broadcast;
 
@@ -32,6 +32,7 @@ pub use events::{ChainEvent, CommittedBlock};
 pub use pool_state::{HeadAccounts, LatestAccounts};
 pub use private::{PrivatePayloads, ReceivedPayload};
 pub use qrs_evm::pe::TxPrivacyMetadata;
+pub use qrs_storage::CacheConfig;
 
 /// The head of the canonical chain.
 #[derive(Debug, Clone)]

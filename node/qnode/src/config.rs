@@ -98,6 +98,9 @@ pub struct NodeConfig {
     pub metrics: Vec<SocketAddr>,
     /// `--emitcheckpoints`: print GoQuorum's `QUORUM-CHECKPOINT` lines.
     pub emit_checkpoints: bool,
+    /// `--gcmode archive` (the default): every block's state stays readable on disk; `false`
+    /// (`--gcmode full`) persists only the states at flush points.
+    pub archive: bool,
 }
 
 impl NodeConfig {
@@ -123,6 +126,7 @@ impl NodeConfig {
             privacy_marker: false,
             metrics: Vec::new(),
             emit_checkpoints: false,
+            archive: true,
         }
     }
 }

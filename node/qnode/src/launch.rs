@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::Path, sync::Arc};
 
 use alloy_primitives::{Address, B256, U256, address, b256};
 use eyre::WrapErr;
-use qrs_chain::Chain;
+use qrs_chain::{CacheConfig, Chain};
 use qrs_chainspec::ChainSpec;
 use qrs_consensus::EngineDeps;
 use qrs_keystore::{Keystore, ScryptCost};
@@ -105,7 +105,8 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<NodeHandle> {
     let chain_id = spec.chain_id;
     let pool = config.txpool.clone();
     let ptm = connect_ptm(config.ptm.as_ref()).await?;
-    let chain = Chain::open(&chaindata(&config.datadir), spec, pool)?;
+    let cache = CacheConfig { keep_history: config.archive, ..CacheConfig::default() };
+    let chain = Chain::open_with_cache(&chaindata(&config.datadir), spec, pool, cache)?;
     if let Some(client) = &ptm {
         let source = crate::private::PtmPayloads::new(client.clone(), Handle::current());
         chain.set_private_payloads(Arc::new(source));

@@ -141,9 +141,13 @@ pub struct RunArgs {
     /// geth flags accepted for compatibility and ignored here.
     #[arg(long = "syncmode", hide = true)]
     pub syncmode: Option<String>,
-    #[arg(long = "gcmode", hide = true)]
-    #[doc(hidden)]
-    pub gcmode: Option<String>,
+    /// Blockchain garbage collection mode ("full", "archive"). `archive` (our default) keeps
+    /// the state of every block on disk; `full` (GoQuorum's default) persists the state only at
+    /// flush points (every 32 blocks and at shutdown) and keeps the newer blocks' states in
+    /// memory. GoQuorum's full mode re-executes blocks to trace old transactions; qnode does
+    /// not, hence archive by default.
+    #[arg(long = "gcmode", value_parser = parse_gcmode, default_value = "archive")]
+    pub gcmode: GcMode,
     #[arg(long = "miner.threads", hide = true)]
     #[doc(hidden)]
     pub miner_threads: Option<u32>,
@@ -270,6 +274,46 @@ impl RunArgs {
             privacy_marker: a.ptm.privacy_marker,
             metrics: a.metrics.listen_addrs()?,
             emit_checkpoints: a.metrics.emitcheckpoints,
+            archive: a.gcmode == GcMode::Archive,
         })
+    }
+}
+
+/// `--gcmode`: which states stay readable on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GcMode {
+    /// Only the states at flush points (GoQuorum's default).
+    Full,
+    /// Every block's state.
+    Archive,
+}
+
+/// GoQuorum's check and wording (`cmd/utils/flags.go`).
+fn parse_gcmode(value: &str) -> Result<GcMode, String> {
+    match value {
+        "full" => Ok(GcMode::Full),
+        "archive" => Ok(GcMode::Archive),
+        _ => Err("--gcmode must be either 'full' or 'archive'".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn gcmode(args: &[&str]) -> Result<GcMode, clap::Error> {
+        Cli::try_parse_from(std::iter::once("qnode").chain(args.iter().copied()))
+            .map(|c| c.run.gcmode)
+    }
+
+    #[test]
+    fn gcmode_is_archive_by_default_and_takes_full_or_archive_only() {
+        assert_eq!(gcmode(&[]).unwrap(), GcMode::Archive);
+        assert_eq!(gcmode(&["--gcmode", "full"]).unwrap(), GcMode::Full);
+        assert_eq!(gcmode(&["--gcmode=archive"]).unwrap(), GcMode::Archive);
+        let err = gcmode(&["--gcmode", "light"]).unwrap_err().to_string();
+        assert!(err.contains("--gcmode must be either 'full' or 'archive'"), "{err}");
     }
 }
