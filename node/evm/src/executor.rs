@@ -70,7 +70,8 @@ pub struct BlockExecutor {
     block_env: revm::context::BlockEnv,
     gas_limit: u64,
     outcome: BlockOutcome,
-    tx_types: Vec<u8>,
+    /// Each receipt's logs bloom (computed once: for the block's bloom and the receipts root).
+    blooms: Vec<Bloom>,
     private: Option<PrivateExec>,
 }
 
@@ -89,7 +90,7 @@ impl BlockExecutor {
             block_env: cfg.block_env(ctx),
             gas_limit: ctx.gas_limit,
             outcome: BlockOutcome::default(),
-            tx_types: Vec::new(),
+            blooms: Vec::new(),
             private: None,
         }
     }
@@ -145,9 +146,9 @@ impl BlockExecutor {
             ExecutionResult::Halt { logs, .. } => (logs, Bytes::new()),
         };
         let logs: Vec<Log> = if success { logs } else { Vec::new() };
-        for log in &logs {
-            self.outcome.logs_bloom.accrue_log(log);
-        }
+        let bloom = alloy_primitives::logs_bloom(&logs);
+        self.outcome.logs_bloom |= bloom;
+        self.blooms.push(bloom);
         self.outcome.receipts.push(StoredReceipt {
             tx_type: tx.ty(),
             success,
@@ -157,7 +158,6 @@ impl BlockExecutor {
             contract_address,
             revert_data,
         });
-        self.tx_types.push(tx.ty());
         Ok(TxOutcome { gas_used, success })
     }
 
@@ -228,7 +228,7 @@ impl BlockExecutor {
                 .unwrap_or_default(),
             revert_data: Bytes::new(),
         });
-        self.tx_types.push(tx.ty());
+        self.blooms.push(Bloom::ZERO);
         Ok(TxOutcome { gas_used: 0, success: true })
     }
 
@@ -284,12 +284,36 @@ impl BlockExecutor {
 
     /// Finishes the block: the receipts root and the collected state changes.
     pub fn finish(mut self) -> BlockOutcome {
-        self.outcome.receipts_root = receipts_root(&self.outcome.receipts);
+        self.outcome.receipts_root =
+            receipts_root_with_blooms(&self.outcome.receipts, &self.blooms);
         if let Some(private) = self.private.take() {
             self.outcome.private = private.outcome;
         }
         self.outcome
     }
+}
+
+/// [`receipts_root`] with each receipt's bloom already known (`blooms[i]` for `receipts[i]`):
+/// no bloom is hashed again and no log is copied.
+pub fn receipts_root_with_blooms(receipts: &[StoredReceipt], blooms: &[Bloom]) -> B256 {
+    use alloy_consensus::{Eip658Value, Receipt, RlpEncodableReceipt};
+    if blooms.len() != receipts.len() {
+        return receipts_root(receipts);
+    }
+    let items: Vec<(&StoredReceipt, &Bloom)> = receipts.iter().zip(blooms).collect();
+    alloy_trie::root::ordered_trie_root_with_encoder(&items, |(r, bloom), buf| {
+        let receipt = Receipt {
+            status: Eip658Value::Eip658(r.success),
+            cumulative_gas_used: r.cumulative_gas_used,
+            logs: r.logs.iter().collect::<Vec<&Log>>(),
+        };
+        // EIP-2718: a typed receipt is its type byte, then the RLP list, as `ReceiptEnvelope`
+        // (the types `ReceiptEnvelope` knows; anything else is encoded as legacy, as there).
+        if matches!(r.tx_type, 1..=4) {
+            buf.push(r.tx_type);
+        }
+        receipt.rlp_encode_with_bloom(bloom, buf);
+    })
 }
 
 /// The receipts trie root of stored receipts (EIP-2718 receipt encodings).
@@ -378,5 +402,53 @@ pub(crate) fn geth_message(e: &InvalidTransaction) -> String {
         InvalidTransaction::RejectCallerWithCode => "sender not an eoa".into(),
         InvalidTransaction::CreateInitCodeSizeLimit => "max initcode size exceeded".into(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::{Address, B256, Bytes, Log, LogData};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn receipt(tx_type: u8, success: bool, gas: u64, logs: Vec<(u8, u8, usize)>) -> StoredReceipt {
+        StoredReceipt {
+            tx_type,
+            success,
+            cumulative_gas_used: gas,
+            gas_used: gas,
+            logs: logs
+                .into_iter()
+                .map(|(address, topics, data)| Log {
+                    address: Address::with_last_byte(address),
+                    data: LogData::new_unchecked(
+                        (0..topics).map(B256::with_last_byte).collect(),
+                        Bytes::from(vec![address; data]),
+                    ),
+                })
+                .collect(),
+            contract_address: Bytes::new(),
+            revert_data: Bytes::new(),
+        }
+    }
+
+    proptest! {
+        /// The fast path (blooms computed once, logs borrowed) gives the same root as encoding
+        /// full receipt envelopes.
+        #[test]
+        fn receipts_root_with_blooms_matches_the_envelope_encoding(
+            specs in prop::collection::vec(
+                (0u8..7, any::<bool>(), 0u64..10_000_000,
+                 prop::collection::vec((any::<u8>(), 0u8..5, 0usize..70), 0..4)),
+                0..40,
+            )
+        ) {
+            let receipts: Vec<StoredReceipt> =
+                specs.into_iter().map(|(t, ok, gas, logs)| receipt(t, ok, gas, logs)).collect();
+            let blooms: Vec<Bloom> =
+                receipts.iter().map(|r| alloy_primitives::logs_bloom(&r.logs)).collect();
+            prop_assert_eq!(receipts_root_with_blooms(&receipts, &blooms), receipts_root(&receipts));
+        }
     }
 }
