@@ -15,7 +15,7 @@ use alloy_primitives::{Address, Bytes, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use base64::{Engine, engine::general_purpose::STANDARD};
-use qrs_e2e::{Consensus, TestNet, binary::qnode_bin, private::base64};
+use qrs_e2e::{Consensus, TestNet, binary::qnode_bin, network::wait_for, private::base64};
 
 use serde_json::{Value, json};
 
@@ -137,6 +137,21 @@ fn refuses_a_marker_whose_inner_transaction_the_pool_would_refuse(
     );
     let pool: Value = rpc.req("txpool_status", json!([]))?;
     assert_eq!(pool["pending"], "0x0", "nothing was added: {pool}");
+    // The same PMT through member2, not a party (its TM answers 404, so its pool takes it): the
+    // parties check it again when it arrives by gossip, and refuse it.
+    let hash = net.rpc(1)?.send_raw(&raw).map_err(|e| eyre::eyre!("member2: {e:?}"))?;
+    for party in [0, 2] {
+        wait_for(Duration::from_secs(30), "a party to refuse the gossiped PMT", || {
+            let log = net.node(party).log_tail(100_000);
+            log.lines()
+                .any(|l| {
+                    l.contains("peer transaction refused")
+                        && l.contains(&format!("{hash}"))
+                        && l.contains("ether value is not supported for private transactions")
+                })
+                .then_some(())
+        })?;
+    }
     Ok(())
 }
 

@@ -194,6 +194,11 @@ fn admit_batch(chain: &Chain, payload: Bytes) -> Result<(), String> {
                 continue;
             }
         };
+        // GoQuorum's pool checks a privacy marker's inner transaction whatever its origin.
+        if let Err(e) = chain.check_marker(&tx) {
+            tracing::debug!(target: "sync::txs", hash = %tx.inner().tx_hash(), %e, "peer transaction refused");
+            continue;
+        }
         match pool.add_with_origin(tx, TxOrigin::Network, &rules, &accounts) {
             Ok(_) | Err(PoolError::AlreadyKnown { .. } | PoolError::NonceTooLow { .. }) => {}
             Err(e) => tracing::debug!(target: "sync::txs", %e, "peer transaction refused"),

@@ -75,21 +75,17 @@ fn fetch_inner(c: &RpcContext, pmt: &TxEnvelope) -> RpcResult<Option<(TxEnvelope
     decode_tx_json(&received.payload).map(Some).map_err(|e| RpcError::Rejected(e.to_string()))
 }
 
-/// GoQuorum's pool check of a privacy marker transaction (`validateTx`): when this node's TM
-/// holds the inner transaction (it is a party), the inner transaction must pass the checks the
-/// pool applies to any transaction (its errors are the answer). As in GoQuorum, an inner
-/// transaction that cannot be fetched or decoded (not a party, TM unreachable) is not checked
-/// here; the precompile skips a bad one in the block.
+/// GoQuorum's pool check of a privacy marker transaction (`validateTx`): see
+/// `Chain::check_marker` (the same check as for PMTs from peers). It waits for the TM on a
+/// blocking thread.
 pub(crate) async fn check_marker_inner(c: &RpcContext, tx: &RecoveredTx) -> RpcResult<()> {
     if !qrs_evm::pmt::is_privacy_marker(tx.inner()) {
         return Ok(());
     }
-    let (Some(ptm), Ok(hash)) = (c.ptm.as_ref(), tm_digest(tx.inner().input())) else {
-        return Ok(());
-    };
-    let Ok(Some(received)) = ptm.receive(&hash, false).await else { return Ok(()) };
-    let Ok((inner, signer)) = decode_tx_json(&received.payload) else { return Ok(()) };
-    c.chain.check_admissible(&RecoveredTx::new_unchecked(inner, signer))?;
+    let (chain, tx) = (c.chain.clone(), tx.clone());
+    tokio::task::spawn_blocking(move || chain.check_marker(&tx))
+        .await
+        .map_err(|e| RpcError::Internal(format!("privacy marker check: {e}")))??;
     Ok(())
 }
 
