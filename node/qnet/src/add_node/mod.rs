@@ -35,7 +35,7 @@ use qrs_network::Enode;
 use self::files::{Journal, NodeFiles};
 use crate::{
     error::QnetError,
-    generate::keys::generate_node_keys,
+    generate::{keys::generate_node_keys, monitoring},
     layout::{Consensus, HOST, NodePlan, Role},
     network_json::{NETWORK_JSON, NetworkJson, NodeEntry},
     run::{
@@ -201,6 +201,10 @@ impl Joining<'_, '_> {
         let mut new_net = net.clone();
         new_net.nodes.push(entry.clone());
         journal.write_json(&dir.join(NETWORK_JSON), &new_net)?;
+        let prometheus = dir.join(monitoring::PROMETHEUS_YML);
+        if prometheus.exists() {
+            journal.write(&prometheus, monitoring::prometheus_yml_for(&new_net).as_bytes())?;
+        }
         files::add_to_compose(journal, dir, net, plan, &node_flags)?;
 
         self.start(&entry, bins, procs)?;

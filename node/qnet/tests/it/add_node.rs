@@ -115,6 +115,14 @@ fn qbft_add_member_gets_private_state_then_a_fifth_validator_is_voted_in() {
         "{compose}"
     );
     assert_eq!(compose.matches("build:").count(), 1, "only the first service builds the image");
+    // Prometheus scrapes the new node and its TM too.
+    let prometheus = std::fs::read_to_string(net.dir.join("prometheus.yml")).unwrap();
+    let qnode_target = m3.metrics.as_deref().expect("member3 serves metrics");
+    let qnode_target = qnode_target.trim_start_matches("http://").split('/').next().unwrap();
+    for target in [qnode_target, tm3.p2p.trim_start_matches("http://")] {
+        assert!(prometheus.contains(&format!("targets: [\"{target}\"]")), "{target}: {prometheus}");
+    }
+    assert!(prometheus.contains("node: \"member3\""), "{prometheus}");
     // the member runs from its pid files, is synced and answers on every URL
     for (name, binary) in [("member3", "qnode"), ("member3-tm", "qtm")] {
         assert!(pid_alive(net.pid(name), binary), "{name} is not running");

@@ -54,6 +54,11 @@ fn init_binary_writes_every_file() {
             "member3"
         ]
     );
+    // `qnet add-node` rewrites prometheus.yml from network.json: the same file for the same nodes.
+    assert_eq!(
+        qrs_qnet::generate::monitoring::prometheus_yml_for(&json),
+        read(&d, "prometheus.yml")
+    );
     for n in &json.nodes {
         for f in [
             "nodekey",
