@@ -22,6 +22,7 @@ mod network_pmt;
 mod network_privacy_flags;
 mod network_private;
 mod network_private_leaks;
+mod network_private_parallel;
 mod network_qbft;
 mod network_raft;
 mod network_send_async;
