@@ -123,9 +123,9 @@ pub(crate) fn register(m: &mut Module) -> RegisterResult {
     Ok(())
 }
 
-/// Runs a TM call from a blocking-pool thread.
 pub(crate) use pmt::check_marker_inner;
 
+/// Runs a TM call from a blocking-pool thread.
 pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Handle::current().block_on(f)
 }

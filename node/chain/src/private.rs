@@ -124,9 +124,6 @@ impl Chain {
 }
 
 impl Chain {
-    /// True when the genesis turns the privacy precompile on at some block
-    /// (`privacyPrecompileBlock`, or a `privacyPrecompileEnabled: true` transition): only then
-    /// are PMT payloads fetched (the executor decides per block).
     /// GoQuorum's pool check of a privacy marker transaction (`validateTx`, for transactions
     /// from RPC and from peers alike): when this node's TM holds the inner transaction (it is a
     /// party), the inner transaction must pass the checks the pool applies to any transaction,
@@ -134,22 +131,25 @@ impl Chain {
     /// or decoded (not a party, TM unreachable) is not checked here; the precompile skips a bad
     /// one in the block. Blocks on the TM: call it from a blocking thread.
     pub fn check_marker(&self, tx: &qrs_primitives::RecoveredTx) -> Result<(), ChainError> {
-        let Some(hash) = qrs_evm::pmt::marker_payload_hash(tx.inner()) else { return Ok(()) };
-        let source = self.inner.private_payloads.read().clone();
-        let Some(source) = source else { return Ok(()) };
-        let payload = match source.fetch(&[hash]) {
-            Ok(mut fetched) => fetched.pop().flatten(),
+        if !qrs_evm::pmt::is_privacy_marker(tx.inner()) {
+            return Ok(());
+        }
+        let Some(source) = self.inner.private_payloads.read().clone() else { return Ok(()) };
+        let inner = match fetch_markers(source.as_ref(), &[tx.inner()]) {
+            Ok(markers) => markers.into_values().next(),
             Err(e) => {
-                tracing::debug!(target: "chain::private", %hash, error = %e,
+                tracing::debug!(target: "chain::private", hash = %tx.inner().tx_hash(), error = %e,
                     "privacy marker's inner transaction not checked: the TM failed");
                 None
             }
         };
-        let Some(payload) = payload else { return Ok(()) };
-        let Ok((inner, signer)) = qrs_evm::pmt::decode_tx_json(&payload) else { return Ok(()) };
+        let Some((inner, signer)) = inner else { return Ok(()) };
         self.check_admissible(&qrs_primitives::RecoveredTx::new_unchecked(inner, signer))
     }
 
+    /// True when the genesis turns the privacy precompile on at some block
+    /// (`privacyPrecompileBlock`, or a `privacyPrecompileEnabled: true` transition): only then
+    /// are PMT payloads fetched (the executor decides per block).
     fn privacy_markers_possible(&self) -> bool {
         let config = &self.inner.spec.config;
         config.privacy_precompile_block.is_some()

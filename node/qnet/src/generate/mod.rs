@@ -170,8 +170,6 @@ fn generate(dir: &Path, layout: &Layout, options: &InitOptions) -> Result<Networ
         });
     }
     write_docker(dir, layout, &commands, options)?;
-    let prometheus = monitoring::prometheus_yml(layout);
-    write_file(&dir.join(monitoring::PROMETHEUS_YML), prometheus.as_bytes())?;
     let network = NetworkJson {
         chain_id: layout.spec.chain_id,
         consensus: layout.spec.consensus,
@@ -181,6 +179,8 @@ fn generate(dir: &Path, layout: &Layout, options: &InitOptions) -> Result<Networ
             .then(|| layout.raft_block_time_ms()),
         nodes: entries,
     };
+    let prometheus = monitoring::prometheus_yml_for(&network);
+    write_file(&dir.join(monitoring::PROMETHEUS_YML), prometheus.as_bytes())?;
     network.save(dir)?;
     tracing::info!(target: "qnet::init", dir = %dir.display(), nodes = layout.nodes.len(),
         consensus = %layout.spec.consensus, elapsed_ms = started.elapsed().as_millis() as u64,
