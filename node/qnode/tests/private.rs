@@ -584,3 +584,66 @@ async fn a_batch_of_raw_private_sends_answers_in_order_and_every_one_lands() {
     }
     node.stop().await.unwrap();
 }
+
+/// Issue 5's bad input: each gets GoQuorum's error and nothing is stored half-way (no pooled
+/// transaction, no new block).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_private_input_gets_goquorums_errors_and_stores_nothing() {
+    let DevNode { tm_b, tm_a: _tm_a, _dir, node, url, tm: _tm } = dev_node_with_tms().await;
+    let http = reqwest::Client::new();
+    let from = format!("{:#x}", dev_address());
+    let init = SimpleStorage::constructorCall { initVal: U256::from(1u64) }.abi_encode();
+    let data = format!("0x{}", hex::encode(simple_storage().deploy_data(&init)));
+    let head = rpc(&http, &url, "eth_blockNumber", json!([])).await;
+    let message = |e: &Value| e["message"].as_str().unwrap_or_default().to_owned();
+
+    // value > 0 on a private transaction
+    let tx = json!([{"from": from, "data": data, "value": "0x1", "privateFor": [tm_b.key]}]);
+    let e = rpc_error(&http, &url, "eth_sendTransaction", tx).await;
+    assert_eq!(message(&e), "ether value is not supported for private transactions");
+    // a public raw transaction to eth_sendRawPrivateTransaction
+    let key = PrivateKeySigner::from_bytes(&qrs_node::DEV_KEY).unwrap();
+    let public = TxLegacy {
+        chain_id: Some(1337),
+        nonce: 0,
+        gas_price: 0,
+        gas_limit: 21_000,
+        to: TxKind::Call(Address::repeat_byte(1)),
+        value: U256::ZERO,
+        input: Bytes::new(),
+    };
+    let sig = key.sign_hash_sync(&public.signature_hash()).unwrap();
+    let raw =
+        format!("0x{}", hex::encode(TxEnvelope::Legacy(public.into_signed(sig)).encoded_2718()));
+    let params = json!([raw, {"privateFor": [tm_b.key]}]);
+    let e = rpc_error(&http, &url, "eth_sendRawPrivateTransaction", params).await;
+    assert_eq!(message(&e), "transaction is not private");
+    // a privacy flag out of range
+    let tx = json!([{"from": from, "data": data, "privateFor": [tm_b.key], "privacyFlag": 4}]);
+    let e = rpc_error(&http, &url, "eth_sendTransaction", tx).await;
+    assert_eq!(message(&e), "invalid privacy flag");
+    // a recipient key no TM knows
+    let unknown = qrs_ptm::base64_of(&[9u8; 32]);
+    let tx = json!([{"from": from, "data": data, "privateFor": [unknown]}]);
+    let e = rpc_error(&http, &url, "eth_sendTransaction", tx).await;
+    assert!(message(&e).contains("Recipient not found for key"), "{e}");
+
+    assert_eq!(rpc(&http, &url, "txpool_status", json!([])).await["pending"], "0x0");
+    assert_eq!(rpc(&http, &url, "eth_blockNumber", json!([])).await, head);
+    node.stop().await.unwrap();
+
+    // a node without a TM asked for private work
+    let dir = tempfile::tempdir().unwrap();
+    let node = launch(NodeConfig::dev_test(dir.path().to_path_buf())).await.unwrap();
+    let url = node.http_url().unwrap();
+    let tx = json!([{"from": from, "data": data, "privateFor": [tm_b.key]}]);
+    let e = rpc_error(&http, &url, "eth_sendTransaction", tx).await;
+    assert_eq!(message(&e), "private transaction manager is not in use");
+    let private_raw = sign_private(&key, 0, TxKind::Create, &[7u8; 64]);
+    let params = json!([private_raw, {"privateFor": [tm_b.key]}]);
+    let e = rpc_error(&http, &url, "eth_sendRawPrivateTransaction", params).await;
+    assert_eq!(message(&e), "private transaction manager is not in use");
+    assert_eq!(rpc(&http, &url, "txpool_status", json!([])).await["pending"], "0x0");
+    assert_eq!(rpc(&http, &url, "eth_blockNumber", json!([])).await, json!("0x0"));
+    node.stop().await.unwrap();
+}
