@@ -37,7 +37,7 @@ use qrs_chainspec::{ChainConfig, ChainSpec, Genesis, GenesisAccount};
 use qrs_contracts::{bindings::QrsToken, qrs_token};
 use qrs_evm::{BlockContext, BlockExecutor, BlockOutcome, EvmConfig, StateDb, StateView};
 use qrs_primitives::RecoveredTx;
-use qrs_storage::{CacheConfig, Env, compute_state_update};
+use qrs_storage::{CacheConfig, Env, compute_state_update, public_loc};
 use qrs_txpool::PoolConfig;
 
 /// The same allocator as the `qnode` binary.
@@ -319,7 +319,13 @@ fn phases(c: &mut Criterion) {
     group.bench_function("state_root", |b| {
         b.iter(|| {
             black_box(
-                compute_state_update(&reader, parent_root, &outcome.changes).expect("state update"),
+                compute_state_update(
+                    &reader,
+                    parent_root,
+                    &outcome.changes,
+                    public_loc(f.chain.head().header.number + 1),
+                )
+                .expect("state update"),
             )
         })
     });
@@ -405,7 +411,8 @@ fn fresh_copy(built: &BuiltBlock, k: u64) -> BuiltBlock {
     let mut copy = built.clone();
     copy.block.header.number = k;
     copy.block.hash = keccak256([built.block.hash.as_slice(), &salt].concat());
-    for (hash, _) in &mut copy.state.nodes {
+    copy.state.loc = public_loc(k);
+    for hash in copy.state.nodes.iter_mut().map(|(h, _)| h).chain(&mut copy.state.roots) {
         *hash = keccak256([hash.as_slice(), &salt].concat());
     }
     for (_, record) in &mut copy.state.accounts {

@@ -15,7 +15,7 @@ use qrs_evm::{BlockContext, BlockExecutor, EvmConfig, ExecError, StateDb, StateV
 use qrs_metrics::checkpoint;
 use qrs_primitives::is_private;
 use qrs_storage::{
-    PrivateBlockWrite, StateUpdate, StoredBlock, StoredReceipt, compute_state_update,
+    PrivateBlockWrite, StateUpdate, StoredBlock, StoredReceipt, compute_state_update, public_loc,
 };
 
 use crate::{
@@ -137,7 +137,12 @@ impl Chain {
         METERS.execution.record_since(started);
         let started = Instant::now();
         let reader = self.reader()?;
-        let state = compute_state_update(&reader, head.header.state_root, &outcome.changes)?;
+        let state = compute_state_update(
+            &reader,
+            head.header.state_root,
+            &outcome.changes,
+            public_loc(number),
+        )?;
         let private = crate::private::private_write(
             &reader,
             &head.header.state_root,

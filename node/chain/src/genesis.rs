@@ -4,7 +4,7 @@ use alloy_primitives::{Bytes, KECCAK256_EMPTY, U256, keccak256};
 use alloy_trie::EMPTY_ROOT_HASH;
 use qrs_chainspec::ChainSpec;
 use qrs_storage::{
-    AccountChange, AccountInfo, Env, StateChanges, StoredBlock, compute_state_update,
+    AccountChange, AccountInfo, Env, StateChanges, StoredBlock, compute_state_update, public_loc,
 };
 
 use crate::ChainError;
@@ -49,7 +49,8 @@ pub(crate) fn ensure_genesis(env: &Env, spec: &ChainSpec) -> Result<(), ChainErr
         }
         return Ok(());
     }
-    let update = compute_state_update(&reader, EMPTY_ROOT_HASH, &genesis_changes(spec))?;
+    let update =
+        compute_state_update(&reader, EMPTY_ROOT_HASH, &genesis_changes(spec), public_loc(0))?;
     drop(reader);
     let header = spec.genesis_header();
     if update.state_root != header.state_root {

@@ -5,7 +5,7 @@ use std::time::Instant;
 use alloy_consensus::{Header, TxEnvelope, proofs::calculate_transaction_root};
 use alloy_primitives::Address;
 use qrs_evm::{BlockContext, BlockExecutor, EvmConfig, StateDb, StateView};
-use qrs_storage::{StoredBlock, compute_state_update};
+use qrs_storage::{StoredBlock, compute_state_update, public_loc};
 
 use crate::{BuildAttributes, BuiltBlock, Chain, ChainError, metrics::METERS};
 
@@ -77,7 +77,12 @@ impl Chain {
         METERS.execution.record_since(started);
         let started = Instant::now();
         let reader = self.reader()?;
-        let state = compute_state_update(&reader, head.header.state_root, &outcome.changes)?;
+        let state = compute_state_update(
+            &reader,
+            head.header.state_root,
+            &outcome.changes,
+            public_loc(number),
+        )?;
         let private = crate::private::private_write(
             &reader,
             &head.header.state_root,

@@ -13,7 +13,7 @@ use alloy_primitives::{B256, B512, Bytes};
 use qrs_evm::{
     BlockOutcome, PrivateInputs, StateDb, StateView, pe::TxPrivacyMetadata, private_payload_hash,
 };
-use qrs_storage::{PrivateBlockWrite, ReadTx, compute_state_update};
+use qrs_storage::{PrivateBlockWrite, ReadTx, compute_state_update, private_loc};
 
 use crate::{Chain, ChainError};
 
@@ -224,7 +224,8 @@ pub(crate) fn private_write(
 ) -> Result<PrivateBlockWrite, ChainError> {
     let parent_private_root = reader.private_state_root(parent_public_root)?;
     let private = &outcome.private;
-    let state = compute_state_update(reader, parent_private_root, &private.changes)?;
+    let state =
+        compute_state_update(reader, parent_private_root, &private.changes, private_loc(number))?;
     Ok(PrivateBlockWrite {
         public_root,
         private_root: state.state_root,

@@ -13,7 +13,7 @@
 
 use qrs_chainspec::ChainSpec;
 use qrs_evm::{BlockContext, BlockExecutor, EvmConfig, StateDb, StateView};
-use qrs_storage::{Env, compute_state_update};
+use qrs_storage::{Env, compute_state_update, public_loc};
 
 use crate::ChainError;
 
@@ -49,7 +49,8 @@ pub(crate) fn recover_state(env: &Env, spec: &ChainSpec) -> Result<u64, ChainErr
                 .map_err(|e| invalid(format!("re-executing transaction {}: {e}", tx.tx_hash())))?;
         }
         let outcome = executor.finish();
-        let state = compute_state_update(&reader, parent.state_root, &outcome.changes)?;
+        let state =
+            compute_state_update(&reader, parent.state_root, &outcome.changes, public_loc(number))?;
         if state.state_root != block.header.state_root {
             return Err(invalid(format!(
                 "re-executed state root {} differs from the header's {}",

@@ -276,7 +276,13 @@ impl PeView<'_> {
             StateView::Root(root) => root,
             StateView::Latest => qrs_storage::trie::EMPTY_ROOT_HASH,
         };
-        let update = qrs_storage::compute_state_update(self.private.db.reader(), root, &private)?;
+        // a simulation: the nodes are dropped, so any private location will do
+        let update = qrs_storage::compute_state_update(
+            self.private.db.reader(),
+            root,
+            &private,
+            qrs_storage::trie::PRIVATE_SPACE,
+        )?;
         let mut records: BTreeMap<Address, AccountRecord> =
             update.accounts.into_iter().filter_map(|(a, r)| Some((a, r?))).collect();
         for address in public {

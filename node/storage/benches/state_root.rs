@@ -39,8 +39,11 @@ fn info(nonce: u64, balance: u64) -> Option<AccountInfo> {
 
 /// Applies `changes` on top of `root` and commits; returns the new root.
 fn commit(env: &Env, root: B256, changes: &StateChanges) -> B256 {
+    // each bulk load gets its own location, as successive blocks would
+    static LOC: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let loc = LOC.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let update =
-        compute_state_update(&env.read().expect("read"), root, changes).expect("state update");
+        compute_state_update(&env.read().expect("read"), root, changes, loc).expect("state update");
     let writer = env.write().expect("write");
     writer.apply_state(&update).expect("apply");
     writer.commit().expect("commit");
@@ -118,7 +121,8 @@ fn state_root(c: &mut Criterion) {
         let (env, root) = build_state(dir.path(), accounts);
         let changes = block_changes(accounts);
         let reader = env.read().expect("read");
-        let update = compute_state_update(&reader, root, &changes).expect("state update");
+        let update =
+            compute_state_update(&reader, root, &changes, u64::MAX >> 1).expect("state update");
         eprintln!(
             "state of {accounts} accounts built in {:.1} s; mean account proof length {:.2} nodes; \
              the update rehashes {} trie nodes",
@@ -128,7 +132,10 @@ fn state_root(c: &mut Criterion) {
         );
         group.bench_with_input(BenchmarkId::from_parameter(accounts), &changes, |b, changes| {
             b.iter(|| {
-                black_box(compute_state_update(&reader, root, changes).expect("state update"))
+                black_box(
+                    compute_state_update(&reader, root, changes, u64::MAX >> 1)
+                        .expect("state update"),
+                )
             })
         });
     }

@@ -21,14 +21,35 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::db::tables;
 
-/// The tables whose writes go through the cache, in index order.
-pub(crate) const DEFERRED: [&str; 5] =
-    [tables::TRIE_NODES, tables::ACCOUNTS, tables::STORAGE, tables::CODE, tables::TX_LOOKUP];
+/// The tables whose writes go through the cache, in index order. Trie nodes are held by hash
+/// (with every version: a version's sequence is the node's location) and written under
+/// `location ‖ hash`.
+pub(crate) const DEFERRED: [&str; 6] = [
+    tables::TRIE_NODES,
+    tables::ACCOUNTS,
+    tables::STORAGE,
+    tables::CODE,
+    tables::TX_LOOKUP,
+    tables::TRIE_ROOTS,
+];
+/// Index of the trie-node table in [`DEFERRED`].
+pub(crate) const NODES_INDEX: usize = 0;
 const STORAGE_INDEX: usize = 2;
+/// Index of the trie-root table in [`DEFERRED`].
+pub(crate) const ROOTS_INDEX: usize = 5;
 /// Storage keys start with the 20-byte address a wipe applies to.
 const PREFIX: usize = 20;
 /// Rough per-entry bookkeeping overhead, for the memory cap.
 const ENTRY_OVERHEAD: usize = 64;
+
+/// The disk key of a trie node: its location (big-endian, so later blocks' nodes sort after
+/// earlier ones) and its hash.
+pub(crate) fn node_key(loc: u64, hash: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(8 + hash.len());
+    key.extend_from_slice(&loc.to_be_bytes());
+    key.extend_from_slice(hash);
+    key
+}
 
 /// The index of a deferred table.
 pub(crate) fn deferred_index(table: &str) -> Option<usize> {
@@ -59,7 +80,7 @@ type Versions = Vec<(u64, Value)>;
 
 #[derive(Debug, Default)]
 struct Inner {
-    tables: [HashMap<Box<[u8]>, Versions>; 5],
+    tables: [HashMap<Box<[u8]>, Versions>; 6],
     wipes: HashMap<[u8; PREFIX], Vec<u64>>,
     bytes: usize,
     /// The newest published sequence.
@@ -153,6 +174,23 @@ impl Cache {
         }
     }
 
+    /// The version of a trie node written at exactly `seq`, if `seq` is in the reader's view
+    /// (a node located at or below `view.lo` is on disk).
+    pub(crate) fn node_at(&self, hash: &[u8], seq: u64, view: View) -> Lookup {
+        if seq <= view.lo || seq > view.hi {
+            return Lookup::Miss;
+        }
+        let inner = self.inner.read();
+        let found = inner.tables[NODES_INDEX]
+            .get(hash)
+            .and_then(|versions| versions.iter().rev().find(|(s, _)| *s == seq));
+        match found {
+            Some((_, Some(v))) => Lookup::Found(v.clone()),
+            Some((_, None)) => Lookup::Deleted,
+            None => Lookup::Miss,
+        }
+    }
+
     /// Publishes a block's writes under `seq` (not yet visible: readers' `hi` is below it until
     /// the block's MDBX commit moves the head).
     pub(crate) fn publish(&self, seq: u64, layer: Layer) {
@@ -205,6 +243,17 @@ impl Cache {
             }
         }
         for (index, table) in inner.tables.iter().enumerate() {
+            if index == NODES_INDEX {
+                // every version: each one is a node at its own location
+                for (hash, versions) in table {
+                    for (seq, value) in versions {
+                        if *seq > view.lo && *seq <= view.hi {
+                            set.writes.push((index, node_key(*seq, hash).into(), value.clone()));
+                        }
+                    }
+                }
+                continue;
+            }
             for (key, versions) in table {
                 let Some(version) = latest_in(versions, view) else {
                     continue;

@@ -10,6 +10,7 @@ use proptest::prelude::*;
 
 use crate::{
     AccountChange, AccountInfo, CacheConfig, Env, StateChanges, StoredBlock, compute_state_update,
+    public_loc,
 };
 
 /// One account's change in a generated block: `None` destroys it.
@@ -73,7 +74,8 @@ fn block(number: u64, state_root: B256) -> StoredBlock {
 
 /// Commits `changes` as the next block; returns the new root.
 fn commit(env: &Env, number: u64, parent: B256, changes: &StateChanges) -> B256 {
-    let update = compute_state_update(&env.read().unwrap(), parent, changes).unwrap();
+    let update =
+        compute_state_update(&env.read().unwrap(), parent, changes, public_loc(number)).unwrap();
     let writer = env.write().unwrap();
     writer.write_block(&block(number, update.state_root), &[], &update, U256::ZERO).unwrap();
     writer.commit().unwrap();
@@ -155,10 +157,16 @@ proptest! {
         let readable = if keep_history { &roots[..] } else { &roots[roots.len() - 1..] };
         for root in readable {
             for address in &universe {
-                prop_assert_eq!(
-                    reader.account_at(*root, address).unwrap(),
-                    a.read().unwrap().account_at(*root, address).unwrap()
-                );
+                let account = reader.account_at(*root, address).unwrap();
+                prop_assert_eq!(account, a.read().unwrap().account_at(*root, address).unwrap());
+                // storage tries through the root index (accounts often share a storage root)
+                let Some(account) = account else { continue };
+                for slot in (0u8..8).map(B256::with_last_byte) {
+                    prop_assert_eq!(
+                        reader.storage_at(account.storage_root, &slot).unwrap(),
+                        a.read().unwrap().storage_at(account.storage_root, &slot).unwrap()
+                    );
+                }
             }
         }
         drop(reader);
@@ -178,7 +186,13 @@ proptest! {
             let upto = head.min(persisted + round.min(64) as u64);
             for number in persisted + 1..=upto {
                 let n = number as usize;
-                let update = compute_state_update(&b.read().unwrap(), roots[n - 1], &all_changes[n]).unwrap();
+                let update = compute_state_update(
+                    &b.read().unwrap(),
+                    roots[n - 1],
+                    &all_changes[n],
+                    public_loc(number),
+                )
+                .unwrap();
                 prop_assert_eq!(update.state_root, roots[n]);
                 b.restore_block_state(&block(number, roots[n]), &update).unwrap();
             }
@@ -190,10 +204,16 @@ proptest! {
         let reader = b.read().unwrap();
         for root in readable {
             for address in &universe {
-                prop_assert_eq!(
-                    reader.account_at(*root, address).unwrap(),
-                    a.read().unwrap().account_at(*root, address).unwrap()
-                );
+                let account = reader.account_at(*root, address).unwrap();
+                prop_assert_eq!(account, a.read().unwrap().account_at(*root, address).unwrap());
+                // storage tries through the root index (accounts often share a storage root)
+                let Some(account) = account else { continue };
+                for slot in (0u8..8).map(B256::with_last_byte) {
+                    prop_assert_eq!(
+                        reader.storage_at(account.storage_root, &slot).unwrap(),
+                        a.read().unwrap().storage_at(account.storage_root, &slot).unwrap()
+                    );
+                }
             }
         }
     }
@@ -260,4 +280,68 @@ fn full_mode_flush_writes_only_the_head_state() {
             "block state {superseded} was superseded and not written"
         );
     }
+}
+
+/// Trie nodes are keyed by `location ‖ hash`: what a flush writes sorts after everything
+/// already on disk (the table grows at its end instead of at random pages), and each node's
+/// key carries the block that wrote it.
+#[test]
+fn a_flush_appends_trie_nodes_after_the_previous_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let env =
+        Env::open_with(dir.path(), CacheConfig { flush_every_blocks: 2, ..Default::default() })
+            .unwrap();
+    let writer = env.write().unwrap();
+    writer.write_block(&block(0, EMPTY_ROOT_HASH), &[], &Default::default(), U256::ZERO).unwrap();
+    writer.commit().unwrap();
+    let node_keys = |env: &Env| {
+        let mut keys = Vec::new();
+        env.read()
+            .unwrap()
+            .scan_from(crate::db::tables::TRIE_NODES, &[], |k, _| {
+                keys.push(k.to_vec());
+                true
+            })
+            .unwrap();
+        keys
+    };
+    let mut root = EMPTY_ROOT_HASH;
+    let mut flushed_before: Vec<Vec<u8>> = Vec::new();
+    for pair in [[1u64, 2], [3, 4], [5, 6]] {
+        for number in pair {
+            let changes: Vec<GenChange> = (0u8..12)
+                .map(|a| (a, Some((number, u64::from(a) * number)), false, vec![(a % 8, number)]))
+                .collect();
+            root = commit(&env, number, root, &changes_of(&changes));
+        }
+        let keys = node_keys(&env);
+        let new: Vec<_> = keys.iter().filter(|k| !flushed_before.contains(k)).collect();
+        assert!(!new.is_empty(), "blocks {pair:?} wrote nodes");
+        let last_before = flushed_before.iter().max();
+        for key in &new {
+            let loc = u64::from_be_bytes(key[..8].try_into().unwrap());
+            assert!(pair.iter().any(|n| public_loc(*n) == loc), "node of block {loc} - 1");
+            assert!(last_before.is_none_or(|last| *key > last), "appended after the last flush");
+        }
+        flushed_before = keys;
+    }
+    assert!(env.read().unwrap().account_at(root, &Address::with_last_byte(3)).unwrap().is_some());
+}
+
+#[test]
+fn a_database_of_another_layout_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let env = Env::open(dir.path()).unwrap();
+        let writer = env.write().unwrap();
+        writer
+            .write_block(&block(0, EMPTY_ROOT_HASH), &[], &Default::default(), U256::ZERO)
+            .unwrap();
+        // as a database from before the layout key: a head, and no layout
+        writer.delete(crate::db::tables::META, b"schema").unwrap();
+        writer.commit().unwrap();
+    }
+    let err = Env::open(dir.path()).unwrap_err();
+    assert!(matches!(err, crate::StorageError::Schema { found: 1, expected: 2 }), "{err}");
+    assert!(err.to_string().contains("run `qnode init` again"), "{err}");
 }

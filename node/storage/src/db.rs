@@ -4,12 +4,14 @@ use std::{cell::RefCell, mem::ManuallyDrop, path::Path, sync::Arc};
 
 use libmdbx::{
     Database, DatabaseOptions, Mode, NoWriteMap, PageSize, RO, RW, ReadWriteOptions, SyncMode,
-    TableFlags, Transaction, WriteFlags,
+    Table, TableFlags, Transaction, WriteFlags,
 };
 
 use crate::{
     StorageError,
-    cache::{Cache, DEFERRED, Epoch, Layer, Lookup, View, deferred_index},
+    cache::{
+        Cache, DEFERRED, Epoch, Layer, Lookup, NODES_INDEX, ROOTS_INDEX, View, deferred_index,
+    },
 };
 
 /// Every table of the node database, with its key → value layout.
@@ -36,8 +38,13 @@ pub mod tables {
     pub const STORAGE: &str = "Storage";
     /// code hash → bytecode
     pub const CODE: &str = "Code";
-    /// node hash → node RLP (state and storage tries, every version)
+    /// location (u64 BE: the writing block's number + 1, [`crate::trie::PRIVATE_SPACE`] set
+    /// for private state) ‖ node hash → node RLP ‖ its hashed children's locations (LEB128)
+    /// (state and storage tries, every version; see [`crate::trie::StoredNode`])
     pub const TRIE_NODES: &str = "TrieNodes";
+    /// trie root hash → location (u64 BE) of the root node (state and storage tries, public
+    /// and private)
+    pub const TRIE_ROOTS: &str = "TrieRoots";
     /// meta key → value (head, genesis hash, schema version)
     pub const META: &str = "Meta";
     /// public state root → this node's private state root after that block (GoQuorum's
@@ -52,7 +59,7 @@ pub mod tables {
     pub const PRIVACY_METADATA: &str = "PrivacyMetadata";
 
     /// All tables, created on open.
-    pub const ALL: [&str; 17] = [
+    pub const ALL: [&str; 18] = [
         HEADERS,
         CANONICAL_HASHES,
         HEADER_NUMBERS,
@@ -65,6 +72,7 @@ pub mod tables {
         STORAGE,
         CODE,
         TRIE_NODES,
+        TRIE_ROOTS,
         META,
         PRIVATE_STATE_ROOTS,
         PRIVATE_RECEIPTS,
@@ -78,6 +86,11 @@ pub(crate) const HEAD_KEY: &[u8] = b"head";
 /// `meta` key of the block (u64 BE) whose state (trie nodes, latest state, tx lookups) is on
 /// disk; the blocks after it are in the write-back cache, or re-executed after a crash.
 pub(crate) const STATE_KEY: &[u8] = b"state";
+/// `meta` key of the database layout version (u64 BE).
+const SCHEMA_KEY: &[u8] = b"schema";
+/// The layout this code reads and writes: 2 = trie nodes keyed by location ‖ hash, with the
+/// root index ([`tables::TRIE_ROOTS`]).
+const SCHEMA: u64 = 2;
 
 /// When the write-back cache ([`crate::cache`]) is written to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +116,9 @@ impl Default for CacheConfig {
 
 struct Shared {
     db: Database<NoWriteMap>,
+    /// The handle of every table in [`tables::ALL`] order, opened once (opening a named table
+    /// per read costs a name lookup under a lock in libmdbx).
+    handles: Vec<Table<'static>>,
     cache: Cache,
     config: CacheConfig,
     /// Set by [`Env::discard_cache_on_close`] (crash simulation in tests).
@@ -138,10 +154,30 @@ fn read_u64(
     key: &[u8],
 ) -> Result<Option<u64>, StorageError> {
     let t = txn.open_table(Some(tables::META))?;
+    read_u64_in(txn, &t, key)
+}
+
+/// [`read_u64`] with the `meta` table already open.
+fn read_u64_in(
+    txn: &Transaction<'_, impl libmdbx::TransactionKind, NoWriteMap>,
+    meta: &Table<'_>,
+    key: &[u8],
+) -> Result<Option<u64>, StorageError> {
     Ok(txn
-        .get::<Vec<u8>>(&t, key)?
+        .get::<Vec<u8>>(meta, key)?
         .and_then(|b| b.get(..8).and_then(|b| b.try_into().ok()))
         .map(u64::from_be_bytes))
+}
+
+impl Shared {
+    /// The open handle of a table of [`tables::ALL`].
+    fn table(&self, name: &str) -> Result<&Table<'static>, StorageError> {
+        tables::ALL
+            .iter()
+            .position(|t| *t == name)
+            .and_then(|i| self.handles.get(i))
+            .ok_or_else(|| StorageError::Corrupt("tables", format!("unknown table {name}")))
+    }
 }
 
 /// Writes everything the cache holds in one MDBX transaction, with the `state` marker.
@@ -153,17 +189,18 @@ fn flush_shared(shared: &Shared) -> Result<(), StorageError> {
     let started = std::time::Instant::now();
     // the write lock first: no block can be between its publish and its commit meanwhile
     let txn = shared.db.begin_rw_txn()?;
-    let committed = read_u64(&txn, HEAD_KEY)?.map_or(0, |n| n.saturating_add(1));
+    let committed = read_u64_in(&txn, shared.table(tables::META)?, HEAD_KEY)?
+        .map_or(0, |n| n.saturating_add(1));
     let set = shared.cache.flush_set(committed);
     let Some(number) = set.upto.checked_sub(1) else { return Ok(()) };
     if set.writes.is_empty() && set.wipes.is_empty() && set.upto <= shared.cache.persisted() {
         return Ok(());
     }
-    let storage = txn.open_table(Some(tables::STORAGE))?;
+    let storage = shared.table(tables::STORAGE)?;
     for prefix in &set.wipes {
         let mut keys = Vec::new();
         {
-            let mut cursor = txn.cursor(&storage)?;
+            let mut cursor = txn.cursor(storage)?;
             let mut entry = cursor.set_range::<Vec<u8>, ()>(prefix)?;
             while let Some((k, ())) = entry {
                 if !k.starts_with(prefix) {
@@ -174,27 +211,28 @@ fn flush_shared(shared: &Shared) -> Result<(), StorageError> {
             }
         }
         for k in keys {
-            txn.del(&storage, k, None)?;
+            txn.del(storage, k, None)?;
         }
     }
     let mut writes = set.writes;
     if !shared.config.keep_history {
-        let headers = txn.open_table(Some(tables::HEADERS))?;
+        let headers = shared.table(tables::HEADERS)?;
         let header: alloy_consensus::Header = txn
-            .get::<Vec<u8>>(&headers, &number.to_be_bytes())?
+            .get::<Vec<u8>>(headers, &number.to_be_bytes())?
             .map(|b| alloy_rlp::Decodable::decode(&mut b.as_slice()))
             .transpose()
             .map_err(|e| StorageError::Corrupt("header", e.to_string()))?
             .ok_or(StorageError::Corrupt("header", format!("flushed block {number} missing")))?;
         let view = View { lo: shared.cache.persisted(), hi: set.upto };
         let keep = crate::cache_reach::reachable(&shared.cache, view, header.state_root)?;
-        writes.retain(|(index, key, _)| {
-            *index != NODES_INDEX
-                || alloy_primitives::B256::try_from(&key[..]).is_ok_and(|h| keep.contains(&h))
+        writes.retain(|(index, key, _)| match *index {
+            NODES_INDEX => keep.nodes.contains(&key[..]),
+            ROOTS_INDEX => keep.roots.contains(&key[..]),
+            _ => true,
         });
     }
     writes.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    let handles = DEFERRED.map(|name| txn.open_table(Some(name)));
+    let handles = DEFERRED.map(|name| shared.table(name));
     for (index, key, value) in &writes {
         let Some(Ok(table)) = handles.get(*index) else {
             return Err(StorageError::Corrupt("cache", format!("bad table index {index}")));
@@ -206,17 +244,14 @@ fn flush_shared(shared: &Shared) -> Result<(), StorageError> {
             }
         }
     }
-    let meta = txn.open_table(Some(tables::META))?;
-    txn.put(&meta, STATE_KEY, number.to_be_bytes(), WriteFlags::empty())?;
+    let meta = shared.table(tables::META)?;
+    txn.put(meta, STATE_KEY, number.to_be_bytes(), WriteFlags::empty())?;
     txn.commit()?;
     shared.cache.flushed(set.upto);
     tracing::debug!(target: "storage", number, blocks, entries = writes.len(),
         elapsed_ms = started.elapsed().as_millis() as u64, "flushed state cache");
     Ok(())
 }
-
-/// Index of the trie-node table in [`DEFERRED`].
-const NODES_INDEX: usize = 0;
 
 /// Dirty pages one write transaction may hold before MDBX spills them (1 GiB of 4 KiB pages).
 const TXN_DIRTY_PAGE_LIMIT: u64 = 1 << 18;
@@ -272,24 +307,54 @@ impl Env {
         };
         let db = Database::<NoWriteMap>::open_with_options(dir, options)?;
         let cache = Cache::default();
-        {
+        let handles = {
             let tx = db.begin_rw_txn()?;
+            let mut dbis = Vec::with_capacity(tables::ALL.len());
             for name in tables::ALL {
-                tx.create_table(Some(name), TableFlags::empty())?;
+                let table = tx.create_table(Some(name), TableFlags::empty())?;
+                dbis.push(table.dbi());
+                tx.prime_for_permaopen(table);
             }
-            // databases written before the cache existed have all their state on disk
             let head = read_u64(&tx, HEAD_KEY)?;
             let state = read_u64(&tx, STATE_KEY)?;
-            if let (Some(head), None) = (head, state) {
-                let meta = tx.open_table(Some(tables::META))?;
-                tx.put(&meta, STATE_KEY, head.to_be_bytes(), WriteFlags::empty())?;
+            match (head, read_u64(&tx, SCHEMA_KEY)?) {
+                (_, Some(SCHEMA)) => {}
+                (None, None) => {
+                    let meta = tx.open_table(Some(tables::META))?;
+                    tx.put(&meta, SCHEMA_KEY, SCHEMA.to_be_bytes(), WriteFlags::empty())?;
+                }
+                // databases from before the key existed are layout 1 (nodes keyed by hash)
+                (_, found) => {
+                    return Err(StorageError::Schema {
+                        found: found.unwrap_or(1),
+                        expected: SCHEMA,
+                    });
+                }
             }
             cache.set_persisted(state.or(head).map_or(0, |n| n.saturating_add(1)));
-            tx.commit()?;
-        }
+            let (_, open) = tx.commit_and_rebind_open_dbs()?;
+            // SAFETY: a table handle is a plain MDBX dbi, valid for as long as the environment
+            // is open; `Shared` keeps the handles beside `db` and they never leave it.
+            let mut open: Vec<Table<'static>> = unsafe { std::mem::transmute(open) };
+            let mut ordered = Vec::with_capacity(dbis.len());
+            for dbi in dbis {
+                let at = open.iter().position(|t| t.dbi() == dbi).ok_or(StorageError::Corrupt(
+                    "tables",
+                    "a table handle was not kept open".into(),
+                ))?;
+                ordered.push(open.swap_remove(at));
+            }
+            ordered
+        };
         let config = CacheConfig { flush_every_blocks: config.flush_every_blocks.max(1), ..config };
         Ok(Self {
-            inner: Arc::new(Shared { db, cache, config, discard_on_close: Default::default() }),
+            inner: Arc::new(Shared {
+                db,
+                handles,
+                cache,
+                config,
+                discard_on_close: Default::default(),
+            }),
         })
     }
 
@@ -299,8 +364,9 @@ impl Env {
         // this snapshot needs
         let epoch = self.inner.cache.epoch();
         let txn = self.inner.db.begin_ro_txn()?;
-        let hi = read_u64(&txn, HEAD_KEY)?.map_or(0, |n| n.saturating_add(1));
-        let lo = read_u64(&txn, STATE_KEY)?.map_or(hi, |n| n.saturating_add(1));
+        let meta = self.inner.table(tables::META)?;
+        let hi = read_u64_in(&txn, meta, HEAD_KEY)?.map_or(0, |n| n.saturating_add(1));
+        let lo = read_u64_in(&txn, meta, STATE_KEY)?.map_or(hi, |n| n.saturating_add(1));
         // SAFETY: the transaction borrows the database, which we keep alive in the same struct
         // through an `Arc`; `Drop` releases the transaction before the `Arc`.
         let txn: Transaction<'static, RO, NoWriteMap> = unsafe { std::mem::transmute(txn) };
@@ -349,6 +415,12 @@ impl Env {
         state: &crate::StateUpdate,
     ) -> Result<(), StorageError> {
         let seq = block.header.number.saturating_add(1);
+        if (!state.nodes.is_empty() || !state.roots.is_empty()) && state.loc != seq {
+            return Err(StorageError::Corrupt(
+                "state update",
+                format!("computed at location {} for block {}", state.loc, block.header.number),
+            ));
+        }
         self.inner.cache.publish(seq, crate::provider::block_layer(block, state));
         Ok(())
     }
@@ -388,8 +460,24 @@ impl ReadTx {
                 Lookup::Miss => {}
             }
         }
-        let t = self.txn.open_table(Some(table))?;
-        Ok(self.txn.get::<Vec<u8>>(&t, key)?)
+        let t = self.shared.table(table)?;
+        Ok(self.txn.get::<Vec<u8>>(t, key)?)
+    }
+
+    /// The stored form of the trie node with this hash written at `loc` (the cache first when
+    /// `loc` is a block the cache holds, else the disk).
+    pub(crate) fn trie_node(
+        &self,
+        hash: &alloy_primitives::B256,
+        loc: crate::trie::Loc,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.shared.cache.node_at(hash.as_slice(), loc, self.view) {
+            Lookup::Found(v) => return Ok(Some(v.to_vec())),
+            Lookup::Deleted => return Ok(None),
+            Lookup::Miss => {}
+        }
+        let t = self.shared.table(tables::TRIE_NODES)?;
+        Ok(self.txn.get::<Vec<u8>>(t, &crate::cache::node_key(loc, hash.as_slice()))?)
     }
 
     /// Visits entries with keys starting at `from` while `f` returns true.
@@ -400,8 +488,8 @@ impl ReadTx {
         from: &[u8],
         mut f: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StorageError> {
-        let t = self.txn.open_table(Some(table))?;
-        let mut cursor = self.txn.cursor(&t)?;
+        let t = self.shared.table(table)?;
+        let mut cursor = self.txn.cursor(t)?;
         let mut entry = cursor.set_range::<Vec<u8>, Vec<u8>>(from)?;
         while let Some((k, v)) = entry {
             if !f(&k, &v) {
@@ -414,8 +502,8 @@ impl ReadTx {
 
     /// The last entry of a table (on disk; see [`ReadTx::scan_from`]).
     pub fn last(&self, table: &str) -> Result<Option<Entry>, StorageError> {
-        let t = self.txn.open_table(Some(table))?;
-        let mut cursor = self.txn.cursor(&t)?;
+        let t = self.shared.table(table)?;
+        let mut cursor = self.txn.cursor(t)?;
         Ok(cursor.last::<Vec<u8>, Vec<u8>>()?)
     }
 }
@@ -446,14 +534,14 @@ impl Drop for WriteTx {
 impl WriteTx {
     /// Reads a value from disk (sees this transaction's own direct writes, not the cache).
     pub fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        let t = self.txn.open_table(Some(table))?;
-        Ok(self.txn.get::<Vec<u8>>(&t, key)?)
+        let t = self.shared.table(table)?;
+        Ok(self.txn.get::<Vec<u8>>(t, key)?)
     }
 
     /// Writes a value.
     pub fn put(&self, table: &str, key: &[u8], value: &[u8]) -> Result<(), StorageError> {
-        let t = self.txn.open_table(Some(table))?;
-        self.txn.put(&t, key, value, WriteFlags::empty())?;
+        let t = self.shared.table(table)?;
+        self.txn.put(t, key, value, WriteFlags::empty())?;
         Ok(())
     }
 
@@ -463,26 +551,26 @@ impl WriteTx {
         table: &str,
         entries: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
     ) -> Result<(), StorageError> {
-        let t = self.txn.open_table(Some(table))?;
+        let t = self.shared.table(table)?;
         for (k, v) in entries {
-            self.txn.put(&t, k, v, WriteFlags::empty())?;
+            self.txn.put(t, k, v, WriteFlags::empty())?;
         }
         Ok(())
     }
 
     /// Deletes a key (no-op when absent).
     pub fn delete(&self, table: &str, key: &[u8]) -> Result<(), StorageError> {
-        let t = self.txn.open_table(Some(table))?;
-        self.txn.del(&t, key, None)?;
+        let t = self.shared.table(table)?;
+        self.txn.del(t, key, None)?;
         Ok(())
     }
 
     /// Deletes every key starting with `prefix`.
     pub fn delete_prefix(&self, table: &str, prefix: &[u8]) -> Result<(), StorageError> {
-        let t = self.txn.open_table(Some(table))?;
+        let t = self.shared.table(table)?;
         let mut keys = Vec::new();
         {
-            let mut cursor = self.txn.cursor(&t)?;
+            let mut cursor = self.txn.cursor(t)?;
             let mut entry = cursor.set_range::<Vec<u8>, ()>(prefix)?;
             while let Some((k, ())) = entry {
                 if !k.starts_with(prefix) {
@@ -493,7 +581,7 @@ impl WriteTx {
             }
         }
         for k in keys {
-            self.txn.del(&t, k, None)?;
+            self.txn.del(t, k, None)?;
         }
         Ok(())
     }

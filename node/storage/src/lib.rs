@@ -27,7 +27,7 @@ pub use model::{
 };
 pub use private::{ContractPrivacyMetadata, PrivateBlockWrite};
 pub use provider::TxLocation;
-pub use state::compute_state_update;
+pub use state::{compute_state_update, private_loc, public_loc};
 
 /// Storage failures.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +41,17 @@ pub enum StorageError {
     /// A trie node is missing or malformed.
     #[error(transparent)]
     Trie(#[from] trie::TrieError),
+    /// The database was written with another layout.
+    #[error(
+        "database layout {found} is not layout {expected}, the one this qnode reads: remove the \
+         chain data and run `qnode init` again"
+    )]
+    Schema {
+        /// The layout found on disk.
+        found: u64,
+        /// The layout this build reads.
+        expected: u64,
+    },
     /// Filesystem error.
     #[error("io error on {0}: {1}")]
     Io(String, String),

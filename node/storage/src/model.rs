@@ -84,8 +84,12 @@ pub struct StateChanges {
 pub struct StateUpdate {
     /// The new state root.
     pub state_root: B256,
-    /// New trie nodes (state and storage tries).
+    /// New trie nodes (state and storage tries) in their stored form, all located at `loc`.
     pub nodes: Vec<(B256, Vec<u8>)>,
+    /// Where `nodes` are stored (see [`crate::trie::Loc`]).
+    pub loc: crate::trie::Loc,
+    /// The tries whose root node is among `nodes` (for the root index).
+    pub roots: Vec<B256>,
     /// New latest-state account records (`None` deletes).
     pub accounts: Vec<(Address, Option<AccountRecord>)>,
     /// Accounts whose stored slots must be deleted before `storage` is written.

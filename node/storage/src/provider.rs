@@ -8,11 +8,11 @@ use alloy_trie::EMPTY_ROOT_HASH;
 
 use crate::{
     StorageError,
-    cache::{DEFERRED, Layer, deferred_index},
+    cache::{DEFERRED, Layer, deferred_index, node_key},
     db::{HEAD_KEY, ReadTx, STATE_KEY, WriteTx, tables},
     model::{AccountRecord, StateUpdate, StoredBlock, StoredReceipt},
-    state::{encode_slot_value, storage_key},
-    trie::{NodeStore, Trie, TrieError},
+    state::{encode_slot_value, public_loc, storage_key},
+    trie::{Loc, NodeStore, ROOT_LOC, Trie, TrieError},
 };
 
 const GENESIS_KEY: &[u8] = b"genesis";
@@ -43,8 +43,24 @@ pub struct TxLocation {
 }
 
 impl NodeStore for ReadTx {
-    fn node(&self, hash: &B256) -> Result<Option<Vec<u8>>, TrieError> {
-        self.get(tables::TRIE_NODES, hash.as_slice()).map_err(|e| TrieError::Store(e.to_string()))
+    fn node(&self, hash: &B256, loc: Loc) -> Result<Option<Vec<u8>>, TrieError> {
+        let store = |e: StorageError| TrieError::Store(e.to_string());
+        let loc = if loc == ROOT_LOC {
+            match self.root_loc(hash).map_err(store)? {
+                Some(loc) => loc,
+                None => return Ok(None),
+            }
+        } else {
+            loc
+        };
+        self.trie_node(hash, loc).map_err(store)
+    }
+}
+
+impl ReadTx {
+    /// Where the root node of a trie is stored (`None`: not a known root).
+    pub fn root_loc(&self, root: &B256) -> Result<Option<Loc>, StorageError> {
+        self.get(tables::TRIE_ROOTS, root.as_slice())?.map(|b| be_u64("trie root", &b)).transpose()
     }
 }
 
@@ -208,6 +224,14 @@ impl WriteTx {
         total_difficulty: U256,
     ) -> Result<(), StorageError> {
         let number = block.header.number;
+        // the location matters only for the nodes and roots it places
+        let placed = !state.nodes.is_empty() || !state.roots.is_empty();
+        if placed && state.loc != public_loc(number) {
+            return Err(StorageError::Corrupt(
+                "state update",
+                format!("computed at location {} for block {number}", state.loc),
+            ));
+        }
         let key = num_key(number);
         let mut header_rlp = Vec::with_capacity(600);
         block.header.encode(&mut header_rlp);
@@ -242,10 +266,7 @@ impl WriteTx {
     /// Writes trie nodes, latest-state records and code directly to disk (bypassing the
     /// write-back cache: for bulk loads, not to be mixed with unflushed blocks).
     pub fn apply_state(&self, state: &StateUpdate) -> Result<(), StorageError> {
-        self.put_many(
-            tables::TRIE_NODES,
-            state.nodes.iter().map(|(h, n)| (h.as_slice(), n.as_slice())),
-        )?;
+        self.write_trie(state)?;
         for (hash, code) in &state.codes {
             self.put(tables::CODE, hash.as_slice(), code)?;
         }
@@ -270,6 +291,21 @@ impl WriteTx {
     }
 }
 
+impl WriteTx {
+    /// Writes a state update's trie nodes (at its location) and root-index entries straight
+    /// to disk.
+    pub(crate) fn write_trie(&self, state: &StateUpdate) -> Result<(), StorageError> {
+        for (hash, node) in &state.nodes {
+            self.put(tables::TRIE_NODES, &node_key(state.loc, hash.as_slice()), node)?;
+        }
+        let loc = state.loc.to_be_bytes();
+        for root in &state.roots {
+            self.put(tables::TRIE_ROOTS, root.as_slice(), &loc)?;
+        }
+        Ok(())
+    }
+}
+
 /// Each transaction's lookup key and value (`number ‖ index`).
 fn tx_locations(block: &StoredBlock) -> impl Iterator<Item = (B256, [u8; 12])> + '_ {
     let key = num_key(block.header.number);
@@ -284,8 +320,9 @@ fn tx_locations(block: &StoredBlock) -> impl Iterator<Item = (B256, [u8; 12])> +
 /// A block's writes to the deferred tables (state and transaction lookups), for the cache.
 pub(crate) fn block_layer(block: &StoredBlock, state: &StateUpdate) -> Layer {
     let index = |table: &str| deferred_index(table).unwrap_or(DEFERRED.len());
-    let (nodes, accounts, storage, code, lookups) = (
+    let (nodes, roots, accounts, storage, code, lookups) = (
         index(tables::TRIE_NODES),
+        index(tables::TRIE_ROOTS),
         index(tables::ACCOUNTS),
         index(tables::STORAGE),
         index(tables::CODE),
@@ -294,14 +331,19 @@ pub(crate) fn block_layer(block: &StoredBlock, state: &StateUpdate) -> Layer {
     let mut layer = Layer {
         writes: Vec::with_capacity(
             state.nodes.len()
+                + state.roots.len()
                 + state.accounts.len()
                 + state.storage.len()
                 + block.transactions.len(),
         ),
         wipes: state.wiped.iter().map(|a| a.0.0).collect(),
     };
+    // held by hash; the version's sequence is the nodes' location
     for (hash, node) in &state.nodes {
         layer.writes.push((nodes, hash.to_vec(), Some(node.clone())));
+    }
+    for root in &state.roots {
+        layer.writes.push((roots, root.to_vec(), Some(state.loc.to_be_bytes().to_vec())));
     }
     for (hash, bytes) in &state.codes {
         layer.writes.push((code, hash.to_vec(), Some(bytes.to_vec())));

@@ -7,10 +7,21 @@ use crate::{
     StorageError,
     db::ReadTx,
     model::{AccountRecord, StateChanges, StateUpdate},
-    trie::{NodeSink, Trie},
+    trie::{Loc, NodeSink, PRIVATE_SPACE, Trie},
 };
 
-/// Applies `changes` on top of the state with root `parent_root`.
+/// Where the public state of block `number` stores its new trie nodes.
+pub fn public_loc(number: u64) -> Loc {
+    number.saturating_add(1)
+}
+
+/// Where this node's private state of block `number` stores its new trie nodes.
+pub fn private_loc(number: u64) -> Loc {
+    public_loc(number) | PRIVATE_SPACE
+}
+
+/// Applies `changes` on top of the state with root `parent_root`; new nodes are located at
+/// `loc` ([`public_loc`] or [`private_loc`] of the block).
 ///
 /// Only the trie paths of the changed accounts and slots are loaded and rehashed. An account's
 /// old storage root comes from its leaf on the path being updated, so nothing else is read.
@@ -18,8 +29,9 @@ pub fn compute_state_update(
     reader: &ReadTx,
     parent_root: B256,
     changes: &StateChanges,
+    loc: Loc,
 ) -> Result<StateUpdate, StorageError> {
-    let mut update = StateUpdate::default();
+    let mut update = StateUpdate { loc, ..Default::default() };
     let mut nodes: Vec<(B256, Vec<u8>)> = Vec::new();
     let mut account_trie = Trie::new(reader, parent_root);
     for (address, change) in &changes.accounts {
@@ -57,13 +69,21 @@ pub fn compute_state_update(
                 }
                 update.storage.push((*address, *slot, *value));
             }
-            storage_trie.commit_into(&mut nodes as &mut dyn NodeSink)
+            let (root, written) = storage_trie.commit_into(&mut nodes as &mut dyn NodeSink, loc);
+            if written {
+                update.roots.push(root);
+            }
+            root
         };
         let record = AccountRecord::new(info.nonce, info.balance, storage_root, info.code_hash);
         account_trie.insert(hashed.as_slice(), alloy_rlp::encode(record))?;
         update.accounts.push((*address, Some(record)));
     }
-    update.state_root = account_trie.commit_into(&mut nodes as &mut dyn NodeSink);
+    let (state_root, written) = account_trie.commit_into(&mut nodes as &mut dyn NodeSink, loc);
+    if written {
+        update.roots.push(state_root);
+    }
+    update.state_root = state_root;
     update.nodes = nodes;
     update.codes = changes.codes.iter().map(|(h, c)| (*h, c.clone())).collect();
     Ok(update)

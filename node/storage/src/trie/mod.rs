@@ -1,19 +1,21 @@
-//! A persistent Merkle-Patricia trie whose nodes are stored by hash.
+//! A persistent Merkle-Patricia trie whose nodes are stored by location and hash.
 //!
 //! Updates load only the nodes on the paths of the changed keys, so the cost of a state-root
 //! update grows with the number of changed keys times the trie depth, not with the state size.
-//! Nodes are never overwritten (a node's key is its hash), so every historical root stays
-//! readable: that is what serves state queries at old blocks and `eth_getProof`.
+//! Nodes are never overwritten (a node's key is the block that wrote it and its hash), so
+//! every historical root stays readable: that is what serves state queries at old blocks and
+//! `eth_getProof`. A parent stores its children's locations next to its RLP ([`StoredNode`]);
+//! a root's location comes from the store's root index ([`ROOT_LOC`]).
 
 mod node;
 mod ops;
 
-use alloy_primitives::{B256, keccak256};
+use alloy_primitives::B256;
 pub use alloy_trie::EMPTY_ROOT_HASH;
 
-pub(crate) use node::decode_node;
-pub(crate) use node::{Node, NodeSink};
-use node::{encode_node, nibbles};
+use node::{Commit, encode_node, nibbles, store_node};
+pub use node::{Loc, PRIVATE_SPACE, ROOT_LOC, StoredNode};
+pub(crate) use node::{Node, NodeSink, decode_stored};
 
 /// Errors while reading or updating a trie.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,8 +36,9 @@ pub enum TrieError {
 
 /// Read access to stored trie nodes.
 pub trait NodeStore {
-    /// Returns the RLP of the node with this hash.
-    fn node(&self, hash: &B256) -> Result<Option<Vec<u8>>, TrieError>;
+    /// Returns the stored form ([`StoredNode`]) of the node with this hash written at `loc`;
+    /// [`ROOT_LOC`] asks for a trie root, found through the store's root index.
+    fn node(&self, hash: &B256, loc: Loc) -> Result<Option<Vec<u8>>, TrieError>;
 }
 
 /// A trie rooted at a known hash, with pending in-memory changes.
@@ -48,13 +51,13 @@ pub struct Trie<'s, S: NodeStore + ?Sized> {
 impl<'s, S: NodeStore + ?Sized> Trie<'s, S> {
     /// Opens the trie with this root (may be [`EMPTY_ROOT_HASH`]).
     pub fn new(store: &'s S, root: B256) -> Self {
-        let root = if root == EMPTY_ROOT_HASH { Node::Empty } else { Node::Hash(root) };
+        let root = if root == EMPTY_ROOT_HASH { Node::Empty } else { Node::Hash(root, ROOT_LOC) };
         Self { root, store }
     }
 
-    pub(crate) fn resolve(&self, hash: &B256) -> Result<Node, TrieError> {
-        let rlp = self.store.node(hash)?.ok_or(TrieError::MissingNode(*hash))?;
-        decode_node(&rlp)
+    pub(crate) fn resolve(&self, hash: &B256, loc: Loc) -> Result<Node, TrieError> {
+        let stored = self.store.node(hash, loc)?.ok_or(TrieError::MissingNode(*hash))?;
+        decode_stored(&stored)
     }
 
     /// Looks a key up (the key is used as is: hash it first for the secure trie).
@@ -88,26 +91,30 @@ impl<'s, S: NodeStore + ?Sized> Trie<'s, S> {
         Ok(())
     }
 
-    /// Hashes the changed nodes, hands every new node to `sink` and returns the new root.
-    pub(crate) fn commit_into(&mut self, sink: &mut dyn NodeSink) -> B256 {
-        let root = match &self.root {
-            Node::Empty => EMPTY_ROOT_HASH,
-            Node::Hash(h) => *h,
+    /// Hashes the changed nodes, hands every new node (located at `loc`) to `sink` and returns
+    /// the new root, and whether the root node itself was written (and so is at `loc`).
+    pub(crate) fn commit_into(&mut self, sink: &mut dyn NodeSink, loc: Loc) -> (B256, bool) {
+        let (root, written) = match &self.root {
+            Node::Empty => (EMPTY_ROOT_HASH, false),
+            Node::Hash(h, _) => (*h, false),
             node => {
-                let rlp = encode_node(node, sink);
-                let hash = keccak256(&rlp);
-                sink.put(hash, rlp);
-                hash
+                let mut commit = Commit { sink, loc };
+                let (rlp, locs) = encode_node(node, &mut commit);
+                (store_node(rlp, &locs, &mut commit), true)
             }
         };
-        self.root = if root == EMPTY_ROOT_HASH { Node::Empty } else { Node::Hash(root) };
-        root
+        self.root = match &self.root {
+            _ if root == EMPTY_ROOT_HASH => Node::Empty,
+            Node::Hash(_, old) => Node::Hash(root, *old),
+            _ => Node::Hash(root, loc),
+        };
+        (root, written)
     }
 
-    /// Commits and returns the root plus the new nodes to store.
-    pub fn commit(&mut self) -> (B256, Vec<(B256, Vec<u8>)>) {
+    /// Commits at `loc` and returns the root plus the new nodes to store.
+    pub fn commit(&mut self, loc: Loc) -> (B256, Vec<(B256, Vec<u8>)>) {
         let mut nodes = Vec::new();
-        let root = self.commit_into(&mut nodes);
+        let (root, _) = self.commit_into(&mut nodes, loc);
         (root, nodes)
     }
 
@@ -119,20 +126,34 @@ impl<'s, S: NodeStore + ?Sized> Trie<'s, S> {
     }
 }
 
-/// An in-memory node store, for tests and for building tries without a database.
+/// An in-memory node store keyed like the database (location and hash), for tests.
 #[derive(Debug, Default, Clone)]
-pub struct MemoryNodeStore(pub std::collections::HashMap<B256, Vec<u8>>);
+pub struct MemoryNodeStore {
+    nodes: std::collections::HashMap<(Loc, B256), Vec<u8>>,
+    roots: std::collections::HashMap<B256, Loc>,
+}
 
 impl NodeStore for MemoryNodeStore {
-    fn node(&self, hash: &B256) -> Result<Option<Vec<u8>>, TrieError> {
-        Ok(self.0.get(hash).cloned())
+    fn node(&self, hash: &B256, loc: Loc) -> Result<Option<Vec<u8>>, TrieError> {
+        let loc = if loc == ROOT_LOC {
+            match self.roots.get(hash) {
+                Some(loc) => *loc,
+                None => return Ok(None),
+            }
+        } else {
+            loc
+        };
+        Ok(self.nodes.get(&(loc, *hash)).cloned())
     }
 }
 
 impl MemoryNodeStore {
-    /// Stores the nodes a commit produced.
-    pub fn extend(&mut self, nodes: Vec<(B256, Vec<u8>)>) {
-        self.0.extend(nodes);
+    /// Stores the nodes a commit at `loc` produced, and its root.
+    pub fn extend(&mut self, loc: Loc, root: B256, nodes: Vec<(B256, Vec<u8>)>) {
+        self.nodes.extend(nodes.into_iter().map(|(hash, stored)| ((loc, hash), stored)));
+        if self.nodes.contains_key(&(loc, root)) {
+            self.roots.insert(root, loc);
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Get, insert, remove and proof walks over [`Node`]s, loading stored nodes on demand.
 
 use super::{NodeStore, Trie, TrieError, node::Node};
-use crate::trie::node::encode_node;
+use crate::trie::node::{Commit, encode_node};
 
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
@@ -14,8 +14,8 @@ pub(super) fn get<S: NodeStore + ?Sized>(
 ) -> Result<Option<Vec<u8>>, TrieError> {
     match node {
         Node::Empty => Ok(None),
-        Node::Hash(h) => {
-            let resolved = trie.resolve(h)?;
+        Node::Hash(h, loc) => {
+            let resolved = trie.resolve(h, *loc)?;
             get(trie, &resolved, path)
         }
         Node::Leaf { path: lp, value } => Ok((lp.as_slice() == path).then(|| value.clone())),
@@ -39,7 +39,7 @@ pub(super) fn load<S: NodeStore + ?Sized>(
 ) -> Result<(Node, Option<Vec<u8>>), TrieError> {
     Ok(match node {
         Node::Empty => (Node::Empty, None),
-        Node::Hash(h) => return load(trie, trie.resolve(&h)?, path),
+        Node::Hash(h, loc) => return load(trie, trie.resolve(&h, loc)?, path),
         Node::Leaf { path: lp, value } => {
             let found = (lp.as_slice() == path).then(|| value.clone());
             (Node::Leaf { path: lp, value }, found)
@@ -105,7 +105,7 @@ pub(super) fn insert<S: NodeStore + ?Sized>(
 ) -> Result<Node, TrieError> {
     Ok(match node {
         Node::Empty => Node::Leaf { path: path.to_vec(), value },
-        Node::Hash(h) => insert(trie, trie.resolve(&h)?, path, value)?,
+        Node::Hash(h, loc) => insert(trie, trie.resolve(&h, loc)?, path, value)?,
         Node::Leaf { path: lp, value: lv } => {
             let common = common_prefix(&lp, path);
             if common == lp.len() && common == path.len() {
@@ -154,10 +154,10 @@ pub(super) fn remove<S: NodeStore + ?Sized>(
 ) -> Result<Node, TrieError> {
     Ok(match node {
         Node::Empty => Node::Empty,
-        Node::Hash(h) => {
-            let resolved = trie.resolve(&h)?;
+        Node::Hash(h, loc) => {
+            let resolved = trie.resolve(&h, loc)?;
             if !contains_path(trie, &resolved, path)? {
-                return Ok(Node::Hash(h));
+                return Ok(Node::Hash(h, loc));
             }
             remove(trie, resolved, path)?
         }
@@ -201,7 +201,7 @@ fn normalize_extension<S: NodeStore + ?Sized>(
     child: Node,
 ) -> Result<Node, TrieError> {
     let child = match child {
-        Node::Hash(h) => trie.resolve(&h)?.keep_hash_if_branch(h),
+        Node::Hash(h, loc) => trie.resolve(&h, loc)?.keep_hash_if_branch(h, loc),
         other => other,
     };
     Ok(match child {
@@ -220,9 +220,9 @@ fn normalize_extension<S: NodeStore + ?Sized>(
 
 impl Node {
     /// After resolving `h` only to learn its shape: a branch can stay referenced by hash.
-    fn keep_hash_if_branch(self, h: alloy_primitives::B256) -> Node {
+    fn keep_hash_if_branch(self, h: alloy_primitives::B256, loc: super::Loc) -> Node {
         match self {
-            Node::Branch { .. } => Node::Hash(h),
+            Node::Branch { .. } => Node::Hash(h, loc),
             other => other,
         }
     }
@@ -258,14 +258,16 @@ pub(super) fn proof<S: NodeStore + ?Sized>(
 ) -> Result<(), TrieError> {
     match node {
         Node::Empty => Ok(()),
-        Node::Hash(h) => {
-            let rlp = trie.store.node(h)?.ok_or(TrieError::MissingNode(*h))?;
-            let resolved = super::node::decode_node(&rlp)?;
-            out.push(rlp);
+        Node::Hash(h, loc) => {
+            let stored = trie.store.node(h, *loc)?.ok_or(TrieError::MissingNode(*h))?;
+            let resolved = super::node::decode_stored(&stored)?;
+            out.push(super::StoredNode::rlp(&stored)?.to_vec());
             proof_inner(trie, &resolved, path, out)
         }
         other => {
-            out.push(encode_node(other, &mut Vec::new()));
+            let mut discard = Vec::new();
+            let mut commit = Commit { sink: &mut discard, loc: super::ROOT_LOC };
+            out.push(encode_node(other, &mut commit).0);
             proof_inner(trie, other, path, out)
         }
     }
@@ -288,7 +290,7 @@ fn proof_inner<S: NodeStore + ?Sized>(
         _ => None,
     };
     match next {
-        Some((child @ Node::Hash(_), rest)) => proof(trie, child, rest, out),
+        Some((child @ Node::Hash(..), rest)) => proof(trie, child, rest, out),
         Some((child, rest)) => proof_inner(trie, child, rest, out),
         None => Ok(()),
     }

@@ -76,7 +76,7 @@ fn naive_root(entries: &BTreeMap<Vec<u8>, Vec<u8>>) -> B256 {
 fn empty_trie_has_empty_root() {
     let store = MemoryNodeStore::default();
     let mut trie = Trie::new(&store, EMPTY_ROOT_HASH);
-    assert_eq!(trie.commit().0, EMPTY_ROOT_HASH);
+    assert_eq!(trie.commit(1).0, EMPTY_ROOT_HASH);
 }
 
 #[test]
@@ -90,9 +90,9 @@ fn matches_hash_builder_for_storage_like_values() {
         trie.insert(&key, value.clone()).unwrap();
         entries.insert(key, value);
     }
-    let (root, nodes) = trie.commit();
+    let (root, nodes) = trie.commit(1);
     assert_eq!(root, reference_root(&entries));
-    store.extend(nodes);
+    store.extend(1, root, nodes);
     // reopen from the store and read everything back
     let trie = Trie::new(&store, root);
     for (k, v) in &entries {
@@ -113,7 +113,7 @@ proptest! {
         let mut store = MemoryNodeStore::default();
         let mut root = EMPTY_ROOT_HASH;
         let mut model = BTreeMap::new();
-        for round in rounds {
+        for (loc, round) in (1..).zip(rounds) {
             let mut trie = Trie::new(&store, root);
             for (k, v) in round {
                 let key = keccak256(k.to_be_bytes()).to_vec();
@@ -127,8 +127,10 @@ proptest! {
                     None => { trie.remove(&key).unwrap(); model.remove(&key); }
                 }
             }
-            let (new_root, nodes) = trie.commit();
-            store.extend(nodes);
+            // each round is written at its own location: children written by earlier rounds
+            // must be found through the locations their parents recorded
+            let (new_root, nodes) = trie.commit(loc);
+            store.extend(loc, new_root, nodes);
             root = new_root;
             prop_assert_eq!(root, reference_root(&model));
             prop_assert_eq!(root, naive_root(&model));
@@ -147,17 +149,17 @@ proptest! {
         let store = MemoryNodeStore::default();
         let mut trie = Trie::new(&store, EMPTY_ROOT_HASH);
         for (k, v) in &entries { trie.insert(k, v.clone()).unwrap(); }
-        let (root, nodes) = trie.commit();
+        let (root, nodes) = trie.commit(1);
         prop_assert_eq!(root, naive_root(&entries));
         // remove every other key from the persisted trie
         let mut store = store;
-        store.extend(nodes);
+        store.extend(1, root, nodes);
         let mut trie = Trie::new(&store, root);
         let mut remaining = entries.clone();
         for k in entries.keys().step_by(2) {
             trie.remove(k).unwrap();
             remaining.remove(k);
         }
-        prop_assert_eq!(trie.commit().0, naive_root(&remaining));
+        prop_assert_eq!(trie.commit(1).0, naive_root(&remaining));
     }
 }
