@@ -43,11 +43,12 @@ const PREFIX: usize = 20;
 const ENTRY_OVERHEAD: usize = 64;
 
 /// The disk key of a trie node: its location (big-endian, so later blocks' nodes sort after
-/// earlier ones) and its hash.
-pub(crate) fn node_key(loc: u64, hash: &[u8]) -> Vec<u8> {
-    let mut key = Vec::with_capacity(8 + hash.len());
-    key.extend_from_slice(&loc.to_be_bytes());
-    key.extend_from_slice(hash);
+/// earlier ones) and its 32-byte hash (a shorter slice is zero-padded).
+pub(crate) fn node_key(loc: u64, hash: &[u8]) -> NodeKey {
+    let mut key = [0u8; 40];
+    key[..8].copy_from_slice(&loc.to_be_bytes());
+    let len = hash.len().min(32);
+    key[8..8 + len].copy_from_slice(&hash[..len]);
     key
 }
 
@@ -91,12 +92,17 @@ struct Inner {
     retired: VecDeque<(Arc<Epoch>, u64)>,
 }
 
-/// What a flush writes: the newest version of every key in `(persisted, upto]`.
+/// The disk key of a trie node: [`node_key`].
+pub(crate) type NodeKey = [u8; 40];
+
+/// What a flush writes: the newest version of every key in `(persisted, upto]`, and every
+/// trie node version in that range.
 #[derive(Debug, Default)]
 pub(crate) struct FlushSet {
     pub upto: u64,
     pub wipes: Vec<[u8; PREFIX]>,
     pub writes: Vec<(usize, Box<[u8]>, Value)>,
+    pub nodes: Vec<(NodeKey, Arc<[u8]>)>,
 }
 
 /// The shared cache.
@@ -244,11 +250,11 @@ impl Cache {
         }
         for (index, table) in inner.tables.iter().enumerate() {
             if index == NODES_INDEX {
-                // every version: each one is a node at its own location
+                // every version: each one is a node at its own location (nodes are never deleted)
                 for (hash, versions) in table {
                     for (seq, value) in versions {
-                        if *seq > view.lo && *seq <= view.hi {
-                            set.writes.push((index, node_key(*seq, hash).into(), value.clone()));
+                        if let (true, Some(value)) = (*seq > view.lo && *seq <= view.hi, value) {
+                            set.nodes.push((node_key(*seq, hash), value.clone()));
                         }
                     }
                 }

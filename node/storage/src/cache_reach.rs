@@ -10,7 +10,7 @@ use alloy_trie::EMPTY_ROOT_HASH;
 
 use crate::{
     StorageError,
-    cache::{Cache, Lookup, ROOTS_INDEX, View, node_key},
+    cache::{Cache, Lookup, NodeKey, ROOTS_INDEX, View, node_key},
     model::AccountRecord,
     trie::{Loc, Node, decode_stored},
 };
@@ -19,7 +19,7 @@ use crate::{
 #[derive(Debug, Default)]
 pub(crate) struct Reachable {
     /// `location ‖ hash` of the trie nodes to write.
-    pub nodes: HashSet<Vec<u8>>,
+    pub nodes: HashSet<NodeKey>,
     /// Hashes of the roots whose index entries to write.
     pub roots: HashSet<Vec<u8>>,
 }

@@ -345,3 +345,40 @@ fn a_database_of_another_layout_is_refused_with_a_clear_error() {
     assert!(matches!(err, crate::StorageError::Schema { found: 1, expected: 2 }), "{err}");
     assert!(err.to_string().contains("run `qnode init` again"), "{err}");
 }
+
+/// A flush appends its nodes; a table that already holds a later key (a database written some
+/// other way) still takes them, by ordinary inserts.
+#[test]
+fn a_flush_behind_a_later_node_key_still_writes_every_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let env =
+        Env::open_with(dir.path(), CacheConfig { flush_every_blocks: 2, ..Default::default() })
+            .unwrap();
+    let writer = env.write().unwrap();
+    writer.write_block(&block(0, EMPTY_ROOT_HASH), &[], &Default::default(), U256::ZERO).unwrap();
+    let stray = crate::StateUpdate {
+        nodes: vec![(B256::repeat_byte(0xee), vec![0xc0])],
+        loc: 1_000,
+        ..Default::default()
+    };
+    writer.apply_state(&stray).unwrap();
+    writer.commit().unwrap();
+    let mut root = EMPTY_ROOT_HASH;
+    for number in 1..=2u64 {
+        let changes: Vec<GenChange> =
+            (0u8..6).map(|a| (a, Some((number, u64::from(a))), false, vec![(a, number)])).collect();
+        root = commit(&env, number, root, &changes_of(&changes));
+    }
+    drop(env);
+    let env = Env::open(dir.path()).unwrap();
+    let reader = env.read().unwrap();
+    assert_eq!(reader.persisted_state_number().unwrap(), Some(2), "flushed");
+    for a in 0u8..6 {
+        let account = reader.account_at(root, &Address::with_last_byte(a)).unwrap().unwrap();
+        assert_eq!(account.nonce, 2);
+        assert_eq!(
+            reader.storage_at(account.storage_root, &B256::with_last_byte(a)).unwrap(),
+            U256::from(2)
+        );
+    }
+}

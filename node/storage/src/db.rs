@@ -9,9 +9,7 @@ use libmdbx::{
 
 use crate::{
     StorageError,
-    cache::{
-        Cache, DEFERRED, Epoch, Layer, Lookup, NODES_INDEX, ROOTS_INDEX, View, deferred_index,
-    },
+    cache::{Cache, DEFERRED, Epoch, Layer, Lookup, ROOTS_INDEX, View, deferred_index},
 };
 
 /// Every table of the node database, with its key → value layout.
@@ -42,6 +40,10 @@ pub mod tables {
     /// for private state) ‖ node hash → node RLP ‖ its hashed children's locations (LEB128)
     /// (state and storage tries, every version; see [`crate::trie::StoredNode`])
     pub const TRIE_NODES: &str = "TrieNodes";
+    /// location ‖ node hash → stored node, as [`TRIE_NODES`], for this node's private state
+    /// (written with each block, outside the write-back cache, so kept apart from the public
+    /// nodes, which a flush appends)
+    pub const PRIVATE_TRIE_NODES: &str = "PrivateTrieNodes";
     /// trie root hash → location (u64 BE) of the root node (state and storage tries, public
     /// and private)
     pub const TRIE_ROOTS: &str = "TrieRoots";
@@ -59,7 +61,7 @@ pub mod tables {
     pub const PRIVACY_METADATA: &str = "PrivacyMetadata";
 
     /// All tables, created on open.
-    pub const ALL: [&str; 18] = [
+    pub const ALL: [&str; 19] = [
         HEADERS,
         CANONICAL_HASHES,
         HEADER_NUMBERS,
@@ -73,6 +75,7 @@ pub mod tables {
         CODE,
         TRIE_NODES,
         TRIE_ROOTS,
+        PRIVATE_TRIE_NODES,
         META,
         PRIVATE_STATE_ROOTS,
         PRIVATE_RECEIPTS,
@@ -169,6 +172,24 @@ fn read_u64_in(
         .map(u64::from_be_bytes))
 }
 
+/// Writes trie nodes sorted by key. They sort after everything on disk (a flush writes only
+/// locations above the persisted block), so each is appended at the end of the table without
+/// a search; should one not (a database written otherwise), it is inserted normally.
+fn append_nodes(
+    txn: &Transaction<'_, RW, NoWriteMap>,
+    table: &Table<'_>,
+    nodes: &[(crate::cache::NodeKey, Arc<[u8]>)],
+) -> Result<(), StorageError> {
+    let mut cursor = txn.cursor(table)?;
+    for (key, value) in nodes {
+        match cursor.put(key, value, WriteFlags::APPEND) {
+            Err(libmdbx::Error::KeyMismatch) => cursor.put(key, value, WriteFlags::empty())?,
+            other => other?,
+        }
+    }
+    Ok(())
+}
+
 impl Shared {
     /// The open handle of a table of [`tables::ALL`].
     fn table(&self, name: &str) -> Result<&Table<'static>, StorageError> {
@@ -215,6 +236,7 @@ fn flush_shared(shared: &Shared) -> Result<(), StorageError> {
         }
     }
     let mut writes = set.writes;
+    let mut nodes = set.nodes;
     if !shared.config.keep_history {
         let headers = shared.table(tables::HEADERS)?;
         let header: alloy_consensus::Header = txn
@@ -225,12 +247,13 @@ fn flush_shared(shared: &Shared) -> Result<(), StorageError> {
             .ok_or(StorageError::Corrupt("header", format!("flushed block {number} missing")))?;
         let view = View { lo: shared.cache.persisted(), hi: set.upto };
         let keep = crate::cache_reach::reachable(&shared.cache, view, header.state_root)?;
-        writes.retain(|(index, key, _)| match *index {
-            NODES_INDEX => keep.nodes.contains(&key[..]),
-            ROOTS_INDEX => keep.roots.contains(&key[..]),
-            _ => true,
-        });
+        nodes.retain(|(key, _)| keep.nodes.contains(key));
+        writes.retain(|(index, key, _)| *index != ROOTS_INDEX || keep.roots.contains(&key[..]));
     }
+    let collected = started.elapsed();
+    nodes.sort_unstable_by_key(|(key, _)| *key);
+    append_nodes(&txn, shared.table(tables::TRIE_NODES)?, &nodes)?;
+    let appended = started.elapsed();
     writes.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let handles = DEFERRED.map(|name| shared.table(name));
     for (index, key, value) in &writes {
@@ -246,10 +269,15 @@ fn flush_shared(shared: &Shared) -> Result<(), StorageError> {
     }
     let meta = shared.table(tables::META)?;
     txn.put(meta, STATE_KEY, number.to_be_bytes(), WriteFlags::empty())?;
+    let put = started.elapsed();
     txn.commit()?;
+    let committed = started.elapsed();
     shared.cache.flushed(set.upto);
-    tracing::debug!(target: "storage", number, blocks, entries = writes.len(),
-        elapsed_ms = started.elapsed().as_millis() as u64, "flushed state cache");
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    tracing::debug!(target: "storage", number, blocks, nodes = nodes.len(), records = writes.len(),
+        collect_ms = ms(collected), append_nodes_ms = ms(appended - collected),
+        put_records_ms = ms(put - appended), commit_ms = ms(committed - put),
+        prune_ms = ms(started.elapsed() - committed), "flushed state cache");
     Ok(())
 }
 
@@ -476,7 +504,7 @@ impl ReadTx {
             Lookup::Deleted => return Ok(None),
             Lookup::Miss => {}
         }
-        let t = self.shared.table(tables::TRIE_NODES)?;
+        let t = self.shared.table(crate::trie::nodes_table(loc))?;
         Ok(self.txn.get::<Vec<u8>>(t, &crate::cache::node_key(loc, hash.as_slice()))?)
     }
 

@@ -296,7 +296,8 @@ impl WriteTx {
     /// to disk.
     pub(crate) fn write_trie(&self, state: &StateUpdate) -> Result<(), StorageError> {
         for (hash, node) in &state.nodes {
-            self.put(tables::TRIE_NODES, &node_key(state.loc, hash.as_slice()), node)?;
+            let table = crate::trie::nodes_table(state.loc);
+            self.put(table, &node_key(state.loc, hash.as_slice()), node)?;
         }
         let loc = state.loc.to_be_bytes();
         for root in &state.roots {

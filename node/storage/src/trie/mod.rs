@@ -34,6 +34,15 @@ pub enum TrieError {
     Store(String),
 }
 
+/// The table that holds the nodes located at `loc` (public, or this node's private state).
+pub(crate) fn nodes_table(loc: Loc) -> &'static str {
+    if loc & PRIVATE_SPACE == 0 {
+        crate::db::tables::TRIE_NODES
+    } else {
+        crate::db::tables::PRIVATE_TRIE_NODES
+    }
+}
+
 /// Read access to stored trie nodes.
 pub trait NodeStore {
     /// Returns the stored form ([`StoredNode`]) of the node with this hash written at `loc`;
