@@ -181,20 +181,14 @@ impl Cache {
     }
 
     /// The version of a trie node written at exactly `seq`, if `seq` is in the reader's view
-    /// (a node located at or below `view.lo` is on disk).
-    pub(crate) fn node_at(&self, hash: &[u8], seq: u64, view: View) -> Lookup {
+    /// (a node located at or below `view.lo` is on disk; nodes are never deleted).
+    pub(crate) fn node_at(&self, hash: &[u8], seq: u64, view: View) -> Option<Arc<[u8]>> {
         if seq <= view.lo || seq > view.hi {
-            return Lookup::Miss;
+            return None;
         }
         let inner = self.inner.read();
-        let found = inner.tables[NODES_INDEX]
-            .get(hash)
-            .and_then(|versions| versions.iter().rev().find(|(s, _)| *s == seq));
-        match found {
-            Some((_, Some(v))) => Lookup::Found(v.clone()),
-            Some((_, None)) => Lookup::Deleted,
-            None => Lookup::Miss,
-        }
+        let versions = inner.tables[NODES_INDEX].get(hash)?;
+        versions.iter().rev().find(|(s, _)| *s == seq).and_then(|(_, v)| v.clone())
     }
 
     /// Publishes a block's writes under `seq` (not yet visible: readers' `hi` is below it until

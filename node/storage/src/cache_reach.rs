@@ -61,7 +61,7 @@ pub(crate) fn reachable(
         if found.nodes.contains(&key) {
             continue;
         }
-        let Lookup::Found(stored) = cache.node_at(hash.as_slice(), loc, view) else { continue };
+        let Some(stored) = cache.node_at(hash.as_slice(), loc, view) else { continue };
         found.nodes.insert(key);
         let mut pending = vec![decode_stored(&stored)?];
         while let Some(node) = pending.pop() {

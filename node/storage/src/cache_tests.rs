@@ -72,6 +72,15 @@ fn block(number: u64, state_root: B256) -> StoredBlock {
     }
 }
 
+/// Opens a database under `config` and writes an empty genesis block (straight to disk).
+fn env_with_genesis(dir: &std::path::Path, config: CacheConfig) -> Env {
+    let env = Env::open_with(dir, config).unwrap();
+    let writer = env.write().unwrap();
+    writer.write_block(&block(0, EMPTY_ROOT_HASH), &[], &Default::default(), U256::ZERO).unwrap();
+    writer.commit().unwrap();
+    env
+}
+
 /// Commits `changes` as the next block; returns the new root.
 fn commit(env: &Env, number: u64, parent: B256, changes: &StateChanges) -> B256 {
     let update =
@@ -128,13 +137,7 @@ proptest! {
         let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let through = CacheConfig { flush_every_blocks: 1, ..Default::default() };
         let cached = CacheConfig { flush_every_blocks: flush_every, keep_history, ..Default::default() };
-        let (a, b) = (Env::open_with(dir_a.path(), through).unwrap(), Env::open_with(dir_b.path(), cached).unwrap());
-        // genesis: empty state, written straight to disk
-        for env in [&a, &b] {
-            let writer = env.write().unwrap();
-            writer.write_block(&block(0, EMPTY_ROOT_HASH), &[], &Default::default(), U256::ZERO).unwrap();
-            writer.commit().unwrap();
-        }
+        let (a, b) = (env_with_genesis(dir_a.path(), through), env_with_genesis(dir_b.path(), cached));
         let mut model = Model::new();
         let mut roots = vec![EMPTY_ROOT_HASH];
         let mut all_changes = vec![StateChanges::default()];
@@ -223,11 +226,7 @@ proptest! {
 fn reader_snapshot_is_stable_across_commits_and_flushes() {
     let dir = tempfile::tempdir().unwrap();
     let env =
-        Env::open_with(dir.path(), CacheConfig { flush_every_blocks: 2, ..Default::default() })
-            .unwrap();
-    let writer = env.write().unwrap();
-    writer.write_block(&block(0, EMPTY_ROOT_HASH), &[], &Default::default(), U256::ZERO).unwrap();
-    writer.commit().unwrap();
+        env_with_genesis(dir.path(), CacheConfig { flush_every_blocks: 2, ..Default::default() });
     let address = Address::with_last_byte(1);
     let set = |balance: u64| changes_of(&[(1, Some((0, balance)), false, vec![(0, balance)])]);
     let mut root = commit(&env, 1, EMPTY_ROOT_HASH, &set(10));
@@ -256,10 +255,7 @@ fn reader_snapshot_is_stable_across_commits_and_flushes() {
 fn full_mode_flush_writes_only_the_head_state() {
     let dir = tempfile::tempdir().unwrap();
     let config = CacheConfig { flush_every_blocks: 3, keep_history: false, ..Default::default() };
-    let env = Env::open_with(dir.path(), config).unwrap();
-    let writer = env.write().unwrap();
-    writer.write_block(&block(0, EMPTY_ROOT_HASH), &[], &Default::default(), U256::ZERO).unwrap();
-    writer.commit().unwrap();
+    let env = env_with_genesis(dir.path(), config);
     let address = Address::with_last_byte(1);
     let mut roots = vec![EMPTY_ROOT_HASH];
     for number in 1..=3u64 {
@@ -289,11 +285,7 @@ fn full_mode_flush_writes_only_the_head_state() {
 fn a_flush_appends_trie_nodes_after_the_previous_ones() {
     let dir = tempfile::tempdir().unwrap();
     let env =
-        Env::open_with(dir.path(), CacheConfig { flush_every_blocks: 2, ..Default::default() })
-            .unwrap();
-    let writer = env.write().unwrap();
-    writer.write_block(&block(0, EMPTY_ROOT_HASH), &[], &Default::default(), U256::ZERO).unwrap();
-    writer.commit().unwrap();
+        env_with_genesis(dir.path(), CacheConfig { flush_every_blocks: 2, ..Default::default() });
     let node_keys = |env: &Env| {
         let mut keys = Vec::new();
         env.read()

@@ -214,7 +214,8 @@ fn flush_shared(shared: &Shared) -> Result<(), StorageError> {
         .map_or(0, |n| n.saturating_add(1));
     let set = shared.cache.flush_set(committed);
     let Some(number) = set.upto.checked_sub(1) else { return Ok(()) };
-    if set.writes.is_empty() && set.wipes.is_empty() && set.upto <= shared.cache.persisted() {
+    let nothing = set.writes.is_empty() && set.nodes.is_empty() && set.wipes.is_empty();
+    if nothing && set.upto <= shared.cache.persisted() {
         return Ok(());
     }
     let storage = shared.table(tables::STORAGE)?;
@@ -443,12 +444,7 @@ impl Env {
         state: &crate::StateUpdate,
     ) -> Result<(), StorageError> {
         let seq = block.header.number.saturating_add(1);
-        if (!state.nodes.is_empty() || !state.roots.is_empty()) && state.loc != seq {
-            return Err(StorageError::Corrupt(
-                "state update",
-                format!("computed at location {} for block {}", state.loc, block.header.number),
-            ));
-        }
+        state.ensure_located("state update", |loc| loc == seq)?;
         self.inner.cache.publish(seq, crate::provider::block_layer(block, state));
         Ok(())
     }
@@ -499,10 +495,8 @@ impl ReadTx {
         hash: &alloy_primitives::B256,
         loc: crate::trie::Loc,
     ) -> Result<Option<Vec<u8>>, StorageError> {
-        match self.shared.cache.node_at(hash.as_slice(), loc, self.view) {
-            Lookup::Found(v) => return Ok(Some(v.to_vec())),
-            Lookup::Deleted => return Ok(None),
-            Lookup::Miss => {}
+        if let Some(stored) = self.shared.cache.node_at(hash.as_slice(), loc, self.view) {
+            return Ok(Some(stored.to_vec()));
         }
         let t = self.shared.table(crate::trie::nodes_table(loc))?;
         Ok(self.txn.get::<Vec<u8>>(t, &crate::cache::node_key(loc, hash.as_slice()))?)

@@ -99,3 +99,19 @@ pub struct StateUpdate {
     /// New code.
     pub codes: Vec<(B256, Bytes)>,
 }
+
+impl StateUpdate {
+    /// Checks that the nodes and roots this update places (if any) are located where `expected`
+    /// says they must be; `what` names the update in the error.
+    pub(crate) fn ensure_located(
+        &self,
+        what: &'static str,
+        expected: impl FnOnce(crate::trie::Loc) -> bool,
+    ) -> Result<(), crate::StorageError> {
+        let places = !self.nodes.is_empty() || !self.roots.is_empty();
+        if places && !expected(self.loc) {
+            return Err(crate::StorageError::Corrupt(what, format!("located at {}", self.loc)));
+        }
+        Ok(())
+    }
+}

@@ -115,13 +115,9 @@ impl WriteTx {
     /// Writes a block's private state (nodes, code, root) and receipts; part of the block's
     /// write transaction, so they become durable and visible with the block.
     pub fn write_private(&self, private: &PrivateBlockWrite) -> Result<(), StorageError> {
-        let placed = !private.state.nodes.is_empty() || !private.state.roots.is_empty();
-        if placed && private.state.loc & crate::trie::PRIVATE_SPACE == 0 {
-            return Err(StorageError::Corrupt(
-                "private state update",
-                format!("located at {}, outside the private space", private.state.loc),
-            ));
-        }
+        private
+            .state
+            .ensure_located("private state update", |loc| loc & crate::trie::PRIVATE_SPACE != 0)?;
         self.write_trie(&private.state)?;
         for (hash, code) in &private.state.codes {
             self.put(tables::CODE, hash.as_slice(), code)?;

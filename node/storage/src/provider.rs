@@ -224,14 +224,7 @@ impl WriteTx {
         total_difficulty: U256,
     ) -> Result<(), StorageError> {
         let number = block.header.number;
-        // the location matters only for the nodes and roots it places
-        let placed = !state.nodes.is_empty() || !state.roots.is_empty();
-        if placed && state.loc != public_loc(number) {
-            return Err(StorageError::Corrupt(
-                "state update",
-                format!("computed at location {} for block {number}", state.loc),
-            ));
-        }
+        state.ensure_located("state update", |loc| loc == public_loc(number))?;
         let key = num_key(number);
         let mut header_rlp = Vec::with_capacity(600);
         block.header.encode(&mut header_rlp);
@@ -295,8 +288,8 @@ impl WriteTx {
     /// Writes a state update's trie nodes (at its location) and root-index entries straight
     /// to disk.
     pub(crate) fn write_trie(&self, state: &StateUpdate) -> Result<(), StorageError> {
+        let table = crate::trie::nodes_table(state.loc);
         for (hash, node) in &state.nodes {
-            let table = crate::trie::nodes_table(state.loc);
             self.put(table, &node_key(state.loc, hash.as_slice()), node)?;
         }
         let loc = state.loc.to_be_bytes();

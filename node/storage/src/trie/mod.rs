@@ -112,11 +112,10 @@ impl<'s, S: NodeStore + ?Sized> Trie<'s, S> {
                 (store_node(rlp, &locs, &mut commit), true)
             }
         };
-        self.root = match &self.root {
-            _ if root == EMPTY_ROOT_HASH => Node::Empty,
-            Node::Hash(_, old) => Node::Hash(root, *old),
-            _ => Node::Hash(root, loc),
-        };
+        if written {
+            // otherwise the root is still `Empty` or the unchanged `Hash`
+            self.root = Node::Hash(root, loc);
+        }
         (root, written)
     }
 
