@@ -15,7 +15,8 @@ use qrs_evm::{BlockContext, BlockExecutor, EvmConfig, ExecError, StateDb, StateV
 use qrs_metrics::checkpoint;
 use qrs_primitives::is_private;
 use qrs_storage::{
-    PrivateBlockWrite, StateUpdate, StoredBlock, StoredReceipt, compute_state_update, public_loc,
+    HotPolicy, HotSlot, HotTries, PrivateBlockWrite, ReadTx, StateUpdate, StoredBlock,
+    StoredReceipt, compute_state_update_hot, public_loc,
 };
 
 use crate::{
@@ -52,6 +53,8 @@ pub struct BuiltBlock {
     pub total_difficulty: U256,
     /// This node's private state, receipts and bloom for the block (never sent to peers).
     pub private: PrivateBlockWrite,
+    /// The new state's tries, kept decoded for the next block if this one is committed.
+    pub hot: HotSlot,
 }
 
 impl BuiltBlock {
@@ -137,12 +140,7 @@ impl Chain {
         METERS.execution.record_since(started);
         let started = Instant::now();
         let reader = self.reader()?;
-        let state = compute_state_update(
-            &reader,
-            head.header.state_root,
-            &outcome.changes,
-            public_loc(number),
-        )?;
+        let (state, hot) = self.state_update(&reader, head.header.state_root, &outcome, number)?;
         let private = crate::private::private_write(
             &reader,
             &head.header.state_root,
@@ -161,7 +159,28 @@ impl Chain {
             state,
             total_difficulty,
             private,
+            hot: HotSlot::new(hot),
         })
+    }
+
+    /// The public state update of block `number` on `parent_root`, starting from the tries the
+    /// head's commit kept decoded (taken: a block built but never committed leaves none).
+    pub(crate) fn state_update(
+        &self,
+        reader: &ReadTx,
+        parent_root: B256,
+        outcome: &qrs_evm::BlockOutcome,
+        number: u64,
+    ) -> Result<(StateUpdate, Option<HotTries>), ChainError> {
+        let held = self.inner.hot.take();
+        Ok(compute_state_update_hot(
+            reader,
+            parent_root,
+            &outcome.changes,
+            public_loc(number),
+            held,
+            HotPolicy::default(),
+        )?)
     }
 
     /// The hash of a block header as GoQuorum computes it: for istanbul (IBFT/QBFT) headers
@@ -234,6 +253,8 @@ impl Chain {
         writer.write_block(&built.block, &built.receipts, &built.state, built.total_difficulty)?;
         writer.write_private(&built.private)?;
         writer.commit()?;
+        let hot = built.hot.take().filter(|h| h.state_root() == built.block.header.state_root);
+        self.inner.hot.put(hot);
         METERS.write.record_since(started);
         let reader = self.reader()?;
         *self.inner.head.write() = load_head(&reader)?;

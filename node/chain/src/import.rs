@@ -5,7 +5,7 @@ use std::time::Instant;
 use alloy_consensus::{Header, TxEnvelope, proofs::calculate_transaction_root};
 use alloy_primitives::Address;
 use qrs_evm::{BlockContext, BlockExecutor, EvmConfig, StateDb, StateView};
-use qrs_storage::{StoredBlock, compute_state_update, public_loc};
+use qrs_storage::StoredBlock;
 
 use crate::{BuildAttributes, BuiltBlock, Chain, ChainError, metrics::METERS};
 
@@ -77,12 +77,7 @@ impl Chain {
         METERS.execution.record_since(started);
         let started = Instant::now();
         let reader = self.reader()?;
-        let state = compute_state_update(
-            &reader,
-            head.header.state_root,
-            &outcome.changes,
-            public_loc(number),
-        )?;
+        let (state, hot) = self.state_update(&reader, head.header.state_root, &outcome, number)?;
         let private = crate::private::private_write(
             &reader,
             &head.header.state_root,
@@ -120,6 +115,7 @@ impl Chain {
             state,
             total_difficulty,
             private,
+            hot: qrs_storage::HotSlot::new(hot),
         };
         Ok(built)
     }

@@ -53,6 +53,8 @@ struct Inner {
     head: RwLock<Head>,
     /// Serialises everything that builds on or moves the head.
     writer: Mutex<()>,
+    /// The head state's tries, kept decoded for the next block's state update.
+    hot: qrs_storage::HotSlot,
     events: broadcast::Sender<ChainEvent>,
     /// The node's transaction manager, for private payloads.
     private_payloads: RwLock<Option<Arc<dyn PrivatePayloads>>>,
@@ -95,6 +97,7 @@ impl Chain {
                 pool: Arc::new(Pool::new(pool_config)),
                 head: RwLock::new(head),
                 writer: Mutex::new(()),
+                hot: qrs_storage::HotSlot::default(),
                 events,
                 private_payloads: RwLock::new(None),
             }),

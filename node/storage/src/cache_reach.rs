@@ -66,7 +66,9 @@ pub(crate) fn reachable(
         let mut pending = vec![decode_stored(&stored)?];
         while let Some(node) = pending.pop() {
             match node {
-                Node::Hash(child, child_loc) => stack.push((child, child_loc, accounts)),
+                Node::Hash(child, child_loc) | Node::Stored { hash: child, loc: child_loc, .. } => {
+                    stack.push((child, child_loc, accounts))
+                }
                 Node::Leaf { value, .. } => {
                     if accounts {
                         let record: AccountRecord =

@@ -14,9 +14,9 @@ use crate::{
 };
 
 /// One account's change in a generated block: `None` destroys it.
-type GenChange = (u8, Option<(u64, u64)>, bool, Vec<(u8, u64)>);
+pub(crate) type GenChange = (u8, Option<(u64, u64)>, bool, Vec<(u8, u64)>);
 
-fn changes_of(block: &[GenChange]) -> StateChanges {
+pub(crate) fn changes_of(block: &[GenChange]) -> StateChanges {
     let mut changes = StateChanges::default();
     for (a, info, wiped, slots) in block {
         let address = Address::with_last_byte(*a);
@@ -39,9 +39,9 @@ fn changes_of(block: &[GenChange]) -> StateChanges {
 }
 
 /// The latest state as a model: account → (nonce, balance, slots).
-type Model = BTreeMap<Address, (u64, U256, BTreeMap<B256, U256>)>;
+pub(crate) type Model = BTreeMap<Address, (u64, U256, BTreeMap<B256, U256>)>;
 
-fn apply_model(model: &mut Model, changes: &StateChanges) {
+pub(crate) fn apply_model(model: &mut Model, changes: &StateChanges) {
     for (address, change) in &changes.accounts {
         let Some(info) = change.info else {
             model.remove(address);
@@ -63,7 +63,7 @@ fn apply_model(model: &mut Model, changes: &StateChanges) {
     }
 }
 
-fn block(number: u64, state_root: B256) -> StoredBlock {
+pub(crate) fn block(number: u64, state_root: B256) -> StoredBlock {
     StoredBlock {
         header: Header { number, state_root, ..Default::default() },
         hash: keccak256(number.to_be_bytes()),
@@ -73,7 +73,7 @@ fn block(number: u64, state_root: B256) -> StoredBlock {
 }
 
 /// Opens a database under `config` and writes an empty genesis block (straight to disk).
-fn env_with_genesis(dir: &std::path::Path, config: CacheConfig) -> Env {
+pub(crate) fn env_with_genesis(dir: &std::path::Path, config: CacheConfig) -> Env {
     let env = Env::open_with(dir, config).unwrap();
     let writer = env.write().unwrap();
     writer.write_block(&block(0, EMPTY_ROOT_HASH), &[], &Default::default(), U256::ZERO).unwrap();
@@ -91,7 +91,7 @@ fn commit(env: &Env, number: u64, parent: B256, changes: &StateChanges) -> B256 
     update.state_root
 }
 
-fn assert_reads(env: &Env, model: &Model, universe: &[Address]) {
+pub(crate) fn assert_reads(env: &Env, model: &Model, universe: &[Address]) {
     let reader = env.read().unwrap();
     for address in universe {
         let got = reader.account(address).unwrap();
@@ -110,7 +110,7 @@ fn assert_reads(env: &Env, model: &Model, universe: &[Address]) {
     }
 }
 
-fn gen_block() -> impl Strategy<Value = Vec<GenChange>> {
+pub(crate) fn gen_block() -> impl Strategy<Value = Vec<GenChange>> {
     prop::collection::vec(
         (
             0u8..12,

@@ -10,10 +10,12 @@
 //! - `private`: this node's private state roots (by public state root), private receipts and
 //!   blooms ([`PrivateBlockWrite`]).
 //! - [`state`]: turning execution output into trie updates (only changed paths are rehashed).
+//! - `hot`: the tries a state update keeps decoded in memory for the next block's update.
 
 pub(crate) mod cache;
 mod cache_reach;
 pub mod db;
+mod hot;
 mod model;
 mod private;
 mod provider;
@@ -21,13 +23,14 @@ mod state;
 pub mod trie;
 
 pub use db::{CacheConfig, Env, ReadTx, WriteTx};
+pub use hot::{HotPolicy, HotSlot, HotTries};
 pub use model::{
     AccountChange, AccountInfo, AccountRecord, StateChanges, StateUpdate, StoredBlock,
     StoredReceipt,
 };
 pub use private::{ContractPrivacyMetadata, PrivateBlockWrite};
 pub use provider::TxLocation;
-pub use state::{compute_state_update, private_loc, public_loc};
+pub use state::{compute_state_update, compute_state_update_hot, private_loc, public_loc};
 
 /// Storage failures.
 #[derive(Debug, thiserror::Error)]
@@ -59,3 +62,5 @@ pub enum StorageError {
 
 #[cfg(test)]
 mod cache_tests;
+#[cfg(test)]
+mod hot_tests;

@@ -1,11 +1,12 @@
 //! Turning a block's [`StateChanges`] into trie updates and latest-state writes.
 
-use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_primitives::{Address, B256, U256, keccak256, map::HashMap};
 use alloy_trie::EMPTY_ROOT_HASH;
 
 use crate::{
     StorageError,
     db::ReadTx,
+    hot::{HotCarry, HotPolicy, HotTries, root_reference},
     model::{AccountRecord, StateChanges, StateUpdate},
     trie::{Loc, NodeSink, PRIVATE_SPACE, Trie},
 };
@@ -31,11 +32,32 @@ pub fn compute_state_update(
     changes: &StateChanges,
     loc: Loc,
 ) -> Result<StateUpdate, StorageError> {
+    compute_state_update_hot(reader, parent_root, changes, loc, None, HotPolicy::default())
+        .map(|(update, _)| update)
+}
+
+/// [`compute_state_update`] starting from the decoded tries `hot` kept from the update that
+/// produced `parent_root` (ignored when they belong to another root), returning the tries to
+/// keep for the next update, pruned by `policy` (see [`crate::hot`]).
+pub fn compute_state_update_hot(
+    reader: &ReadTx,
+    parent_root: B256,
+    changes: &StateChanges,
+    loc: Loc,
+    hot: Option<HotTries>,
+    policy: HotPolicy,
+) -> Result<(StateUpdate, Option<HotTries>), StorageError> {
+    let (accounts_root, mut storage_tries, carry) = match hot {
+        Some(hot) if hot.state_root == parent_root => hot.into_parts(),
+        _ => (root_reference(parent_root), HashMap::default(), HotCarry::default()),
+    };
+    let mut loaded = 0usize;
     let mut update = StateUpdate { loc, ..Default::default() };
     let mut nodes: Vec<(B256, Vec<u8>)> = Vec::new();
-    let mut account_trie = Trie::new(reader, parent_root);
+    let mut account_trie = Trie::with_root_node(reader, accounts_root);
     for (address, change) in &changes.accounts {
         let hashed = keccak256(address);
+        let held = storage_tries.remove(address);
         let Some(info) = change.info else {
             account_trie.remove(hashed.as_slice())?;
             update.accounts.push((*address, None));
@@ -56,10 +78,15 @@ pub fn compute_state_update(
         if change.storage_wiped && old.is_some() {
             update.wiped.push(*address);
         }
+        let held = held.filter(|(root, _)| *root == old_storage_root).map(|(_, node)| node);
         let storage_root = if change.storage.is_empty() {
+            if let Some(node) = held {
+                storage_tries.insert(*address, (old_storage_root, node));
+            }
             old_storage_root
         } else {
-            let mut storage_trie = Trie::new(reader, old_storage_root);
+            let start = held.unwrap_or_else(|| root_reference(old_storage_root));
+            let mut storage_trie = Trie::with_root_node(reader, start);
             for (slot, value) in &change.storage {
                 let key = keccak256(slot);
                 if value.is_zero() {
@@ -72,6 +99,10 @@ pub fn compute_state_update(
             let (root, written) = storage_trie.commit_into(&mut nodes as &mut dyn NodeSink, loc);
             if written {
                 update.roots.push(root);
+            }
+            loaded = loaded.saturating_add(storage_trie.loaded());
+            if root != EMPTY_ROOT_HASH {
+                storage_tries.insert(*address, (root, storage_trie.into_root()));
             }
             root
         };
@@ -86,7 +117,10 @@ pub fn compute_state_update(
     update.state_root = state_root;
     update.nodes = nodes;
     update.codes = changes.codes.iter().map(|(h, c)| (*h, c.clone())).collect();
-    Ok(update)
+    let added = loaded.saturating_add(account_trie.loaded()).saturating_add(update.nodes.len());
+    let hot = HotTries::continued(state_root, account_trie.into_root(), storage_tries, carry)
+        .pruned(loc, added, policy);
+    Ok((update, hot))
 }
 
 /// Key of a storage slot in the latest-state table.

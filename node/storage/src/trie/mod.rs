@@ -7,15 +7,18 @@
 //! `eth_getProof`. A parent stores its children's locations next to its RLP ([`StoredNode`]);
 //! a root's location comes from the store's root index ([`ROOT_LOC`]).
 
+mod encode;
 mod node;
 mod ops;
 
 use alloy_primitives::B256;
 pub use alloy_trie::EMPTY_ROOT_HASH;
 
-use node::{Commit, encode_node, nibbles, store_node};
+pub(crate) use encode::NodeSink;
+use encode::{Commit, commit_root};
+use node::nibbles;
 pub use node::{Loc, PRIVATE_SPACE, ROOT_LOC, StoredNode};
-pub(crate) use node::{Node, NodeSink, decode_stored};
+pub(crate) use node::{Node, decode_stored};
 
 /// Errors while reading or updating a trie.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,17 +58,35 @@ pub trait NodeStore {
 pub struct Trie<'s, S: NodeStore + ?Sized> {
     root: Node,
     store: &'s S,
+    /// Nodes loaded from the store so far.
+    loaded: std::cell::Cell<usize>,
 }
 
 impl<'s, S: NodeStore + ?Sized> Trie<'s, S> {
     /// Opens the trie with this root (may be [`EMPTY_ROOT_HASH`]).
     pub fn new(store: &'s S, root: B256) -> Self {
         let root = if root == EMPTY_ROOT_HASH { Node::Empty } else { Node::Hash(root, ROOT_LOC) };
-        Self { root, store }
+        Self::with_root_node(store, root)
+    }
+
+    /// Opens a trie whose root node is already in memory (kept from an earlier commit).
+    pub(crate) fn with_root_node(store: &'s S, root: Node) -> Self {
+        Self { root, store, loaded: std::cell::Cell::new(0) }
+    }
+
+    /// How many nodes were loaded from the store.
+    pub(crate) fn loaded(&self) -> usize {
+        self.loaded.get()
+    }
+
+    /// The root node (with whatever is held decoded below it).
+    pub(crate) fn into_root(self) -> Node {
+        self.root
     }
 
     pub(crate) fn resolve(&self, hash: &B256, loc: Loc) -> Result<Node, TrieError> {
         let stored = self.store.node(hash, loc)?.ok_or(TrieError::MissingNode(*hash))?;
+        self.loaded.set(self.loaded.get().saturating_add(1));
         decode_stored(&stored)
     }
 
@@ -101,22 +122,25 @@ impl<'s, S: NodeStore + ?Sized> Trie<'s, S> {
     }
 
     /// Hashes the changed nodes, hands every new node (located at `loc`) to `sink` and returns
-    /// the new root, and whether the root node itself was written (and so is at `loc`).
+    /// the new root, and whether the root node itself was written (and so is at `loc`). The
+    /// committed nodes stay in memory, decoded ([`Trie::into_root`]).
     pub(crate) fn commit_into(&mut self, sink: &mut dyn NodeSink, loc: Loc) -> (B256, bool) {
-        let (root, written) = match &self.root {
+        match std::mem::take(&mut self.root) {
             Node::Empty => (EMPTY_ROOT_HASH, false),
-            Node::Hash(h, _) => (*h, false),
-            node => {
-                let mut commit = Commit { sink, loc };
-                let (rlp, locs) = encode_node(node, &mut commit);
-                (store_node(rlp, &locs, &mut commit), true)
+            node @ (Node::Hash(..) | Node::Stored { .. }) => {
+                let hash = match &node {
+                    Node::Hash(h, _) | Node::Stored { hash: h, .. } => *h,
+                    _ => EMPTY_ROOT_HASH,
+                };
+                self.root = node;
+                (hash, false)
             }
-        };
-        if written {
-            // otherwise the root is still `Empty` or the unchanged `Hash`
-            self.root = Node::Hash(root, loc);
+            node => {
+                let (node, hash) = commit_root(node, &mut Commit::new(sink, loc));
+                self.root = node;
+                (hash, true)
+            }
         }
-        (root, written)
     }
 
     /// Commits at `loc` and returns the root plus the new nodes to store.

@@ -1,6 +1,6 @@
 //! Merkle-Patricia trie nodes and their RLP encoding (Ethereum yellow paper, appendix D).
 
-use alloy_primitives::{B256, keccak256};
+use alloy_primitives::B256;
 use alloy_rlp::{Header, PayloadView};
 
 use super::TrieError;
@@ -23,7 +23,9 @@ pub const ROOT_LOC: Loc = 0;
 pub const PRIVATE_SPACE: Loc = 1 << 63;
 
 /// An in-memory trie node. `Hash` is a reference to a stored node (its hash and location),
-/// not loaded yet.
+/// not loaded yet; `Stored` is a stored node held decoded (loaded, or written by a commit and
+/// kept in memory for the next block's update): a parent refers to it by hash, and changing
+/// it turns it back into a plain (dirty) node.
 #[derive(Debug, Clone, Default)]
 pub(crate) enum Node {
     #[default]
@@ -41,9 +43,25 @@ pub(crate) enum Node {
         value: Option<Vec<u8>>,
     },
     Hash(B256, Loc),
+    Stored {
+        hash: B256,
+        loc: Loc,
+        node: Box<Node>,
+    },
 }
 
-/// Hex-prefix encoding of a nibble path (appendix C).
+impl Node {
+    /// Held in memory and unchanged since it was stored, this node becomes a reference again.
+    pub(crate) fn collapse(&mut self) {
+        if let Node::Stored { hash, loc, .. } = self {
+            *self = Node::Hash(*hash, *loc);
+        }
+    }
+}
+
+/// Hex-prefix encoding of a nibble path (appendix C); the encoder writes it in place
+/// (`encode::encode_path`), this is the reference its tests compare with.
+#[cfg(test)]
 pub(crate) fn hex_prefix(path: &[u8], leaf: bool) -> Vec<u8> {
     let flag: u8 = if leaf { 2 } else { 0 };
     let mut out = Vec::with_capacity(path.len() / 2 + 1);
@@ -93,49 +111,6 @@ pub(crate) fn nibbles(key: &[u8]) -> Path {
     out
 }
 
-/// Appends an RLP string header + bytes.
-fn encode_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    alloy_rlp::Encodable::encode(bytes, out);
-}
-
-fn wrap_list(payload: Vec<u8>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload.len() + 4);
-    Header { list: true, payload_length: payload.len() }.encode(&mut out);
-    out.extend_from_slice(&payload);
-    out
-}
-
-/// Something that collects the nodes a commit produces, in their stored form
-/// (see [`StoredNode`]).
-pub(crate) trait NodeSink {
-    fn put(&mut self, hash: B256, stored: Vec<u8>);
-}
-
-impl NodeSink for Vec<(B256, Vec<u8>)> {
-    fn put(&mut self, hash: B256, stored: Vec<u8>) {
-        self.push((hash, stored));
-    }
-}
-
-/// What a commit needs while encoding: where new nodes go and the location they get.
-pub(crate) struct Commit<'a> {
-    pub sink: &'a mut dyn NodeSink,
-    pub loc: Loc,
-}
-
-/// Appends `loc` as LEB128.
-fn push_loc(out: &mut Vec<u8>, mut loc: Loc) {
-    loop {
-        let byte = (loc & 0x7f) as u8;
-        loc >>= 7;
-        if loc == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
 /// Reads the LEB128 locations that follow a stored node's RLP, one per hashed child.
 pub(crate) struct Locs<'a>(&'a [u8]);
 
@@ -170,78 +145,6 @@ impl StoredNode {
         let len =
             (stored.len() - buf.len()).checked_add(header.payload_length).ok_or(short.clone())?;
         stored.get(..len).ok_or(short)
-    }
-}
-
-/// Encodes `node` to its RLP and the locations of its hashed children. Children of 32 bytes
-/// or more are hashed and handed to the commit's sink. `Hash` nodes must not be passed at the
-/// top level.
-pub(crate) fn encode_node(node: &Node, commit: &mut Commit<'_>) -> (Vec<u8>, Vec<u8>) {
-    let mut locs = Vec::new();
-    let rlp = match node {
-        Node::Empty => vec![alloy_rlp::EMPTY_STRING_CODE],
-        Node::Hash(h, loc) => {
-            push_loc(&mut locs, *loc);
-            let mut out = Vec::with_capacity(33);
-            encode_bytes(&mut out, h.as_slice());
-            out
-        }
-        Node::Leaf { path, value } => {
-            let mut payload = Vec::with_capacity(value.len() + path.len() / 2 + 4);
-            encode_bytes(&mut payload, &hex_prefix(path, true));
-            encode_bytes(&mut payload, value);
-            wrap_list(payload)
-        }
-        Node::Extension { path, child } => {
-            let mut payload = Vec::with_capacity(40 + path.len() / 2);
-            encode_bytes(&mut payload, &hex_prefix(path, false));
-            append_child_ref(&mut payload, &mut locs, child, commit);
-            wrap_list(payload)
-        }
-        Node::Branch { children, value } => {
-            let mut payload = Vec::with_capacity(16 * 33 + 1);
-            for child in children.iter() {
-                append_child_ref(&mut payload, &mut locs, child, commit);
-            }
-            match value {
-                Some(v) => encode_bytes(&mut payload, v),
-                None => payload.push(alloy_rlp::EMPTY_STRING_CODE),
-            }
-            wrap_list(payload)
-        }
-    };
-    (rlp, locs)
-}
-
-/// Hashes an encoded node, hands its stored form to the sink and returns the hash.
-pub(crate) fn store_node(rlp: Vec<u8>, locs: &[u8], commit: &mut Commit<'_>) -> B256 {
-    let hash = keccak256(&rlp);
-    let mut stored = rlp;
-    stored.extend_from_slice(locs);
-    commit.sink.put(hash, stored);
-    hash
-}
-
-/// Appends the reference to a child: embedded RLP when shorter than 32 bytes, else its hash
-/// (and its location to `locs`).
-fn append_child_ref(out: &mut Vec<u8>, locs: &mut Vec<u8>, child: &Node, commit: &mut Commit<'_>) {
-    match child {
-        Node::Empty => out.push(alloy_rlp::EMPTY_STRING_CODE),
-        Node::Hash(h, loc) => {
-            encode_bytes(out, h.as_slice());
-            push_loc(locs, *loc);
-        }
-        other => {
-            let (rlp, child_locs) = encode_node(other, commit);
-            if rlp.len() < 32 {
-                // an embedded node is too short to hold a hashed child: `child_locs` is empty
-                out.extend_from_slice(&rlp);
-            } else {
-                let hash = store_node(rlp, &child_locs, commit);
-                encode_bytes(out, hash.as_slice());
-                push_loc(locs, commit.loc);
-            }
-        }
     }
 }
 
@@ -333,6 +236,7 @@ mod tests {
 
     #[test]
     fn locations_round_trip_as_leb128() {
+        use crate::trie::encode::push_loc;
         for loc in [0, 1, 127, 128, 300, u64::from(u32::MAX), PRIVATE_SPACE | 5, u64::MAX] {
             let mut out = Vec::new();
             push_loc(&mut out, loc);

@@ -1,7 +1,7 @@
 //! Get, insert, remove and proof walks over [`Node`]s, loading stored nodes on demand.
 
 use super::{NodeStore, Trie, TrieError, node::Node};
-use crate::trie::node::{Commit, encode_node};
+use crate::trie::encode::{Commit, encode_node};
 
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
@@ -18,6 +18,7 @@ pub(super) fn get<S: NodeStore + ?Sized>(
             let resolved = trie.resolve(h, *loc)?;
             get(trie, &resolved, path)
         }
+        Node::Stored { node, .. } => get(trie, node, path),
         Node::Leaf { path: lp, value } => Ok((lp.as_slice() == path).then(|| value.clone())),
         Node::Extension { path: ep, child } => match path.strip_prefix(ep.as_slice()) {
             Some(rest) => get(trie, child, rest),
@@ -39,7 +40,15 @@ pub(super) fn load<S: NodeStore + ?Sized>(
 ) -> Result<(Node, Option<Vec<u8>>), TrieError> {
     Ok(match node {
         Node::Empty => (Node::Empty, None),
-        Node::Hash(h, loc) => return load(trie, trie.resolve(&h, loc)?, path),
+        Node::Hash(hash, loc) => {
+            // loaded, not changed: it stays a stored node
+            let (node, found) = load(trie, trie.resolve(&hash, loc)?, path)?;
+            (Node::Stored { hash, loc, node: Box::new(node) }, found)
+        }
+        Node::Stored { hash, loc, node } => {
+            let (node, found) = load(trie, *node, path)?;
+            (Node::Stored { hash, loc, node: Box::new(node) }, found)
+        }
         Node::Leaf { path: lp, value } => {
             let found = (lp.as_slice() == path).then(|| value.clone());
             (Node::Leaf { path: lp, value }, found)
@@ -106,6 +115,7 @@ pub(super) fn insert<S: NodeStore + ?Sized>(
     Ok(match node {
         Node::Empty => Node::Leaf { path: path.to_vec(), value },
         Node::Hash(h, loc) => insert(trie, trie.resolve(&h, loc)?, path, value)?,
+        Node::Stored { node, .. } => insert(trie, *node, path, value)?,
         Node::Leaf { path: lp, value: lv } => {
             let common = common_prefix(&lp, path);
             if common == lp.len() && common == path.len() {
@@ -161,6 +171,12 @@ pub(super) fn remove<S: NodeStore + ?Sized>(
             }
             remove(trie, resolved, path)?
         }
+        Node::Stored { hash, loc, node } => {
+            if !contains_path(trie, &node, path)? {
+                return Ok(Node::Stored { hash, loc, node });
+            }
+            remove(trie, *node, path)?
+        }
         Node::Leaf { path: lp, value } => {
             if lp.as_slice() == path {
                 Node::Empty
@@ -202,6 +218,10 @@ fn normalize_extension<S: NodeStore + ?Sized>(
 ) -> Result<Node, TrieError> {
     let child = match child {
         Node::Hash(h, loc) => trie.resolve(&h, loc)?.keep_hash_if_branch(h, loc),
+        Node::Stored { hash, loc, node } => match *node {
+            branch @ Node::Branch { .. } => Node::Stored { hash, loc, node: Box::new(branch) },
+            other => other,
+        },
         other => other,
     };
     Ok(match child {
@@ -264,13 +284,22 @@ pub(super) fn proof<S: NodeStore + ?Sized>(
             out.push(super::StoredNode::rlp(&stored)?.to_vec());
             proof_inner(trie, &resolved, path, out)
         }
+        Node::Stored { node, .. } => {
+            out.push(rlp_of(node));
+            proof_inner(trie, node, path, out)
+        }
         other => {
-            let mut discard = Vec::new();
-            let mut commit = Commit { sink: &mut discard, loc: super::ROOT_LOC };
-            out.push(encode_node(other, &mut commit).0);
+            out.push(rlp_of(other));
             proof_inner(trie, other, path, out)
         }
     }
+}
+
+/// The RLP of an in-memory node (changed children are encoded, not stored).
+fn rlp_of(node: &Node) -> Vec<u8> {
+    let mut discard: Vec<(alloy_primitives::B256, Vec<u8>)> = Vec::new();
+    let mut commit = Commit::new(&mut discard, super::ROOT_LOC);
+    encode_node(node, &mut commit).rlp().to_vec()
 }
 
 /// Continues a proof below a node already added to `out`; embedded children are not added again.
@@ -290,7 +319,9 @@ fn proof_inner<S: NodeStore + ?Sized>(
         _ => None,
     };
     match next {
-        Some((child @ Node::Hash(..), rest)) => proof(trie, child, rest, out),
+        Some((child @ (Node::Hash(..) | Node::Stored { .. }), rest)) => {
+            proof(trie, child, rest, out)
+        }
         Some((child, rest)) => proof_inner(trie, child, rest, out),
         None => Ok(()),
     }

@@ -142,6 +142,49 @@ proptest! {
         }
     }
 
+    /// A trie kept in memory from round to round (its committed nodes held decoded, some of
+    /// them collapsed back to references) writes the same nodes as one reopened from the store.
+    #[test]
+    fn kept_trie_writes_what_a_reopened_one_writes(
+        rounds in prop::collection::vec(
+            prop::collection::vec((0u16..300, prop::option::of(prop::collection::vec(any::<u8>(), 1..40))), 1..50),
+            1..6),
+        max_age in 0u64..3,
+    ) {
+        let mut store = MemoryNodeStore::default();
+        let mut root = EMPTY_ROOT_HASH;
+        let mut kept = node::Node::Empty;
+        for (loc, round) in (1..).zip(rounds) {
+            let mut reopened = Trie::new(&store, root);
+            let mut held = Trie::with_root_node(&store, std::mem::take(&mut kept));
+            for (k, v) in round {
+                let key = keccak256(k.to_be_bytes()).to_vec();
+                match v {
+                    Some(v) => {
+                        prop_assert_eq!(held.get_for_update(&key).unwrap(), reopened.get(&key).unwrap());
+                        reopened.insert(&key, v.clone()).unwrap();
+                        held.insert(&key, v).unwrap();
+                    }
+                    None => {
+                        reopened.remove(&key).unwrap();
+                        held.remove(&key).unwrap();
+                    }
+                }
+            }
+            let (new_root, mut nodes) = reopened.commit(loc);
+            let (held_root, mut held_nodes) = held.commit(loc);
+            prop_assert_eq!(held_root, new_root);
+            nodes.sort();
+            held_nodes.sort();
+            prop_assert_eq!(&held_nodes, &nodes);
+            kept = held.into_root();
+            drop(reopened);
+            store.extend(loc, new_root, nodes);
+            root = new_root;
+            crate::hot::prune_node(&mut kept, loc.saturating_sub(max_age));
+        }
+    }
+
     /// Short keys (non-uniform lengths and prefixes of each other) exercise branch values.
     #[test]
     fn variable_length_keys_match_reference(entries in prop::collection::btree_map(
