@@ -100,8 +100,8 @@ impl Chain {
         let mut executor =
             BlockExecutor::new(StateDb::new(self.reader()?, StateView::Latest), &cfg, &ctx)
                 .with_private(private);
-        let mut transactions = Vec::new();
-        let mut senders = Vec::new();
+        let mut transactions = Vec::with_capacity(candidates.len());
+        let mut senders = Vec::with_capacity(candidates.len());
         let mut skipped: HashSet<Address> = HashSet::new();
         let started = Instant::now();
         for pooled in candidates {
