@@ -15,6 +15,7 @@ pub(crate) mod cache;
 mod cache_reach;
 pub mod db;
 mod model;
+mod node_batch;
 mod private;
 mod provider;
 mod state;
@@ -25,6 +26,7 @@ pub use model::{
     AccountChange, AccountInfo, AccountRecord, StateChanges, StateUpdate, StoredBlock,
     StoredReceipt,
 };
+pub use node_batch::NodeBatch;
 pub use private::{ContractPrivacyMetadata, PrivateBlockWrite};
 pub use provider::TxLocation;
 pub use state::{compute_state_update, private_loc, public_loc};

@@ -32,7 +32,7 @@ pub fn compute_state_update(
     loc: Loc,
 ) -> Result<StateUpdate, StorageError> {
     let mut update = StateUpdate { loc, ..Default::default() };
-    let mut nodes: Vec<(B256, Vec<u8>)> = Vec::new();
+    let mut nodes = crate::NodeBatch::new();
     let mut account_trie = Trie::new(reader, parent_root);
     for (address, change) in &changes.accounts {
         let hashed = keccak256(address);
@@ -84,7 +84,7 @@ pub fn compute_state_update(
         update.roots.push(state_root);
     }
     update.state_root = state_root;
-    update.nodes = nodes;
+    update.nodes = nodes.into();
     update.codes = changes.codes.iter().map(|(h, c)| (*h, c.clone())).collect();
     Ok(update)
 }
