@@ -358,7 +358,7 @@ fn phases(c: &mut Criterion) {
         built.state.storage.len()
     );
     let rows = mdbx_modes::BlockRows {
-        nodes: built.state.nodes.clone(),
+        nodes: built.state.nodes.iter().map(|(h, n)| (h, n.to_vec())).collect(),
         accounts: built
             .state
             .accounts
@@ -412,8 +412,10 @@ fn fresh_copy(built: &BuiltBlock, k: u64) -> BuiltBlock {
     copy.block.header.number = k;
     copy.block.hash = keccak256([built.block.hash.as_slice(), &salt].concat());
     copy.state.loc = public_loc(k);
-    for hash in copy.state.nodes.iter_mut().map(|(h, _)| h).chain(&mut copy.state.roots) {
-        *hash = keccak256([hash.as_slice(), &salt].concat());
+    let salted = |hash: B256| keccak256([hash.as_slice(), &salt].concat());
+    copy.state.nodes = copy.state.nodes.map_hashes(salted).into();
+    for hash in &mut copy.state.roots {
+        *hash = salted(*hash);
     }
     for (_, record) in &mut copy.state.accounts {
         if let Some(r) = record {

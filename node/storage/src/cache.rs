@@ -13,17 +13,20 @@
 //! that range are ignored. Versions already on disk are pruned only once no reader that began
 //! before their flush is alive ([`Epoch`] tokens).
 
-use std::{collections::VecDeque, sync::Arc};
+use std::{
+    collections::{BTreeMap, VecDeque},
+    sync::Arc,
+};
 
-use alloy_primitives::map::HashMap;
+use alloy_primitives::{B256, map::HashMap};
 
 use parking_lot::{Mutex, RwLock};
 
-use crate::db::tables;
+use crate::{db::tables, node_batch::IndexedBatch};
 
-/// The tables whose writes go through the cache, in index order. Trie nodes are held by hash
-/// (with every version: a version's sequence is the node's location) and written under
-/// `location ‖ hash`.
+/// The tables whose writes go through the cache, in index order. Trie nodes are not held in
+/// the per-key tables: each block's nodes stay together as one [`IndexedBatch`] under the
+/// block's sequence (their location), and are written under `location ‖ hash`.
 pub(crate) const DEFERRED: [&str; 6] = [
     tables::TRIE_NODES,
     tables::ACCOUNTS,
@@ -32,8 +35,6 @@ pub(crate) const DEFERRED: [&str; 6] = [
     tables::TX_LOOKUP,
     tables::TRIE_ROOTS,
 ];
-/// Index of the trie-node table in [`DEFERRED`].
-pub(crate) const NODES_INDEX: usize = 0;
 const STORAGE_INDEX: usize = 2;
 /// Index of the trie-root table in [`DEFERRED`].
 pub(crate) const ROOTS_INDEX: usize = 5;
@@ -52,6 +53,13 @@ pub(crate) fn node_key(loc: u64, hash: &[u8]) -> NodeKey {
     key
 }
 
+/// The location and hash of a trie node's disk key ([`node_key`]).
+pub(crate) fn split_node_key(key: &NodeKey) -> (u64, B256) {
+    let mut loc = [0u8; 8];
+    loc.copy_from_slice(&key[..8]);
+    (u64::from_be_bytes(loc), B256::from_slice(&key[8..]))
+}
+
 /// The index of a deferred table.
 pub(crate) fn deferred_index(table: &str) -> Option<usize> {
     DEFERRED.iter().position(|t| *t == table)
@@ -68,11 +76,13 @@ pub(crate) struct View {
     pub hi: u64,
 }
 
-/// One block's deferred writes (`None` deletes), plus the storage prefixes it wiped first.
+/// One block's deferred writes (`None` deletes), plus the storage prefixes it wiped first,
+/// and its new trie nodes (located at the block's sequence).
 #[derive(Debug, Default)]
 pub(crate) struct Layer {
     pub writes: Vec<(usize, Vec<u8>, Option<Vec<u8>>)>,
     pub wipes: Vec<[u8; PREFIX]>,
+    pub nodes: Option<Arc<IndexedBatch>>,
 }
 
 /// A value as held in memory (`None`: deleted).
@@ -81,7 +91,10 @@ type Versions = Vec<(u64, Value)>;
 
 #[derive(Debug, Default)]
 struct Inner {
+    /// Per-key versions of every deferred table but the trie nodes (whose slot stays empty).
     tables: [HashMap<Box<[u8]>, Versions>; 6],
+    /// Trie nodes: each block's, by sequence (= their location).
+    nodes: BTreeMap<u64, Arc<IndexedBatch>>,
     wipes: HashMap<[u8; PREFIX], Vec<u64>>,
     bytes: usize,
     /// The newest published sequence.
@@ -95,14 +108,22 @@ struct Inner {
 /// The disk key of a trie node: [`node_key`].
 pub(crate) type NodeKey = [u8; 40];
 
-/// What a flush writes: the newest version of every key in `(persisted, upto]`, and every
-/// trie node version in that range.
+/// What a flush writes: the newest version of every key in `(persisted, upto]`, and the trie
+/// nodes of every block in that range (by sequence, ascending).
 #[derive(Debug, Default)]
 pub(crate) struct FlushSet {
     pub upto: u64,
     pub wipes: Vec<[u8; PREFIX]>,
     pub writes: Vec<(usize, Box<[u8]>, Value)>,
-    pub nodes: Vec<(NodeKey, Arc<[u8]>)>,
+    pub nodes: Vec<(u64, Arc<IndexedBatch>)>,
+}
+
+impl FlushSet {
+    /// The stored form of the node with this hash located at `seq`, among the set's nodes.
+    pub(crate) fn node(&self, seq: u64, hash: &B256) -> Option<&[u8]> {
+        let at = self.nodes.binary_search_by_key(&seq, |(s, _)| *s).ok()?;
+        self.nodes.get(at).and_then(|(_, batch)| batch.get(hash))
+    }
 }
 
 /// The shared cache.
@@ -180,15 +201,26 @@ impl Cache {
         }
     }
 
-    /// The version of a trie node written at exactly `seq`, if `seq` is in the reader's view
-    /// (a node located at or below `view.lo` is on disk; nodes are never deleted).
-    pub(crate) fn node_at(&self, hash: &[u8], seq: u64, view: View) -> Option<Arc<[u8]>> {
+    /// The stored form of the trie node with this hash written at exactly `seq`, if `seq` is
+    /// in the reader's view (a node located at or below `view.lo` is on disk; nodes are never
+    /// deleted).
+    pub(crate) fn node_at(&self, hash: &B256, seq: u64, view: View) -> Option<Vec<u8>> {
+        self.with_node_at(hash, seq, view, <[u8]>::to_vec)
+    }
+
+    /// [`Cache::node_at`], handing the bytes to `f` without copying them.
+    pub(crate) fn with_node_at<T>(
+        &self,
+        hash: &B256,
+        seq: u64,
+        view: View,
+        f: impl FnOnce(&[u8]) -> T,
+    ) -> Option<T> {
         if seq <= view.lo || seq > view.hi {
             return None;
         }
         let inner = self.inner.read();
-        let versions = inner.tables[NODES_INDEX].get(hash)?;
-        versions.iter().rev().find(|(s, _)| *s == seq).and_then(|(_, v)| v.clone())
+        inner.nodes.get(&seq)?.get(hash).map(f)
     }
 
     /// Publishes a block's writes under `seq` (not yet visible: readers' `hi` is below it until
@@ -197,6 +229,18 @@ impl Cache {
         let mut inner = self.inner.write();
         for prefix in layer.wipes {
             inner.wipes.entry(prefix).or_default().push(seq);
+        }
+        if let Some(nodes) = layer.nodes {
+            let nodes = match inner.nodes.get(&seq) {
+                // a second publish at one sequence (not done today): both, the later winning
+                Some(earlier) => Arc::new(earlier.merged(&nodes)),
+                None => nodes,
+            };
+            let added = nodes.bytes();
+            if let Some(replaced) = inner.nodes.insert(seq, nodes) {
+                inner.bytes = inner.bytes.saturating_sub(replaced.bytes());
+            }
+            inner.bytes = inner.bytes.saturating_add(added);
         }
         for (table, key, value) in layer.writes {
             let added = key.len() + value.as_ref().map_or(0, Vec::len) + ENTRY_OVERHEAD;
@@ -224,8 +268,12 @@ impl Cache {
             w.retain(|s| *s != seq);
             !w.is_empty()
         });
+        if let Some(nodes) = inner.nodes.remove(&seq) {
+            inner.bytes = inner.bytes.saturating_sub(nodes.bytes());
+        }
         let persisted = inner.persisted;
         let newest = inner.tables.iter().flat_map(|t| t.values()).flatten().map(|(s, _)| *s).max();
+        let newest = newest.max(inner.nodes.last_key_value().map(|(s, _)| *s));
         inner.newest = newest.unwrap_or(persisted).max(persisted);
     }
 
@@ -242,18 +290,15 @@ impl Cache {
                 wiped_at.insert(*prefix, w);
             }
         }
+        if view.hi > view.lo {
+            // every block's nodes: each is a node at its own location (nodes are never deleted)
+            set.nodes = inner
+                .nodes
+                .range(view.lo.saturating_add(1)..=view.hi)
+                .map(|(seq, nodes)| (*seq, nodes.clone()))
+                .collect();
+        }
         for (index, table) in inner.tables.iter().enumerate() {
-            if index == NODES_INDEX {
-                // every version: each one is a node at its own location (nodes are never deleted)
-                for (hash, versions) in table {
-                    for (seq, value) in versions {
-                        if let (true, Some(value)) = (*seq > view.lo && *seq <= view.hi, value) {
-                            set.nodes.push((node_key(*seq, hash), value.clone()));
-                        }
-                    }
-                }
-                continue;
-            }
             for (key, versions) in table {
                 let Some(version) = latest_in(versions, view) else {
                     continue;
@@ -304,7 +349,10 @@ impl Cache {
             inner.retired.pop_front();
         }
         let Some(upto) = upto else { return };
-        let mut freed = 0usize;
+        // whole blocks' nodes at once
+        let kept = upto.checked_add(1).map(|above| inner.nodes.split_off(&above));
+        let mut freed: usize = inner.nodes.values().map(|nodes| nodes.bytes()).sum();
+        inner.nodes = kept.unwrap_or_default();
         for table in &mut inner.tables {
             table.retain(|key, versions| {
                 versions.retain(|(seq, value)| {
@@ -322,5 +370,108 @@ impl Cache {
             !seqs.is_empty()
         });
         inner.bytes = inner.bytes.saturating_sub(freed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NodeBatch;
+
+    fn nodes(nodes: &[(B256, &[u8])]) -> Arc<IndexedBatch> {
+        let batch: NodeBatch = nodes.iter().map(|(h, b)| (*h, b.to_vec())).collect();
+        Arc::new(IndexedBatch::new(Arc::new(batch)))
+    }
+
+    fn layer(batch: &Arc<IndexedBatch>) -> Layer {
+        Layer { nodes: Some(batch.clone()), ..Default::default() }
+    }
+
+    const A: B256 = B256::repeat_byte(0xa);
+    const B: B256 = B256::repeat_byte(0xb);
+
+    #[test]
+    fn node_at_sees_only_its_location_inside_the_view() {
+        let cache = Cache::default();
+        cache.publish(1, layer(&nodes(&[(A, &[1])])));
+        cache.publish(2, layer(&nodes(&[(A, &[2]), (B, &[3])])));
+        let all = View { lo: 0, hi: 2 };
+        assert_eq!(cache.node_at(&A, 1, all), Some(vec![1]));
+        assert_eq!(cache.node_at(&A, 2, all), Some(vec![2]));
+        assert_eq!(cache.node_at(&B, 2, all), Some(vec![3]));
+        assert_eq!(cache.node_at(&B, 1, all), None, "not written at that location");
+        assert_eq!(cache.node_at(&B, 2, View { lo: 0, hi: 1 }), None, "above the view");
+        assert_eq!(cache.node_at(&A, 1, View { lo: 1, hi: 2 }), None, "on disk for that view");
+        assert_eq!(cache.node_at(&A, 3, View { lo: 0, hi: 3 }), None, "never published");
+        assert_eq!(cache.node_at(&A, 2, View { lo: 2, hi: 2 }), None, "empty view");
+        assert_eq!(cache.with_node_at(&B, 2, all, <[u8]>::len), Some(1));
+    }
+
+    #[test]
+    fn unpublish_drops_exactly_that_sequence() {
+        let cache = Cache::default();
+        let batches: Vec<_> = (1..=3u8).map(|i| nodes(&[(A, &[i]), (B, &[i, i])])).collect();
+        for (seq, batch) in (1..=3u64).zip(&batches) {
+            cache.publish(seq, layer(batch));
+        }
+        let all = View { lo: 0, hi: 3 };
+        let (held, blocks) = cache.pending();
+        assert_eq!(blocks, 3);
+        assert_eq!(held, batches.iter().map(|b| b.bytes()).sum::<usize>());
+        cache.unpublish(2);
+        assert_eq!(cache.node_at(&A, 2, all), None);
+        assert_eq!(cache.node_at(&B, 2, all), None);
+        assert_eq!(cache.node_at(&A, 1, all), Some(vec![1]));
+        assert_eq!(cache.node_at(&B, 3, all), Some(vec![3, 3]));
+        assert_eq!(cache.pending(), (held - batches[1].bytes(), 3));
+        cache.unpublish(3);
+        assert_eq!(cache.pending(), (batches[0].bytes(), 1), "the newest is block 1 again");
+        let set = cache.flush_set(u64::MAX);
+        assert_eq!(set.upto, 1);
+        assert_eq!(set.nodes.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![1]);
+    }
+
+    #[test]
+    fn a_flush_takes_the_committed_blocks_and_prune_frees_them() {
+        let cache = Cache::default();
+        let batches: Vec<_> = (1..=3u8).map(|i| nodes(&[(A, &[i]), (B, &[i, i])])).collect();
+        for (seq, batch) in (1..=3u64).zip(&batches) {
+            cache.publish(seq, layer(batch));
+        }
+        // block 3 is published but not committed
+        let set = cache.flush_set(2);
+        assert_eq!(set.upto, 2);
+        assert_eq!(set.nodes.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(set.node(2, &B), Some(&[2u8, 2][..]));
+        assert_eq!(set.node(3, &B), None);
+        drop(set);
+        // a reader from before the flush keeps the flushed blocks in memory
+        let reader = cache.epoch();
+        cache.flushed(2);
+        let (held, _) = cache.pending();
+        assert_eq!(held, batches.iter().map(|b| b.bytes()).sum::<usize>());
+        assert_eq!(cache.node_at(&A, 1, View { lo: 0, hi: 3 }), Some(vec![1]), "still held");
+        drop(reader);
+        cache.maybe_prune();
+        assert_eq!(cache.pending(), (batches[2].bytes(), 1), "blocks 1 and 2 freed");
+        assert_eq!(cache.node_at(&A, 1, View { lo: 0, hi: 3 }), None);
+        assert_eq!(cache.node_at(&A, 3, View { lo: 2, hi: 3 }), Some(vec![3]));
+        // the batch published to the cache is shared, not copied
+        assert_eq!(Arc::strong_count(&batches[2]), 2);
+        assert_eq!(Arc::strong_count(&batches[0]), 1);
+    }
+
+    #[test]
+    fn a_second_publish_at_one_sequence_keeps_both_the_later_winning() {
+        let cache = Cache::default();
+        cache.publish(1, layer(&nodes(&[(A, &[1])])));
+        cache.publish(1, layer(&nodes(&[(A, &[2]), (B, &[3])])));
+        let all = View { lo: 0, hi: 1 };
+        assert_eq!(cache.node_at(&A, 1, all), Some(vec![2]));
+        assert_eq!(cache.node_at(&B, 1, all), Some(vec![3]));
+        let set = cache.flush_set(1);
+        let (held, _) = cache.pending();
+        assert_eq!(set.nodes.len(), 1);
+        assert_eq!(held, set.nodes[0].1.bytes());
     }
 }

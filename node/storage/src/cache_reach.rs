@@ -61,9 +61,9 @@ pub(crate) fn reachable(
         if found.nodes.contains(&key) {
             continue;
         }
-        let Some(stored) = cache.node_at(hash.as_slice(), loc, view) else { continue };
+        let Some(node) = cache.with_node_at(&hash, loc, view, decode_stored) else { continue };
         found.nodes.insert(key);
-        let mut pending = vec![decode_stored(&stored)?];
+        let mut pending = vec![node?];
         while let Some(node) = pending.pop() {
             match node {
                 Node::Hash(child, child_loc) | Node::Stored { hash: child, loc: child_loc, .. } => {

@@ -349,7 +349,7 @@ fn a_flush_behind_a_later_node_key_still_writes_every_node() {
     let writer = env.write().unwrap();
     writer.write_block(&block(0, EMPTY_ROOT_HASH), &[], &Default::default(), U256::ZERO).unwrap();
     let stray = crate::StateUpdate {
-        nodes: vec![(B256::repeat_byte(0xee), vec![0xc0])],
+        nodes: std::sync::Arc::new([(B256::repeat_byte(0xee), vec![0xc0])].into_iter().collect()),
         loc: 1_000,
         ..Default::default()
     };

@@ -9,7 +9,10 @@ use libmdbx::{
 
 use crate::{
     StorageError,
-    cache::{Cache, DEFERRED, Epoch, Layer, Lookup, ROOTS_INDEX, View, deferred_index},
+    cache::{
+        Cache, DEFERRED, Epoch, Layer, Lookup, NodeKey, ROOTS_INDEX, View, deferred_index,
+        node_key, split_node_key,
+    },
 };
 
 /// Every table of the node database, with its key → value layout.
@@ -172,22 +175,26 @@ fn read_u64_in(
         .map(u64::from_be_bytes))
 }
 
-/// Writes trie nodes sorted by key. They sort after everything on disk (a flush writes only
-/// locations above the persisted block), so each is appended at the end of the table without
-/// a search; should one not (a database written otherwise), it is inserted normally.
-fn append_nodes(
+/// Writes trie nodes in ascending key order. They sort after everything on disk (a flush
+/// writes only locations above the persisted block), so each is appended at the end of the
+/// table without a search; should one not (a database written otherwise), it is inserted
+/// normally. Returns how many were written.
+fn append_nodes<'a>(
     txn: &Transaction<'_, RW, NoWriteMap>,
     table: &Table<'_>,
-    nodes: &[(crate::cache::NodeKey, Arc<[u8]>)],
-) -> Result<(), StorageError> {
+    nodes: impl IntoIterator<Item = Result<(NodeKey, &'a [u8]), StorageError>>,
+) -> Result<usize, StorageError> {
     let mut cursor = txn.cursor(table)?;
-    for (key, value) in nodes {
-        match cursor.put(key, value, WriteFlags::APPEND) {
-            Err(libmdbx::Error::KeyMismatch) => cursor.put(key, value, WriteFlags::empty())?,
+    let mut written = 0;
+    for node in nodes {
+        let (key, value) = node?;
+        match cursor.put(&key, value, WriteFlags::APPEND) {
+            Err(libmdbx::Error::KeyMismatch) => cursor.put(&key, value, WriteFlags::empty())?,
             other => other?,
         }
+        written += 1;
     }
-    Ok(())
+    Ok(written)
 }
 
 impl Shared {
@@ -212,7 +219,7 @@ fn flush_shared(shared: &Shared) -> Result<(), StorageError> {
     let txn = shared.db.begin_rw_txn()?;
     let committed = read_u64_in(&txn, shared.table(tables::META)?, HEAD_KEY)?
         .map_or(0, |n| n.saturating_add(1));
-    let set = shared.cache.flush_set(committed);
+    let mut set = shared.cache.flush_set(committed);
     let Some(number) = set.upto.checked_sub(1) else { return Ok(()) };
     let nothing = set.writes.is_empty() && set.nodes.is_empty() && set.wipes.is_empty();
     if nothing && set.upto <= shared.cache.persisted() {
@@ -236,8 +243,9 @@ fn flush_shared(shared: &Shared) -> Result<(), StorageError> {
             txn.del(storage, k, None)?;
         }
     }
-    let mut writes = set.writes;
-    let mut nodes = set.nodes;
+    let mut writes = std::mem::take(&mut set.writes);
+    // full mode: the `location ‖ hash` of the nodes to write, sorted (archive: every node)
+    let mut reachable = None;
     if !shared.config.keep_history {
         let headers = shared.table(tables::HEADERS)?;
         let header: alloy_consensus::Header = txn
@@ -248,12 +256,40 @@ fn flush_shared(shared: &Shared) -> Result<(), StorageError> {
             .ok_or(StorageError::Corrupt("header", format!("flushed block {number} missing")))?;
         let view = View { lo: shared.cache.persisted(), hi: set.upto };
         let keep = crate::cache_reach::reachable(&shared.cache, view, header.state_root)?;
-        nodes.retain(|(key, _)| keep.nodes.contains(key));
         writes.retain(|(index, key, _)| *index != ROOTS_INDEX || keep.roots.contains(&key[..]));
+        let mut keys: Vec<NodeKey> = keep.nodes.into_iter().collect();
+        keys.sort_unstable();
+        reachable = Some(keys);
     }
     let collected = started.elapsed();
-    nodes.sort_unstable_by_key(|(key, _)| *key);
-    append_nodes(&txn, shared.table(tables::TRIE_NODES)?, &nodes)?;
+    let node_table = shared.table(tables::TRIE_NODES)?;
+    let nodes = match &reachable {
+        // blocks ascending, each block's nodes by hash: ascending `location ‖ hash`
+        None => append_nodes(
+            &txn,
+            node_table,
+            set.nodes.iter().flat_map(|(seq, batch)| {
+                batch
+                    .sorted()
+                    .into_iter()
+                    .map(|(hash, stored)| Ok((node_key(*seq, hash.as_slice()), stored)))
+            }),
+        )?,
+        Some(keys) => append_nodes(
+            &txn,
+            node_table,
+            keys.iter().map(|key| {
+                let (seq, hash) = split_node_key(key);
+                let stored = set.node(seq, &hash).ok_or_else(|| {
+                    StorageError::Corrupt(
+                        "cache",
+                        format!("reachable node {hash} at {seq} not held"),
+                    )
+                })?;
+                Ok((*key, stored))
+            }),
+        )?,
+    };
     let appended = started.elapsed();
     writes.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let handles = DEFERRED.map(|name| shared.table(name));
@@ -275,7 +311,7 @@ fn flush_shared(shared: &Shared) -> Result<(), StorageError> {
     let committed = started.elapsed();
     shared.cache.flushed(set.upto);
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
-    tracing::debug!(target: "storage", number, blocks, nodes = nodes.len(), records = writes.len(),
+    tracing::debug!(target: "storage", number, blocks, nodes, records = writes.len(),
         collect_ms = ms(collected), append_nodes_ms = ms(appended - collected),
         put_records_ms = ms(put - appended), commit_ms = ms(committed - put),
         prune_ms = ms(started.elapsed() - committed), "flushed state cache");
@@ -495,8 +531,8 @@ impl ReadTx {
         hash: &alloy_primitives::B256,
         loc: crate::trie::Loc,
     ) -> Result<Option<Vec<u8>>, StorageError> {
-        if let Some(stored) = self.shared.cache.node_at(hash.as_slice(), loc, self.view) {
-            return Ok(Some(stored.to_vec()));
+        if let Some(stored) = self.shared.cache.node_at(hash, loc, self.view) {
+            return Ok(Some(stored));
         }
         let t = self.shared.table(crate::trie::nodes_table(loc))?;
         Ok(self.txn.get::<Vec<u8>>(t, &crate::cache::node_key(loc, hash.as_slice()))?)

@@ -16,7 +16,7 @@ use crate::{
 /// The nodes of an update, sorted (the order of a commit's sink is not part of the contract).
 fn sorted_nodes(update: &StateUpdate) -> Vec<(B256, Vec<u8>)> {
     let mut nodes: Vec<(B256, Vec<u8>)> =
-        update.nodes.iter().map(|(hash, stored)| (*hash, stored.to_vec())).collect();
+        update.nodes.iter().map(|(hash, stored)| (hash, stored.to_vec())).collect();
     nodes.sort();
     nodes
 }

@@ -17,6 +17,7 @@ mod cache_reach;
 pub mod db;
 mod hot;
 mod model;
+mod node_batch;
 mod private;
 mod provider;
 mod state;
@@ -28,6 +29,7 @@ pub use model::{
     AccountChange, AccountInfo, AccountRecord, StateChanges, StateUpdate, StoredBlock,
     StoredReceipt,
 };
+pub use node_batch::NodeBatch;
 pub use private::{ContractPrivacyMetadata, PrivateBlockWrite};
 pub use provider::TxLocation;
 pub use state::{compute_state_update, compute_state_update_hot, private_loc, public_loc};

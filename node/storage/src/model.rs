@@ -84,8 +84,9 @@ pub struct StateChanges {
 pub struct StateUpdate {
     /// The new state root.
     pub state_root: B256,
-    /// New trie nodes (state and storage tries) in their stored form, all located at `loc`.
-    pub nodes: Vec<(B256, Vec<u8>)>,
+    /// New trie nodes (state and storage tries) in their stored form, all located at `loc`
+    /// (shared, not copied, when the update is cloned or published to the state cache).
+    pub nodes: std::sync::Arc<crate::NodeBatch>,
     /// Where `nodes` are stored (see [`crate::trie::Loc`]).
     pub loc: crate::trie::Loc,
     /// The tries whose root node is among `nodes` (for the root index).

@@ -5,12 +5,14 @@ use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rlp::{Decodable, Encodable};
 use alloy_trie::EMPTY_ROOT_HASH;
+use std::sync::Arc;
 
 use crate::{
     StorageError,
     cache::{DEFERRED, Layer, deferred_index, node_key},
     db::{HEAD_KEY, ReadTx, STATE_KEY, WriteTx, tables},
     model::{AccountRecord, StateUpdate, StoredBlock, StoredReceipt},
+    node_batch::IndexedBatch,
     state::{encode_slot_value, public_loc, storage_key},
     trie::{Loc, NodeStore, ROOT_LOC, Trie, TrieError},
 };
@@ -289,7 +291,7 @@ impl WriteTx {
     /// to disk.
     pub(crate) fn write_trie(&self, state: &StateUpdate) -> Result<(), StorageError> {
         let table = crate::trie::nodes_table(state.loc);
-        for (hash, node) in &state.nodes {
+        for (hash, node) in state.nodes.iter() {
             self.put(table, &node_key(state.loc, hash.as_slice()), node)?;
         }
         let loc = state.loc.to_be_bytes();
@@ -314,8 +316,7 @@ fn tx_locations(block: &StoredBlock) -> impl Iterator<Item = (B256, [u8; 12])> +
 /// A block's writes to the deferred tables (state and transaction lookups), for the cache.
 pub(crate) fn block_layer(block: &StoredBlock, state: &StateUpdate) -> Layer {
     let index = |table: &str| deferred_index(table).unwrap_or(DEFERRED.len());
-    let (nodes, roots, accounts, storage, code, lookups) = (
-        index(tables::TRIE_NODES),
+    let (roots, accounts, storage, code, lookups) = (
         index(tables::TRIE_ROOTS),
         index(tables::ACCOUNTS),
         index(tables::STORAGE),
@@ -324,18 +325,15 @@ pub(crate) fn block_layer(block: &StoredBlock, state: &StateUpdate) -> Layer {
     );
     let mut layer = Layer {
         writes: Vec::with_capacity(
-            state.nodes.len()
-                + state.roots.len()
+            state.roots.len()
                 + state.accounts.len()
                 + state.storage.len()
                 + block.transactions.len(),
         ),
         wipes: state.wiped.iter().map(|a| a.0.0).collect(),
+        // shared with the update, not copied; indexed here, before the cache is locked
+        nodes: (!state.nodes.is_empty()).then(|| Arc::new(IndexedBatch::new(state.nodes.clone()))),
     };
-    // held by hash; the version's sequence is the nodes' location
-    for (hash, node) in &state.nodes {
-        layer.writes.push((nodes, hash.to_vec(), Some(node.clone())));
-    }
     for root in &state.roots {
         layer.writes.push((roots, root.to_vec(), Some(state.loc.to_be_bytes().to_vec())));
     }

@@ -53,7 +53,7 @@ pub fn compute_state_update_hot(
     };
     let mut loaded = 0usize;
     let mut update = StateUpdate { loc, ..Default::default() };
-    let mut nodes: Vec<(B256, Vec<u8>)> = Vec::new();
+    let mut nodes = crate::NodeBatch::new();
     let mut account_trie = Trie::with_root_node(reader, accounts_root);
     for (address, change) in &changes.accounts {
         let hashed = keccak256(address);
@@ -115,7 +115,7 @@ pub fn compute_state_update_hot(
         update.roots.push(state_root);
     }
     update.state_root = state_root;
-    update.nodes = nodes;
+    update.nodes = nodes.into();
     update.codes = changes.codes.iter().map(|(h, c)| (*h, c.clone())).collect();
     let added = loaded.saturating_add(account_trie.loaded()).saturating_add(update.nodes.len());
     let hot = HotTries::continued(state_root, account_trie.into_root(), storage_tries, carry)
