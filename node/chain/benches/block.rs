@@ -18,7 +18,9 @@
 //! Run: `cargo bench -p qrs-chain --bench block`
 //! (`QRS_BENCH_MDBX_ASSERTS=off` to measure without libmdbx's runtime assertions;
 //! `QRS_BENCH_FLUSH_EVERY=N` to persist the state cache every N blocks, default 32, 1 = the old
-//! write-through behaviour; `QRS_BENCH_KEEP_HISTORY=0` for the non-archive flush)
+//! write-through behaviour; `QRS_BENCH_KEEP_HISTORY=0` for the non-archive flush;
+//! `QRS_BENCH_FIXED_BLOCKS=N` runs exactly N blocks of each end-to-end bench named on the
+//! command line instead of criterion's adaptive count, for comparing builds)
 
 use std::{
     hint::black_box,
@@ -287,8 +289,26 @@ fn end_to_end(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(15))
         .throughput(Throughput::Elements(TXS as u64));
+    // a fixed amount of work, comparable across builds (criterion picks its own block count,
+    // and the state grows with every block)
+    let fixed: Option<usize> =
+        std::env::var("QRS_BENCH_FIXED_BLOCKS").ok().and_then(|v| v.parse().ok());
     for (name, with_recovery) in [("prerecovered", false), ("with_recovery", true)] {
         let mut phases = Phases::default();
+        if let Some(blocks) = fixed {
+            if !std::env::args().any(|a| name.contains(a.as_str()) || a.contains(name)) {
+                continue;
+            }
+            let total: Duration =
+                (0..blocks).map(|_| timed_block(&f, with_recovery, &mut phases)).sum();
+            eprintln!(
+                "{name}: {blocks} blocks in {:.2} s: {:.0} tx/s sustained",
+                total.as_secs_f64(),
+                (blocks * TXS) as f64 / total.as_secs_f64()
+            );
+            phases.report(name);
+            continue;
+        }
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 (0..iters).map(|_| timed_block(&f, with_recovery, &mut phases)).sum()
