@@ -200,11 +200,48 @@ fn append_nodes<'a>(
 impl Shared {
     /// The open handle of a table of [`tables::ALL`].
     fn table(&self, name: &str) -> Result<&Table<'static>, StorageError> {
-        tables::ALL
-            .iter()
-            .position(|t| *t == name)
-            .and_then(|i| self.handles.get(i))
+        self.table_at(position(&tables::ALL, name), name)
+    }
+
+    /// The table at `index` in [`tables::ALL`] (`name` for the error).
+    fn table_at(&self, index: usize, name: &str) -> Result<&Table<'static>, StorageError> {
+        self.handles
+            .get(index)
             .ok_or_else(|| StorageError::Corrupt("tables", format!("unknown table {name}")))
+    }
+}
+
+/// Where `name` is in `names` (`usize::MAX` when absent); usable in constants, so the hot
+/// latest-state reads find their table without comparing names.
+pub(crate) const fn position(names: &[&str], name: &str) -> usize {
+    let mut i = 0;
+    while i < names.len() {
+        let (a, b) = (names[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    usize::MAX
+}
+
+/// A latest-state table: its place in [`tables::ALL`] and in the cache's deferred tables.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StateTable {
+    name: &'static str,
+    table: usize,
+    deferred: usize,
+}
+
+impl StateTable {
+    pub(crate) const fn new(name: &'static str) -> Self {
+        Self { name, table: position(&tables::ALL, name), deferred: position(&DEFERRED, name) }
     }
 }
 
@@ -522,6 +559,23 @@ impl ReadTx {
         }
         let t = self.shared.table(table)?;
         Ok(self.txn.get::<Vec<u8>>(t, key)?)
+    }
+
+    /// Reads a latest-state value and hands it to `f` without copying it out (the cache
+    /// first, then the disk page).
+    pub(crate) fn state_with<R>(
+        &self,
+        table: StateTable,
+        key: &[u8],
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>, StorageError> {
+        match self.shared.cache.get(table.deferred, key, self.view) {
+            Lookup::Found(v) => return Ok(Some(f(&v))),
+            Lookup::Deleted => return Ok(None),
+            Lookup::Miss => {}
+        }
+        let t = self.shared.table_at(table.table, table.name)?;
+        Ok(self.txn.get::<std::borrow::Cow<'_, [u8]>>(t, key)?.map(|v| f(&v)))
     }
 
     /// The stored form of the trie node with this hash written at `loc` (the cache first when

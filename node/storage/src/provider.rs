@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::{
     StorageError,
     cache::{DEFERRED, Layer, deferred_index, node_key},
-    db::{HEAD_KEY, ReadTx, STATE_KEY, WriteTx, tables},
+    db::{HEAD_KEY, ReadTx, STATE_KEY, StateTable, WriteTx, tables},
     model::{AccountRecord, StateUpdate, StoredBlock, StoredReceipt},
     node_batch::IndexedBatch,
     state::{encode_slot_value, public_loc, storage_key},
@@ -162,15 +162,19 @@ impl ReadTx {
 impl ReadTx {
     /// The latest record of an account.
     pub fn account(&self, address: &Address) -> Result<Option<AccountRecord>, StorageError> {
-        self.get(tables::ACCOUNTS, address.as_slice())?.map(|b| decode("account", &b)).transpose()
+        const ACCOUNTS: StateTable = StateTable::new(tables::ACCOUNTS);
+        self.state_with(ACCOUNTS, address.as_slice(), |b| decode("account", b))?.transpose()
     }
 
     /// The latest value of a storage slot.
     pub fn storage(&self, address: &Address, slot: &B256) -> Result<U256, StorageError> {
-        Ok(self
-            .get(tables::STORAGE, &storage_key(address, slot))?
-            .map(|b| U256::from_be_slice(&b))
-            .unwrap_or_default())
+        const STORAGE: StateTable = StateTable::new(tables::STORAGE);
+        let key = storage_key(address, slot);
+        let value = self.state_with(STORAGE, &key, |b| {
+            U256::try_from_be_slice(b)
+                .ok_or_else(|| StorageError::Corrupt("storage value", format!("{} bytes", b.len())))
+        })?;
+        Ok(value.transpose()?.unwrap_or_default())
     }
 
     /// Contract code by hash.
