@@ -10,14 +10,27 @@
 //! the changed accounts and the number of trie nodes the update rehashes: the update cost should
 //! grow with those, not with the state size.
 //!
+//! `state_root_consecutive_blocks` measures what the chain does instead: a run of blocks, each
+//! changing the same 2,000 accounts and 1,500 slots (500 updated, 500 new, the previous block's
+//! 500 new ones cleared, so the state keeps its size) and committed, each update
+//! starting from the tries the previous one kept decoded (`compute_state_update_hot`). Only the
+//! update is timed, not its commit.
+//!
 //! Run: `cargo bench -p qrs-storage --bench state_root`
 
-use std::{collections::BTreeMap, hint::black_box, time::Duration};
+use std::{
+    collections::BTreeMap,
+    hint::black_box,
+    time::{Duration, Instant},
+};
 
 use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256, keccak256};
 use alloy_trie::EMPTY_ROOT_HASH;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use qrs_storage::{AccountChange, AccountInfo, Env, StateChanges, compute_state_update};
+use qrs_storage::{
+    AccountChange, AccountInfo, Env, HotPolicy, HotTries, StateChanges, compute_state_update,
+    compute_state_update_hot,
+};
 
 const BATCH: u64 = 100_000;
 const CHANGED_ACCOUNTS: u64 = 2_000;
@@ -79,23 +92,37 @@ fn build_state(dir: &std::path::Path, accounts: u64) -> (Env, B256) {
 
 /// One block's changes: accounts spread over the whole key space, half old and half new slots.
 fn block_changes(accounts: u64) -> StateChanges {
+    block_changes_at(accounts, 0)
+}
+
+/// The changes of the `k`th block of a run: the same accounts and updated slots with new values,
+/// 500 slots never written before, and (from the second block on) the previous block's 500 new
+/// slots cleared.
+fn block_changes_at(accounts: u64, k: u64) -> StateChanges {
     let mut changes = StateChanges::default();
     let stride = accounts / CHANGED_ACCOUNTS;
     for k in 0..CHANGED_ACCOUNTS {
         changes.accounts.insert(
             account(k * stride),
-            AccountChange { info: info(1, 999_999), ..Default::default() },
+            AccountChange { info: info(1 + k, 999_999 - k), ..Default::default() },
         );
     }
-    let storage: BTreeMap<B256, U256> = (0..CHANGED_SLOTS)
-        .map(|k| {
-            if k % 2 == 0 {
-                (slot(k * 7), U256::from(42u64))
+    let mut storage: BTreeMap<B256, U256> = (0..CHANGED_SLOTS)
+        .map(|j| {
+            if j % 2 == 0 {
+                (slot(j * 7), U256::from(42 + k))
             } else {
-                (slot(CONTRACT_SLOTS + k), U256::from(1u64))
+                (slot(CONTRACT_SLOTS + k * CHANGED_SLOTS + j), U256::from(1u64))
             }
         })
         .collect();
+    // in a run, the previous block's new slots are cleared: the state keeps its size, so every
+    // block of the run costs the same
+    if let Some(previous) = k.checked_sub(1) {
+        for j in (1..CHANGED_SLOTS).step_by(2) {
+            storage.insert(slot(CONTRACT_SLOTS + previous * CHANGED_SLOTS + j), U256::ZERO);
+        }
+    }
     changes
         .accounts
         .insert(CONTRACT, AccountChange { info: info(1, 0), storage_wiped: false, storage });
@@ -142,5 +169,70 @@ fn state_root(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, state_root);
+/// A run of committed blocks on one state, each update starting from the kept tries.
+struct Run {
+    env: Env,
+    accounts: u64,
+    root: B256,
+    hot: Option<HotTries>,
+    policy: HotPolicy,
+    block: u64,
+}
+
+impl Run {
+    /// Updates and commits the next block; returns the time of the update alone.
+    fn next_block(&mut self) -> Duration {
+        self.block += 1;
+        let changes = block_changes_at(self.accounts, self.block);
+        // locations after the ones the bulk load used
+        let loc = 1_000 + self.block;
+        let reader = self.env.read().expect("read");
+        let started = Instant::now();
+        let (update, hot) = compute_state_update_hot(
+            &reader,
+            self.root,
+            &changes,
+            loc,
+            self.hot.take(),
+            self.policy,
+        )
+        .expect("state update");
+        let elapsed = started.elapsed();
+        drop(reader);
+        let writer = self.env.write().expect("write");
+        writer.apply_state(&update).expect("apply");
+        writer.commit().expect("commit");
+        self.root = update.state_root;
+        self.hot = hot;
+        elapsed
+    }
+}
+
+fn consecutive_blocks(c: &mut Criterion) {
+    let mut group = c.benchmark_group("state_root_consecutive_blocks");
+    group.sample_size(20).measurement_time(Duration::from_secs(10));
+    for accounts in [10_000u64, 1_000_000] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (env, root) = build_state(dir.path(), accounts);
+        let mut run =
+            Run { env, accounts, root, hot: None, policy: HotPolicy::default(), block: 0 };
+        // the same run without kept tries (every node on the changed paths read and decoded)
+        let none = HotPolicy { max_nodes: 0, ..HotPolicy::default() };
+        for (name, policy) in [("kept_tries", HotPolicy::default()), ("no_kept_tries", none)] {
+            run.policy = policy;
+            run.hot = None;
+            group.bench_function(BenchmarkId::new(name, accounts), |b| {
+                b.iter_custom(|iters| (0..iters).map(|_| run.next_block()).sum())
+            });
+            let held = run.hot.as_ref().map_or(0, HotTries::nodes);
+            eprintln!(
+                "{name}, block {} on {accounts} accounts: {held} decoded nodes held",
+                run.block
+            );
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, state_root, consecutive_blocks);
 criterion_main!(benches);
