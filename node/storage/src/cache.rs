@@ -22,6 +22,8 @@ use alloy_primitives::{B256, map::HashMap};
 
 use parking_lot::{Mutex, RwLock};
 
+use smallvec::SmallVec;
+
 use crate::{db::tables, node_batch::IndexedBatch};
 
 /// The tables whose writes go through the cache, in index order. Trie nodes are not held in
@@ -87,12 +89,15 @@ pub(crate) struct Layer {
 
 /// A value as held in memory (`None`: deleted).
 pub(crate) type Value = Option<Arc<[u8]>>;
-type Versions = Vec<(u64, Value)>;
+/// Most keys have one version in memory: it is held inline, as is the key (at most 52 bytes:
+/// address ‖ slot), so a lookup touches the map's entry and the value only.
+type Versions = SmallVec<[(u64, Value); 1]>;
+type Key = SmallVec<[u8; 52]>;
 
 #[derive(Debug, Default)]
 struct Inner {
     /// Per-key versions of every deferred table but the trie nodes (whose slot stays empty).
-    tables: [HashMap<Box<[u8]>, Versions>; 6],
+    tables: [HashMap<Key, Versions>; 6],
     /// Trie nodes: each block's, by sequence (= their location).
     nodes: BTreeMap<u64, Arc<IndexedBatch>>,
     wipes: HashMap<[u8; PREFIX], Vec<u64>>,
@@ -245,7 +250,7 @@ impl Cache {
         for (table, key, value) in layer.writes {
             let added = key.len() + value.as_ref().map_or(0, Vec::len) + ENTRY_OVERHEAD;
             let value: Option<Arc<[u8]>> = value.map(Arc::from);
-            let versions = inner.tables[table].entry(key.into_boxed_slice()).or_default();
+            let versions = inner.tables[table].entry(Key::from_vec(key)).or_default();
             match versions.last_mut() {
                 Some(last) if last.0 == seq => last.1 = value,
                 _ => versions.push((seq, value)),
@@ -312,7 +317,7 @@ impl Cache {
                 {
                     continue; // the wipe already removes it
                 }
-                set.writes.push((index, key.clone(), version.1.clone()));
+                set.writes.push((index, Box::from(&key[..]), version.1.clone()));
             }
         }
         set
