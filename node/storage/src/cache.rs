@@ -64,7 +64,8 @@ pub(crate) fn split_node_key(key: &NodeKey) -> (u64, B256) {
 
 /// The index of a deferred table.
 pub(crate) fn deferred_index(table: &str) -> Option<usize> {
-    DEFERRED.iter().position(|t| *t == table)
+    let index = crate::db::position(&DEFERRED, table);
+    (index < DEFERRED.len()).then_some(index)
 }
 
 /// Held by every reader; a flush is pruned from memory once its epoch has no readers left.
@@ -395,6 +396,15 @@ mod tests {
     const A: B256 = B256::repeat_byte(0xa);
     const B: B256 = B256::repeat_byte(0xb);
 
+    /// Publishes blocks 1 to 3, block `i` writing A = [i] and B = [i, i]; returns the batches.
+    fn publish_three_blocks(cache: &Cache) -> Vec<Arc<IndexedBatch>> {
+        let batches: Vec<_> = (1..=3u8).map(|i| nodes(&[(A, &[i]), (B, &[i, i])])).collect();
+        for (seq, batch) in (1..=3u64).zip(&batches) {
+            cache.publish(seq, layer(batch));
+        }
+        batches
+    }
+
     #[test]
     fn node_at_sees_only_its_location_inside_the_view() {
         let cache = Cache::default();
@@ -415,10 +425,7 @@ mod tests {
     #[test]
     fn unpublish_drops_exactly_that_sequence() {
         let cache = Cache::default();
-        let batches: Vec<_> = (1..=3u8).map(|i| nodes(&[(A, &[i]), (B, &[i, i])])).collect();
-        for (seq, batch) in (1..=3u64).zip(&batches) {
-            cache.publish(seq, layer(batch));
-        }
+        let batches = publish_three_blocks(&cache);
         let all = View { lo: 0, hi: 3 };
         let (held, blocks) = cache.pending();
         assert_eq!(blocks, 3);
@@ -439,10 +446,7 @@ mod tests {
     #[test]
     fn a_flush_takes_the_committed_blocks_and_prune_frees_them() {
         let cache = Cache::default();
-        let batches: Vec<_> = (1..=3u8).map(|i| nodes(&[(A, &[i]), (B, &[i, i])])).collect();
-        for (seq, batch) in (1..=3u64).zip(&batches) {
-            cache.publish(seq, layer(batch));
-        }
+        let batches = publish_three_blocks(&cache);
         // block 3 is published but not committed
         let set = cache.flush_set(2);
         assert_eq!(set.upto, 2);

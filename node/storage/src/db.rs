@@ -550,15 +550,8 @@ impl Drop for ReadTx {
 impl ReadTx {
     /// Reads a value (the write-back cache first for the state tables).
     pub fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        if let Some(index) = deferred_index(table) {
-            match self.shared.cache.get(index, key, self.view) {
-                Lookup::Found(v) => return Ok(Some(v.to_vec())),
-                Lookup::Deleted => return Ok(None),
-                Lookup::Miss => {}
-            }
-        }
         let t = self.shared.table(table)?;
-        Ok(self.txn.get::<Vec<u8>>(t, key)?)
+        self.read_with(deferred_index(table), t, key, <[u8]>::to_vec)
     }
 
     /// Reads a latest-state value and hands it to `f` without copying it out (the cache
@@ -569,13 +562,27 @@ impl ReadTx {
         key: &[u8],
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<Option<R>, StorageError> {
-        match self.shared.cache.get(table.deferred, key, self.view) {
-            Lookup::Found(v) => return Ok(Some(f(&v))),
-            Lookup::Deleted => return Ok(None),
-            Lookup::Miss => {}
-        }
         let t = self.shared.table_at(table.table, table.name)?;
-        Ok(self.txn.get::<std::borrow::Cow<'_, [u8]>>(t, key)?.map(|v| f(&v)))
+        self.read_with(Some(table.deferred), t, key, f)
+    }
+
+    /// Hands the value of `key` to `f`: from the write-back cache when the table is deferred
+    /// (`Some` index) and the cache holds it for this snapshot, else from the MDBX page.
+    fn read_with<R>(
+        &self,
+        deferred: Option<usize>,
+        table: &Table<'static>,
+        key: &[u8],
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>, StorageError> {
+        if let Some(index) = deferred {
+            match self.shared.cache.get(index, key, self.view) {
+                Lookup::Found(v) => return Ok(Some(f(&v))),
+                Lookup::Deleted => return Ok(None),
+                Lookup::Miss => {}
+            }
+        }
+        Ok(self.txn.get::<std::borrow::Cow<'_, [u8]>>(table, key)?.map(|v| f(&v)))
     }
 
     /// The stored form of the trie node with this hash written at `loc` (the cache first when

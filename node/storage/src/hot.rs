@@ -18,7 +18,7 @@ use std::sync::Arc;
 use alloy_primitives::{Address, B256, map::HashMap};
 use parking_lot::Mutex;
 
-use crate::trie::{EMPTY_ROOT_HASH, Loc, Node, ROOT_LOC};
+use crate::trie::{Loc, Node};
 
 /// How much of the tries [`HotTries`] keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,20 +81,16 @@ impl HotTries {
         (self.nodes > 0 && self.nodes <= policy.max_nodes).then_some(self)
     }
 
-    /// What the next update starts from: the account trie's root node, the storage tries, and
-    /// the prune bookkeeping to carry over.
-    pub(crate) fn into_parts(self) -> (Node, HashMap<Address, (B256, Node)>, HotCarry) {
-        (self.accounts, self.storage, HotCarry { nodes: self.nodes, pruned_at: self.pruned_at })
-    }
-
-    /// Tries for `state_root` continuing the bookkeeping of the ones they were updated from.
-    pub(crate) fn continued(
-        state_root: B256,
-        accounts: Node,
-        storage: HashMap<Address, (B256, Node)>,
-        carry: HotCarry,
-    ) -> Self {
-        Self { state_root, accounts, storage, nodes: carry.nodes, pruned_at: carry.pruned_at }
+    /// Nothing held yet for the state with this root (an update then loads what it needs;
+    /// it becomes the tries of the state it computes).
+    pub(crate) fn cold(state_root: B256) -> Self {
+        Self {
+            state_root,
+            accounts: Node::root_ref(state_root),
+            storage: HashMap::default(),
+            nodes: 0,
+            pruned_at: 0,
+        }
     }
 
     fn prune(&mut self, min_loc: Loc) -> usize {
@@ -106,18 +102,6 @@ impl HotTries {
         });
         held
     }
-}
-
-/// The prune bookkeeping carried from one block's tries to the next.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct HotCarry {
-    nodes: usize,
-    pruned_at: Loc,
-}
-
-/// The in-memory root of a trie known only by its root hash.
-pub(crate) fn root_reference(root: B256) -> Node {
-    if root == EMPTY_ROOT_HASH { Node::Empty } else { Node::Hash(root, ROOT_LOC) }
 }
 
 /// Collapses the stored nodes below `node` located before `min_loc`; returns how many stay.

@@ -1,12 +1,12 @@
 //! Turning a block's [`StateChanges`] into trie updates and latest-state writes.
 
-use alloy_primitives::{Address, B256, U256, keccak256, map::HashMap};
+use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_trie::EMPTY_ROOT_HASH;
 
 use crate::{
     StorageError,
     db::ReadTx,
-    hot::{HotCarry, HotPolicy, HotTries, root_reference},
+    hot::{HotPolicy, HotTries},
     model::{AccountRecord, StateChanges, StateUpdate},
     trie::{Loc, NodeSink, PRIVATE_SPACE, Trie},
 };
@@ -47,17 +47,16 @@ pub fn compute_state_update_hot(
     hot: Option<HotTries>,
     policy: HotPolicy,
 ) -> Result<(StateUpdate, Option<HotTries>), StorageError> {
-    let (accounts_root, mut storage_tries, carry) = match hot {
-        Some(hot) if hot.state_root == parent_root => hot.into_parts(),
-        _ => (root_reference(parent_root), HashMap::default(), HotCarry::default()),
-    };
+    let mut hot = hot
+        .filter(|hot| hot.state_root == parent_root)
+        .unwrap_or_else(|| HotTries::cold(parent_root));
     let mut loaded = 0usize;
     let mut update = StateUpdate { loc, ..Default::default() };
     let mut nodes = crate::NodeBatch::new();
-    let mut account_trie = Trie::with_root_node(reader, accounts_root);
+    let mut account_trie = Trie::with_root_node(reader, std::mem::take(&mut hot.accounts));
     for (address, change) in &changes.accounts {
         let hashed = keccak256(address);
-        let held = storage_tries.remove(address);
+        let held = hot.storage.remove(address);
         let Some(info) = change.info else {
             account_trie.remove(hashed.as_slice())?;
             update.accounts.push((*address, None));
@@ -81,11 +80,11 @@ pub fn compute_state_update_hot(
         let held = held.filter(|(root, _)| *root == old_storage_root).map(|(_, node)| node);
         let storage_root = if change.storage.is_empty() {
             if let Some(node) = held {
-                storage_tries.insert(*address, (old_storage_root, node));
+                hot.storage.insert(*address, (old_storage_root, node));
             }
             old_storage_root
         } else {
-            let start = held.unwrap_or_else(|| root_reference(old_storage_root));
+            let start = held.unwrap_or_else(|| crate::trie::Node::root_ref(old_storage_root));
             let mut storage_trie = Trie::with_root_node(reader, start);
             for (slot, value) in &change.storage {
                 let key = keccak256(slot);
@@ -102,7 +101,7 @@ pub fn compute_state_update_hot(
             }
             loaded = loaded.saturating_add(storage_trie.loaded());
             if root != EMPTY_ROOT_HASH {
-                storage_tries.insert(*address, (root, storage_trie.into_root()));
+                hot.storage.insert(*address, (root, storage_trie.into_root()));
             }
             root
         };
@@ -118,9 +117,9 @@ pub fn compute_state_update_hot(
     update.nodes = nodes.into();
     update.codes = changes.codes.iter().map(|(h, c)| (*h, c.clone())).collect();
     let added = loaded.saturating_add(account_trie.loaded()).saturating_add(update.nodes.len());
-    let hot = HotTries::continued(state_root, account_trie.into_root(), storage_tries, carry)
-        .pruned(loc, added, policy);
-    Ok((update, hot))
+    hot.state_root = state_root;
+    hot.accounts = account_trie.into_root();
+    Ok((update, hot.pruned(loc, added, policy)))
 }
 
 /// Key of a storage slot in the latest-state table.

@@ -174,70 +174,10 @@ fn encode_path(out: &mut Vec<u8>, path: &[u8], leaf: bool) {
     out.extend(rest.chunks_exact(2).map(|pair| (pair[0] << 4) | pair[1]));
 }
 
-/// Encodes `node` to its RLP and the locations of its hashed children. Changed children of 32
-/// bytes or more are hashed and handed to the commit's sink.
-pub(crate) fn encode_node(node: &Node, commit: &mut Commit<'_>) -> Encoded {
-    let mut buf = commit.start();
-    let mut locs = ChildLocs::default();
-    match node {
-        Node::Empty => {
-            buf.truncate(0);
-            buf.push(EMPTY_STRING_CODE);
-            return Encoded { buf, start: 0, locs };
-        }
-        Node::Hash(h, loc) => {
-            locs.push(*loc);
-            buf.truncate(0);
-            encode_bytes(&mut buf, h.as_slice());
-            return Encoded { buf, start: 0, locs };
-        }
-        Node::Stored { node, .. } => {
-            commit.buffers.push(buf);
-            return encode_node(node, commit);
-        }
-        Node::Leaf { path, value } => {
-            encode_path(&mut buf, path, true);
-            encode_bytes(&mut buf, value);
-        }
-        Node::Extension { path, child } => {
-            encode_path(&mut buf, path, false);
-            append_child_ref(&mut buf, &mut locs, child, commit);
-        }
-        Node::Branch { children, value } => {
-            for child in children.iter() {
-                append_child_ref(&mut buf, &mut locs, child, commit);
-            }
-            encode_value(&mut buf, value.as_deref());
-        }
-    }
-    commit.finish(buf, locs)
-}
-
 fn encode_value(buf: &mut Vec<u8>, value: Option<&[u8]>) {
     match value {
         Some(v) => encode_bytes(buf, v),
         None => buf.push(EMPTY_STRING_CODE),
-    }
-}
-
-/// Appends the reference to a child: embedded RLP when shorter than 32 bytes, else its hash
-/// (and its location to `locs`).
-fn append_child_ref(
-    out: &mut Vec<u8>,
-    locs: &mut ChildLocs,
-    child: &Node,
-    commit: &mut Commit<'_>,
-) {
-    match child {
-        Node::Empty => out.push(EMPTY_STRING_CODE),
-        Node::Hash(h, loc) | Node::Stored { hash: h, loc, .. } => {
-            encode_bytes(out, h.as_slice());
-            locs.push(*loc);
-        }
-        other => {
-            let encoded = encode_node(other, commit);
-            append_encoded(out, locs, encoded, commit);
-        }
     }
 }
 
@@ -265,29 +205,35 @@ fn append_encoded(
 /// sink and kept decoded as [`Node::Stored`]), then the node itself is encoded. Returns the
 /// node with its children committed, and its encoding.
 pub(crate) fn commit_node(node: Node, commit: &mut Commit<'_>) -> (Node, Encoded) {
-    match node {
+    let mut buf = commit.start();
+    let mut locs = ChildLocs::default();
+    let node = match node {
+        Node::Leaf { path, value } => {
+            encode_path(&mut buf, &path, true);
+            encode_bytes(&mut buf, &value);
+            Node::Leaf { path, value }
+        }
         Node::Extension { path, child } => {
-            let mut buf = commit.start();
-            let mut locs = ChildLocs::default();
             encode_path(&mut buf, &path, false);
             let child = commit_child(*child, &mut buf, &mut locs, commit);
-            (Node::Extension { path, child: Box::new(child) }, commit.finish(buf, locs))
+            Node::Extension { path, child: Box::new(child) }
         }
         Node::Branch { mut children, value } => {
-            let mut buf = commit.start();
-            let mut locs = ChildLocs::default();
             for slot in children.iter_mut() {
                 let child = std::mem::take(slot);
                 *slot = commit_child(child, &mut buf, &mut locs, commit);
             }
             encode_value(&mut buf, value.as_deref());
-            (Node::Branch { children, value }, commit.finish(buf, locs))
+            Node::Branch { children, value }
         }
-        other => {
-            let encoded = encode_node(&other, commit);
-            (other, encoded)
+        // not a node to commit: its reference (the empty string, or its hash)
+        reference => {
+            buf.truncate(0);
+            let child = commit_child(reference, &mut buf, &mut locs, commit);
+            return (child, Encoded { buf, start: 0, locs });
         }
-    }
+    };
+    (node, commit.finish(buf, locs))
 }
 
 /// Appends the reference to a child being committed (see [`commit_node`]) and returns the
@@ -355,7 +301,7 @@ mod tests {
         let node = Node::Leaf { path: vec![1, 2], value: value.clone() };
         let mut sink: Vec<(B256, Vec<u8>)> = Vec::new();
         let mut commit = Commit::new(&mut sink, 1);
-        let encoded = encode_node(&node, &mut commit);
+        let (_, encoded) = commit_node(node, &mut commit);
         let mut payload = alloy_rlp::encode(&super::super::node::hex_prefix(&[1, 2], true)[..]);
         payload.extend(alloy_rlp::encode(&value[..]));
         let mut reference = Vec::new();

@@ -65,8 +65,7 @@ pub struct Trie<'s, S: NodeStore + ?Sized> {
 impl<'s, S: NodeStore + ?Sized> Trie<'s, S> {
     /// Opens the trie with this root (may be [`EMPTY_ROOT_HASH`]).
     pub fn new(store: &'s S, root: B256) -> Self {
-        let root = if root == EMPTY_ROOT_HASH { Node::Empty } else { Node::Hash(root, ROOT_LOC) };
-        Self::with_root_node(store, root)
+        Self::with_root_node(store, Node::root_ref(root))
     }
 
     /// Opens a trie whose root node is already in memory (kept from an earlier commit).
@@ -125,19 +124,13 @@ impl<'s, S: NodeStore + ?Sized> Trie<'s, S> {
     /// the new root, and whether the root node itself was written (and so is at `loc`). The
     /// committed nodes stay in memory, decoded ([`Trie::into_root`]).
     pub(crate) fn commit_into(&mut self, sink: &mut dyn NodeSink, loc: Loc) -> (B256, bool) {
-        match std::mem::take(&mut self.root) {
+        match &self.root {
             Node::Empty => (EMPTY_ROOT_HASH, false),
-            node @ (Node::Hash(..) | Node::Stored { .. }) => {
-                let hash = match &node {
-                    Node::Hash(h, _) | Node::Stored { hash: h, .. } => *h,
-                    _ => EMPTY_ROOT_HASH,
-                };
-                self.root = node;
-                (hash, false)
-            }
-            node => {
-                let (node, hash) = commit_root(node, &mut Commit::new(sink, loc));
-                self.root = node;
+            Node::Hash(hash, _) | Node::Stored { hash, .. } => (*hash, false),
+            _ => {
+                let root = std::mem::take(&mut self.root);
+                let (root, hash) = commit_root(root, &mut Commit::new(sink, loc));
+                self.root = root;
                 (hash, true)
             }
         }

@@ -51,6 +51,12 @@ pub(crate) enum Node {
 }
 
 impl Node {
+    /// The in-memory root of a trie known only by its root hash (found through the store's
+    /// root index when loaded).
+    pub(crate) fn root_ref(root: B256) -> Node {
+        if root == super::EMPTY_ROOT_HASH { Node::Empty } else { Node::Hash(root, ROOT_LOC) }
+    }
+
     /// Held in memory and unchanged since it was stored, this node becomes a reference again.
     pub(crate) fn collapse(&mut self) {
         if let Node::Stored { hash, loc, .. } = self {

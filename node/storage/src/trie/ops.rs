@@ -1,7 +1,7 @@
 //! Get, insert, remove and proof walks over [`Node`]s, loading stored nodes on demand.
 
 use super::{NodeStore, Trie, TrieError, node::Node};
-use crate::trie::encode::{Commit, encode_node};
+use crate::trie::encode::{Commit, commit_node};
 
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
@@ -295,11 +295,12 @@ pub(super) fn proof<S: NodeStore + ?Sized>(
     }
 }
 
-/// The RLP of an in-memory node (changed children are encoded, not stored).
+/// The RLP of an in-memory node (its changed children are encoded, not stored; a proof of
+/// changes not committed yet is rare enough to encode a copy).
 fn rlp_of(node: &Node) -> Vec<u8> {
     let mut discard: Vec<(alloy_primitives::B256, Vec<u8>)> = Vec::new();
     let mut commit = Commit::new(&mut discard, super::ROOT_LOC);
-    encode_node(node, &mut commit).rlp().to_vec()
+    commit_node(node.clone(), &mut commit).1.rlp().to_vec()
 }
 
 /// Continues a proof below a node already added to `out`; embedded children are not added again.
