@@ -42,9 +42,9 @@ use qrs_primitives::RecoveredTx;
 use qrs_storage::{CacheConfig, Env, compute_state_update, public_loc};
 use qrs_txpool::PoolConfig;
 
-/// The same allocator as the `qnode` binary.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+/// The `qnode` binary's allocator, with its settings ([`allocator::tune`] in `main`).
+#[path = "../../qnode/src/allocator.rs"]
+mod allocator;
 
 #[path = "support/mdbx_modes.rs"]
 mod mdbx_modes;
@@ -282,6 +282,7 @@ fn timed_block(f: &Fixture, with_recovery: bool, phases: &mut Phases) -> Duratio
 }
 
 fn end_to_end(c: &mut Criterion) {
+    allocator::tune();
     mdbx_asserts_from_env();
     let f = fixture();
     let mut group = c.benchmark_group("block_1000_erc20");
@@ -324,6 +325,7 @@ fn end_to_end(c: &mut Criterion) {
 }
 
 fn phases(c: &mut Criterion) {
+    allocator::tune();
     mdbx_asserts_from_env();
     let f = fixture();
     // advance a few blocks so the token's storage trie is not just the genesis one

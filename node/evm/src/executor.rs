@@ -13,6 +13,7 @@ use revm::{
 };
 
 use crate::{
+    bloom::BloomHasher,
     config::{BlockContext, EvmConfig},
     db::{EvmDbError, StateDb},
     private::{PrivateExec, PrivateInputs, PrivateOutcome, PrivateTx, intrinsic_gas},
@@ -72,6 +73,7 @@ pub struct BlockExecutor {
     outcome: BlockOutcome,
     /// Each receipt's logs bloom (computed once: for the block's bloom and the receipts root).
     blooms: Vec<Bloom>,
+    bloom_hasher: BloomHasher,
     private: Option<PrivateExec>,
 }
 
@@ -91,6 +93,7 @@ impl BlockExecutor {
             gas_limit: ctx.gas_limit,
             outcome: BlockOutcome::default(),
             blooms: Vec::new(),
+            bloom_hasher: BloomHasher::default(),
             private: None,
         }
     }
@@ -146,7 +149,7 @@ impl BlockExecutor {
             ExecutionResult::Halt { logs, .. } => (logs, Bytes::new()),
         };
         let logs: Vec<Log> = if success { logs } else { Vec::new() };
-        let bloom = alloy_primitives::logs_bloom(&logs);
+        let bloom = self.bloom_hasher.logs_bloom(&logs);
         self.outcome.logs_bloom |= bloom;
         self.blooms.push(bloom);
         self.outcome.receipts.push(StoredReceipt {

@@ -12,6 +12,7 @@
 //! - Quorum private transactions (`v` 37/38) run on this node's private state when the block
 //!   executor is given one ([`BlockExecutor::with_private`], [`PrivateInputs`]).
 
+mod bloom;
 mod call;
 mod config;
 mod db;

@@ -9,12 +9,11 @@ use qrs_node::{
     init_datadir, launch,
 };
 
-/// mimalloc: fewer cycles in allocation-heavy block building and committing than glibc malloc.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod allocator;
 
 #[tokio::main]
 async fn main() -> eyre::Result<()> {
+    allocator::tune();
     let cli = Cli::parse();
     init_logging(cli.run.log_json, cli.run.verbosity);
     if let Some(Command::Init { datadir, genesis }) = &cli.command {

@@ -48,6 +48,8 @@ pub struct HotTries {
     nodes: usize,
     /// The location of the commit that last pruned.
     pruned_at: Loc,
+    /// Bytes and count of the nodes the last update wrote (the next one's arena is sized so).
+    pub(crate) last_batch: (usize, usize),
 }
 
 impl HotTries {
@@ -90,6 +92,7 @@ impl HotTries {
             storage: HashMap::default(),
             nodes: 0,
             pruned_at: 0,
+            last_batch: (0, 0),
         }
     }
 

@@ -52,7 +52,12 @@ pub fn compute_state_update_hot(
         .unwrap_or_else(|| HotTries::cold(parent_root));
     let mut loaded = 0usize;
     let mut update = StateUpdate { loc, ..Default::default() };
-    let mut nodes = crate::NodeBatch::new();
+    // room for what the previous block wrote, and an eighth more
+    let (bytes, count) = hot.last_batch;
+    let mut nodes = crate::NodeBatch::with_capacity(
+        bytes.saturating_add(bytes / 8),
+        count.saturating_add(count / 8),
+    );
     let mut account_trie = Trie::with_root_node(reader, std::mem::take(&mut hot.accounts));
     for (address, change) in &changes.accounts {
         let hashed = keccak256(address);
@@ -114,6 +119,7 @@ pub fn compute_state_update_hot(
         update.roots.push(state_root);
     }
     update.state_root = state_root;
+    hot.last_batch = (nodes.byte_len(), nodes.len());
     update.nodes = nodes.into();
     update.codes = changes.codes.iter().map(|(h, c)| (*h, c.clone())).collect();
     let added = loaded.saturating_add(account_trie.loaded()).saturating_add(update.nodes.len());
