@@ -41,3 +41,30 @@ fn queued_transaction_in_geth_shapes_then_mined() -> eyre::Result<()> {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// geth's locals over the wire: a client's transactions arriving in reverse nonce order are
+/// all held (150 queued behind a gap, past the 64 per-account queue cap), then all mine.
+#[test]
+fn rpc_transactions_in_reverse_nonce_order_all_land() -> eyre::Result<()> {
+    const N: u64 = 150;
+    let n = dev_node()?;
+    let wallet = Wallet::dev()?;
+    let to = Address::repeat_byte(0x22);
+    for nonce in (1..N).rev() {
+        n.rpc.send_raw(&wallet.transfer(nonce, to, U256::from(1))?)?;
+    }
+    let status: Value = n.rpc.req("txpool_status", json!([]))?;
+    assert_eq!(status, json!({ "pending": "0x0", "queued": format!("{:#x}", N - 1) }));
+    n.rpc.send_raw(&wallet.transfer(0, to, U256::from(1))?)?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let balance: String = n.rpc.req("eth_getBalance", json!([format!("{to:#x}"), "latest"]))?;
+        if balance == format!("{N:#x}") {
+            let status: Value = n.rpc.req("txpool_status", json!([]))?;
+            assert_eq!(status, json!({ "pending": "0x0", "queued": "0x0" }));
+            return Ok(());
+        }
+        eyre::ensure!(std::time::Instant::now() < deadline, "not all mined: balance {balance}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

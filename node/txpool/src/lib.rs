@@ -17,7 +17,12 @@
 //!   Equal prices (including all zero) are refused.
 //! - **Limits.** `global_slots + global_queue` transactions in all; `global_slots` pending, but
 //!   every sender may always have `account_slots` pending; `global_queue` queued and
-//!   `account_queue` queued per sender. A transaction that is next in line but finds the pending
+//!   `account_queue` queued per sender, except for *local* senders (as in geth: a sender with a
+//!   pooled transaction submitted over this node's RPC), whose queue is capped by the global
+//!   limits only and never expires, so a client sending many transactions in parallel does not
+//!   get `txpool is full` when they arrive out of nonce order. Unlike geth, locals do not grow
+//!   the pool past `global_slots + global_queue` (memory stays bounded).
+//!   A transaction that is next in line but finds the pending
 //!   set full waits in queued and is promoted when blocks drain the pool. When full, the
 //!   lowest-ranked *tail* transaction (gossiped before RPC-submitted "local", queued before
 //!   pending, lower priority, sender with more transactions) is evicted if it ranks below the

@@ -241,6 +241,12 @@ impl Pool {
         self.store.read().all.contains_key(hash)
     }
 
+    /// Whether `sender` is a local account: one of its pooled transactions came over this
+    /// node's RPC (it stays local while it has transactions in the pool).
+    pub fn is_local(&self, sender: &Address) -> bool {
+        self.store.read().senders.get(sender).is_some_and(|s| s.local)
+    }
+
     /// The nonce for `eth_getTransactionCount(address, "pending")`: the first nonce from
     /// `state_nonce` on that the pool holds no transaction for, counting pending and queued
     /// transactions that continue the run without a gap.

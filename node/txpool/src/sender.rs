@@ -17,11 +17,15 @@ pub(crate) struct SenderTxs {
     pub txs: BTreeMap<u64, Arc<PooledTx>>,
     /// How many of `txs` (from `nonce` on, contiguous) are pending.
     pub pending_len: usize,
+    /// A transaction of this sender came over this node's RPC while it had transactions in
+    /// the pool (geth's "local" account): its queue is not capped at `account_queue` and its
+    /// queued transactions do not expire.
+    pub local: bool,
 }
 
 impl SenderTxs {
     pub fn new(nonce: u64) -> Self {
-        Self { nonce, txs: BTreeMap::new(), pending_len: 0 }
+        Self { nonce, txs: BTreeMap::new(), pending_len: 0, local: false }
     }
 
     /// First nonce after the pending run.

@@ -80,13 +80,16 @@ impl Store {
             return self.replace(old, pooled, cfg, promoted);
         }
 
-        let (pending_len, pending_end, queued_len, count) =
-            self.senders.get(&sender).map_or((0, known_nonce, 0, 0), |s| {
-                (s.pending_len, s.pending_end(), s.queued_len(), s.txs.len())
+        let (pending_len, pending_end, queued_len, count, local_sender) =
+            self.senders.get(&sender).map_or((0, known_nonce, 0, 0, false), |s| {
+                (s.pending_len, s.pending_end(), s.queued_len(), s.txs.len(), s.local)
             });
         let pend = nonce == pending_end
             && (self.pending_count < cfg.global_slots || pending_len < cfg.account_slots);
-        if !pend && queued_len >= cfg.account_queue {
+        // geth exempts local accounts from the per-account queue cap: a client sending many
+        // transactions in parallel may have them arrive far out of nonce order
+        let local = pooled.local || local_sender;
+        if !pend && !local && queued_len >= cfg.account_queue {
             // Keep the nearer nonce: drop the sender's furthest queued transaction, or refuse.
             match self.senders.get(&sender).and_then(SenderTxs::tail) {
                 Some((&tail, _)) if tail > nonce && queued_len > 0 => {
@@ -101,6 +104,7 @@ impl Store {
         self.make_room((sender, nonce), rank, cfg)?;
 
         let entry = self.senders.entry(sender).or_insert_with(|| SenderTxs::new(known_nonce));
+        entry.local |= pooled.local;
         entry.txs.insert(nonce, pooled.clone());
         self.all.insert(hash, pooled);
         if pend {
@@ -263,10 +267,10 @@ impl Store {
     }
 
     /// Drops the sender's furthest queued transactions above `account_queue` (after a removal
-    /// demoted pending ones).
+    /// demoted pending ones); a local sender's queue is not capped.
     pub fn trim_queue(&mut self, sender: Address, cfg: &PoolConfig) {
         while let Some(entry) = self.senders.get(&sender) {
-            if entry.queued_len() <= cfg.account_queue {
+            if entry.local || entry.queued_len() <= cfg.account_queue {
                 break;
             }
             let Some((&tail, _)) = entry.tail() else { break };
@@ -283,6 +287,8 @@ impl Store {
         let expired: Vec<(Address, u64)> = self
             .senders
             .iter()
+            // geth never expires a local account's transactions
+            .filter(|(_, s)| !s.local)
             .flat_map(|(addr, s)| {
                 s.queued()
                     .filter(|(_, tx)| now.saturating_duration_since(tx.added_at) > lifetime)

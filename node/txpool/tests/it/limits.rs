@@ -1,7 +1,7 @@
 //! Per-account and global limits, eviction and `txpool is full`.
 
 use alloy_consensus::TxLegacy;
-use qrs_txpool::{Pool, PoolConfig, PoolError, TxRules};
+use qrs_txpool::{Pool, PoolConfig, PoolError, TxOrigin, TxRules};
 
 use crate::common::*;
 
@@ -10,17 +10,42 @@ fn account_queue_keeps_nearest_nonces() {
     let pool = Pool::new(PoolConfig { account_queue: 3, ..cfg() });
     let state = TestState::default();
     let k = key(1);
-    let far: Vec<_> =
-        (10..13).map(|n| pool.add(legacy(&k, n), &rules(), &state).unwrap()).collect();
-    assert_eq!(pool.add(legacy(&k, 13), &rules(), &state).unwrap_err(), PoolError::PoolFull);
-    assert_eq!(
-        pool.add(legacy(&k, 13), &rules(), &state).unwrap_err().to_string(),
-        "txpool is full"
-    );
+    let gossip = |n| pool.add_with_origin(legacy(&k, n), TxOrigin::Network, &rules(), &state);
+    let far: Vec<_> = (10..13).map(|n| gossip(n).unwrap()).collect();
+    assert_eq!(gossip(13).unwrap_err(), PoolError::PoolFull);
+    assert_eq!(gossip(13).unwrap_err().to_string(), "txpool is full");
     // A nearer nonce pushes out the furthest one.
-    pool.add(legacy(&k, 5), &rules(), &state).unwrap();
+    gossip(5).unwrap();
     assert!(!pool.contains(&far[2]));
     assert_eq!(pool.status(), (0, 3));
+    assert!(!pool.is_local(&k.address()));
+}
+
+/// geth's locals: a sender whose transactions come over this node's RPC is not held to
+/// `account_queue`, and then neither are its gossiped ones; other senders still are.
+#[test]
+fn local_senders_queue_past_the_account_queue_cap() {
+    let pool = Pool::new(PoolConfig { account_queue: 3, ..cfg() });
+    let state = TestState::default();
+    let (local, remote) = (key(1), key(2));
+    // twenty transactions arriving in reverse nonce order, all but the last queued
+    let hashes: Vec<_> =
+        (0..20).rev().map(|n| pool.add(legacy(&local, n), &rules(), &state).unwrap()).collect();
+    assert!(pool.is_local(&local.address()));
+    assert_eq!(pool.status(), (20, 0), "nonce 0 arrived last and promoted all of them");
+    assert!(hashes.iter().all(|h| pool.contains(h)));
+    // a local sender's gossiped transactions are exempt too
+    for n in 30..36 {
+        pool.add_with_origin(legacy(&local, n), TxOrigin::Network, &rules(), &state).unwrap();
+    }
+    assert_eq!(pool.status(), (20, 6));
+    // the remote sender is capped as before
+    for n in 10..13 {
+        pool.add_with_origin(legacy(&remote, n), TxOrigin::Network, &rules(), &state).unwrap();
+    }
+    let refused = pool.add_with_origin(legacy(&remote, 13), TxOrigin::Network, &rules(), &state);
+    assert_eq!(refused.unwrap_err(), PoolError::PoolFull);
+    assert!(!pool.is_local(&remote.address()));
 }
 
 #[test]
