@@ -57,6 +57,15 @@ impl Node {
         if root == super::EMPTY_ROOT_HASH { Node::Empty } else { Node::Hash(root, ROOT_LOC) }
     }
 
+    /// Where this node is stored, if it is a stored node (held or referenced) whose location
+    /// is known (not [`ROOT_LOC`]).
+    pub(crate) fn stored_loc(&self) -> Option<Loc> {
+        match self {
+            Node::Hash(_, loc) | Node::Stored { loc, .. } if *loc != ROOT_LOC => Some(*loc),
+            _ => None,
+        }
+    }
+
     /// Held in memory and unchanged since it was stored, this node becomes a reference again.
     pub(crate) fn collapse(&mut self) {
         if let Node::Stored { hash, loc, .. } = self {
