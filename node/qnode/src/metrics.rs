@@ -50,7 +50,7 @@ impl Sources {
         let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         r.gauge("txpool/pending").set_u64(count(p.pending));
         r.gauge("txpool/queued").set_u64(count(p.queued));
-        r.gauge("txpool/local").set(0);
+        r.gauge("txpool/local").set_u64(count(p.local));
         for (name, v) in [
             ("txpool/valid", p.valid),
             ("txpool/invalid", p.invalid),

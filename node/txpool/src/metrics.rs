@@ -9,6 +9,8 @@ pub struct PoolMetrics {
     pub pending: usize,
     /// `txpool/queued` gauge.
     pub queued: usize,
+    /// `txpool/local` gauge: transactions of local senders (see [`crate::Pool::is_local`]).
+    pub local: usize,
     /// `txpool/valid`: admitted transactions (including replacements).
     pub valid: u64,
     /// `txpool/invalid`: refused by a validation rule.

@@ -319,6 +319,7 @@ impl Pool {
         PoolMetrics {
             pending: store.pending_count,
             queued: store.queued_count(),
+            local: store.senders.values().filter(|s| s.local).map(|s| s.txs.len()).sum(),
             valid: AdmissionCounters::load(&c.valid),
             invalid: AdmissionCounters::load(&c.invalid),
             known: AdmissionCounters::load(&c.known),

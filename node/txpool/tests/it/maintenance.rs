@@ -62,6 +62,7 @@ fn metrics_count_outcomes() {
         PoolMetrics {
             pending: 2,
             queued: 1,
+            local: 2,
             valid: 4,
             invalid: 1,
             known: 1,
