@@ -37,7 +37,8 @@ fn assert_same_update(cold: &StateUpdate, hot: &StateUpdate) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(32))]
+    // 128 cases: the case that found the stale-root-copy bug took four CI runs at 32
+    #![proptest_config(ProptestConfig::with_cases(128))]
     #[test]
     fn kept_tries_write_what_loading_from_the_store_writes(
         blocks in prop::collection::vec(gen_block(), 1..16),
