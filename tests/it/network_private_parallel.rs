@@ -54,8 +54,9 @@ fn network_private_two_hundred_parallel_sends_from_one_account_land_in_nonce_ord
     }
     let url = net.node(0).http_url().to_string();
     // 20 lanes send at once, round by round (a barrier after each send), so the nonces in flight
-    // are never more than 20 apart: geth's per-account queue (64) holds the ones that arrive
-    // early, as it does for a client firing `Promise.all` over its nonces.
+    // are never more than 20 apart. member1 would hold any order (the sender is local there, so
+    // its queue is not capped), but the other validators get them by gossip, where geth's
+    // per-account queue (64) applies; within 64 of each other they all stay in every pool.
     let lanes: Vec<Vec<(u64, alloy_primitives::Bytes)>> =
         (0..LANES).map(|lane| raws.iter().skip(lane).step_by(LANES).cloned().collect()).collect();
     let barrier = std::sync::Barrier::new(LANES);
