@@ -4,9 +4,11 @@
 //! the same address and the same first topic (the event signature), so half of those hashes
 //! are of inputs already hashed for an earlier receipt.
 
+use std::hash::{BuildHasher, Hash};
+
 use alloy_primitives::{
     Address, B256, Bloom, BloomInput, Log, keccak256,
-    map::{AddressMap, B256Map},
+    map::{AddressMap, B256Map, HashMap},
 };
 
 /// Inputs remembered per kind, at most (a block of distinct inputs then hashes the rest as
@@ -35,26 +37,29 @@ impl BloomHasher {
     }
 
     fn address_hash(&mut self, address: Address) -> B256 {
-        if let Some(hash) = self.addresses.get(&address) {
-            return *hash;
-        }
-        let hash = keccak256(address);
-        if self.addresses.len() < REMEMBERED {
-            self.addresses.insert(address, hash);
-        }
-        hash
+        remembered(&mut self.addresses, address)
     }
 
     fn topic_hash(&mut self, topic: B256) -> B256 {
-        if let Some(hash) = self.topics.get(&topic) {
-            return *hash;
-        }
-        let hash = keccak256(topic);
-        if self.topics.len() < REMEMBERED {
-            self.topics.insert(topic, hash);
-        }
-        hash
+        remembered(&mut self.topics, topic)
     }
+}
+
+/// The Keccak of `input`, from `seen` when it was hashed before (remembered while `seen` holds
+/// fewer than [`REMEMBERED`]).
+fn remembered<K, S>(seen: &mut HashMap<K, B256, S>, input: K) -> B256
+where
+    K: AsRef<[u8]> + Eq + Hash + Copy,
+    S: BuildHasher,
+{
+    if let Some(hash) = seen.get(&input) {
+        return *hash;
+    }
+    let hash = keccak256(input);
+    if seen.len() < REMEMBERED {
+        seen.insert(input, hash);
+    }
+    hash
 }
 
 #[cfg(test)]

@@ -89,17 +89,19 @@ pub fn compute_state_update_hot(
             }
             old_storage_root
         } else {
-            // The kept trie must be the copy of that root which the root index names: another
-            // account (or the private state) may have written a trie with the same root at
-            // another location since. Loading from the store, and the full-mode flush's walk
-            // of what to persist, follow the index; so must the nodes this update writes.
-            let indexed = match &held {
-                Some(_) => reader.root_loc(&old_storage_root)?,
-                None => None,
+            let start = match held {
+                // Only the copy of that root which the root index names: another account (or
+                // the private state) may have written a trie with the same root at another
+                // location since. Loading from the store, and the full-mode flush's walk of
+                // what to persist, follow the index; so must the nodes this update writes.
+                Some(node)
+                    if node.stored_loc().is_some()
+                        && node.stored_loc() == reader.root_loc(&old_storage_root)? =>
+                {
+                    node
+                }
+                _ => crate::trie::Node::root_ref(old_storage_root),
             };
-            let held =
-                held.filter(|node| node.stored_loc().is_some_and(|loc| Some(loc) == indexed));
-            let start = held.unwrap_or_else(|| crate::trie::Node::root_ref(old_storage_root));
             let mut storage_trie = Trie::with_root_node(reader, start);
             for (slot, value) in &change.storage {
                 let key = keccak256(slot);
